@@ -1,0 +1,152 @@
+// Attachments: each one is a file under <vault>/attachments/<id>.cce, encrypted with its own
+// key (wrapped by the record's data key) as C2SP chunked-encryption (Cobblestone-256). The
+// context string binds vault and attachment, so a blob cannot be passed off as another.
+import { rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { CustodyError } from '../../shared/errors.ts';
+import type { AttachmentView } from '../../shared/records.ts';
+import { ad, open, seal } from '../crypto/aead.ts';
+import { randomKey, wipe } from '../crypto/keys.ts';
+import { target } from '../audit/entry.ts';
+import { uuidv7, UUID_RE } from '../util/ids.ts';
+import { iso } from '../util/time.ts';
+import { ATTACHMENTS_DIR } from '../vault/header.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { RecordStore } from '../records/recordStore.ts';
+import { decryptFile, encryptFile, verifyBlob } from './blobfile.ts';
+
+export type Progress = (done: number, total: number) => void;
+
+const MetaSchema = z.object({ name: z.string(), size: z.number(), sha256: z.string(), mediaType: z.string() });
+type Meta = z.infer<typeof MetaSchema>;
+
+const keyAd = (vaultId: string, recordId: string, id: string) => ad('attachment-key', vaultId, recordId, id);
+const metaAd = (vaultId: string, recordId: string, id: string) => ad('attachment-meta', vaultId, recordId, id);
+const blobContext = (vaultId: string, id: string) => Buffer.from(`custody/attachment/v1 ${vaultId} ${id}`, 'utf8');
+
+const MEDIA_TYPES: Record<string, string> = {
+  pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
+  txt: 'text/plain', csv: 'text/csv', json: 'application/json', mp3: 'audio/mpeg', wav: 'audio/wav', mp4: 'video/mp4',
+  doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', zip: 'application/zip',
+};
+const mediaTypeOf = (name: string) => MEDIA_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
+
+export class Attachments {
+  constructor(
+    private readonly vault: Vault,
+    private readonly records: RecordStore,
+  ) {}
+
+  #blobPath(id: string): string {
+    if (!UUID_RE.test(id)) throw new CustodyError('BAD_REQUEST', `"${id}" is not an attachment id`);
+    return join(this.vault.dir, ATTACHMENTS_DIR, `${id}.cce`);
+  }
+
+  /** Encrypts a file into the vault and attaches it to a record. */
+  async add(recordId: string, srcPath: string, opts: { name?: string; onProgress?: Progress } = {}): Promise<AttachmentView> {
+    const { dek, row } = await this.records.dataKey(recordId);
+    if (row.deletedAt) throw new CustodyError('CONFLICT', `record ${recordId} is in the trash; restore it before adding attachments`);
+    const { vaultId } = this.vault;
+    const id = uuidv7();
+    const key = randomKey();
+    const dest = this.#blobPath(id);
+    try {
+      statSync(srcPath);
+    } catch {
+      wipe(dek, key);
+      throw new CustodyError('NOT_FOUND', `cannot read ${srcPath}`);
+    }
+    try {
+      const { size, sha256 } = await encryptFile(srcPath, dest, key, blobContext(vaultId, id), opts.onProgress);
+      const name = opts.name ?? basename(srcPath);
+      const meta: Meta = { name, size, sha256: sha256.toString('hex'), mediaType: mediaTypeOf(name) };
+      const now = new Date();
+      await this.vault.db.write(async (tx) => {
+        await tx.attachment.create({
+          data: { id, recordId, createdAt: now, wrappedKey: seal(dek, key, keyAd(vaultId, recordId, id)), meta: seal(dek, Buffer.from(JSON.stringify(meta)), metaAd(vaultId, recordId, id)) },
+        });
+        // The plaintext hash is chain-of-custody evidence, not content: it goes in the log.
+        this.vault.audit.appendSync(this.vault.meta, [{ event: 'attachment.added', target: target.attachment(id), details: { record: recordId, size, sha256: meta.sha256 } }], now);
+      });
+      return { id, ...meta, createdAt: iso(now) };
+    } catch (e) {
+      rmSync(dest, { force: true });
+      throw e;
+    } finally {
+      wipe(dek, key);
+    }
+  }
+
+  /** Decrypted metadata of a record's attachments (no audit entry: the record view has one). */
+  async list(recordId: string, dek?: Buffer): Promise<AttachmentView[]> {
+    const rows = await this.vault.db.prisma.attachment.findMany({ where: { recordId }, orderBy: { createdAt: 'asc' } });
+    if (rows.length === 0) return [];
+    const own = !dek;
+    const key = dek ?? (await this.records.dataKey(recordId)).dek;
+    try {
+      return rows.map((r) => ({ id: r.id, ...this.#meta(key, recordId, r.id, r.meta), createdAt: iso(r.createdAt) }));
+    } finally {
+      if (own) wipe(key);
+    }
+  }
+
+  #meta(dek: Buffer, recordId: string, id: string, sealed: Uint8Array): Meta {
+    return MetaSchema.parse(JSON.parse(open(dek, sealed, metaAd(this.vault.vaultId, recordId, id), `attachment ${id}`).toString('utf8')));
+  }
+
+  async #open(id: string): Promise<{ key: Buffer; meta: Meta; recordId: string }> {
+    const row = await this.vault.db.prisma.attachment.findUnique({ where: { id } });
+    if (!row) throw new CustodyError('NOT_FOUND', `no attachment ${id}`);
+    const { dek } = await this.records.dataKey(row.recordId);
+    try {
+      const key = open(dek, row.wrappedKey, keyAd(this.vault.vaultId, row.recordId, id), `the key of attachment ${id}`);
+      return { key, meta: this.#meta(dek, row.recordId, id, row.meta), recordId: row.recordId };
+    } finally {
+      wipe(dek);
+    }
+  }
+
+  /** Decrypts an attachment to a file; the file appears only once every chunk authenticated. */
+  async extract(id: string, destPath: string, opts: { onProgress?: Progress; purpose?: 'opened' | 'exported' } = {}): Promise<AttachmentView & { path: string }> {
+    const { key, meta, recordId } = await this.#open(id);
+    const event = opts.purpose === 'opened' ? 'attachment.opened' : 'attachment.exported';
+    try {
+      const got = await decryptFile(this.#blobPath(id), destPath, key, blobContext(this.vault.vaultId, id), opts.onProgress);
+      if (got.sha256.toString('hex') !== meta.sha256 || got.size !== meta.size) throw new CustodyError('TAMPERED', `attachment ${id} does not match its recorded SHA-256`);
+    } catch (e) {
+      await this.#tamperEntry(id, recordId, e);
+      throw e instanceof CustodyError ? e : new CustodyError('TAMPERED', `attachment ${id} is damaged or was modified: ${(e as Error).message}`);
+    } finally {
+      wipe(key);
+    }
+    await this.vault.record({ event, target: target.attachment(id), details: { record: recordId, sha256: meta.sha256 } });
+    return { id, ...meta, createdAt: '', path: destPath };
+  }
+
+  /** Re-reads the blob and checks it against the recorded hash, writing nothing. */
+  async verify(id: string, onProgress?: Progress): Promise<{ ok: true; size: number; sha256: string }> {
+    const { key, meta, recordId } = await this.#open(id);
+    try {
+      const got = await verifyBlob(this.#blobPath(id), key, blobContext(this.vault.vaultId, id), onProgress);
+      if (got.sha256.toString('hex') !== meta.sha256) throw new CustodyError('TAMPERED', `attachment ${id} does not match its recorded SHA-256`);
+    } catch (e) {
+      await this.#tamperEntry(id, recordId, e);
+      throw e instanceof CustodyError ? e : new CustodyError('TAMPERED', `attachment ${id} is damaged or was modified: ${(e as Error).message}`);
+    } finally {
+      wipe(key);
+    }
+    await this.vault.record({ event: 'attachment.verified', target: target.attachment(id), details: { record: recordId, sha256: meta.sha256 } });
+    return { ok: true, size: meta.size, sha256: meta.sha256 };
+  }
+
+  async #tamperEntry(id: string, recordId: string, e: unknown): Promise<void> {
+    if (e instanceof CustodyError && e.code === 'NOT_FOUND') return;
+    await this.vault.record({ event: 'attachment.tamper_detected', target: target.attachment(id), success: false, details: { record: recordId } });
+  }
+
+  /** Deletes blobs whose rows were purged. */
+  removeBlobs(ids: readonly string[]): void {
+    for (const id of ids) rmSync(this.#blobPath(id), { force: true });
+  }
+}

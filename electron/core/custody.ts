@@ -1,0 +1,259 @@
+// The core's one entry point: the CLI calls it directly, Electron main through its worker.
+// It owns the open vault, its services and the in-memory search index, and is where
+// "after every change" duties live (index upkeep, signed checkpoints).
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { CustodyError } from '../shared/errors.ts';
+import type { AuditQuery, AuditRow, AuditStats } from '../shared/audit.ts';
+import type { RecordInput, RecordPatch, RecordSummary, RecordVersionView, RecordView, SearchQuery, SearchResult } from '../shared/records.ts';
+import { SearchQuerySchema } from '../shared/records.ts';
+import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
+import { target } from './audit/entry.ts';
+import { Attachments, type Progress } from './attachments/attachments.ts';
+import { importRecords, type ImportFormat } from './records/importer.ts';
+import { RecordStore, toView } from './records/recordStore.ts';
+import { SearchIndex } from './search/searchIndex.ts';
+import { createVault, Vault } from './vault/vault.ts';
+
+export interface CreateOptions {
+  password: string;
+  actor?: string;
+  /** Calibrate Argon2id to take about this long here (otherwise: m=64 MiB, t=3, p=4). */
+  kdfTargetMs?: number;
+  kdf?: Partial<Omit<KdfParams, 'algorithm' | 'salt'>>;
+}
+
+export interface VaultStatus {
+  vaultId: string;
+  deviceId: string;
+  actor: string;
+  unlocked: boolean;
+  kdf: { memoryKiB: number; iterations: number; parallelism: number };
+  index: { ready: boolean; size: number };
+}
+
+export class Custody {
+  readonly records: RecordStore;
+  readonly attachments: Attachments;
+  readonly index = new SearchIndex();
+  #indexBuild: Promise<void> | null = null;
+  #indexGeneration = 0;
+
+  private constructor(readonly vault: Vault) {
+    this.records = new RecordStore(vault);
+    this.attachments = new Attachments(vault, this.records);
+  }
+
+  static async create(dir: string, opts: CreateOptions): Promise<{ vaultId: string; recoveryKey: string }> {
+    const kdf = opts.kdf ?? (opts.kdfTargetMs ? await calibrateKdf(opts.kdfTargetMs) : undefined);
+    return createVault(dir, { password: opts.password, actor: opts.actor, kdf });
+  }
+
+  static async open(dir: string): Promise<Custody> {
+    return new Custody(await Vault.open(dir));
+  }
+
+  status(): VaultStatus {
+    const { memoryKiB, iterations, parallelism } = this.vault.kdf;
+    return {
+      vaultId: this.vault.vaultId,
+      deviceId: this.vault.meta.deviceId,
+      actor: this.vault.meta.actor,
+      unlocked: this.vault.unlocked,
+      kdf: { memoryKiB, iterations, parallelism },
+      index: { ready: this.index.ready, size: this.index.size },
+    };
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /** Unlocks; the search index is built afterwards in the background unless told not to. */
+  async unlock(password: string, opts: { buildIndex?: boolean; onIndexProgress?: Progress } = {}): Promise<void> {
+    await this.vault.unlock(password);
+    if (opts.buildIndex !== false) void this.buildIndex(opts.onIndexProgress).catch(() => undefined);
+  }
+
+  async recover(recoveryKey: string, newPassword: string): Promise<void> {
+    await this.vault.recover(recoveryKey, newPassword);
+  }
+
+  async changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    await this.vault.changePassword(oldPassword, newPassword);
+  }
+
+  /** Wipes keys and every decrypted cache. */
+  async lock(): Promise<void> {
+    this.#indexGeneration++;
+    this.index.clear();
+    this.#indexBuild = null;
+    await this.vault.lock();
+  }
+
+  async close(): Promise<void> {
+    await this.lock();
+    await this.vault.close();
+  }
+
+  // ---- search index ------------------------------------------------------------------------
+
+  /** Decrypts every record into the in-memory index, in batches that yield to the event loop. */
+  buildIndex(onProgress?: Progress): Promise<void> {
+    if (this.#indexBuild) return this.#indexBuild;
+    const generation = ++this.#indexGeneration;
+    this.#indexBuild = (async () => {
+      const total = await this.vault.db.prisma.record.count();
+      let done = 0;
+      let cursor: string | undefined;
+      for (;;) {
+        const rows = await this.vault.db.prisma.record.findMany({ orderBy: { id: 'asc' }, take: 1000, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) });
+        if (generation !== this.#indexGeneration) return;
+        for (const row of rows) {
+          // An edit made while we build is already in the index, newer than this row.
+          if ((this.index.summaryOf(row.id)?.version ?? 0) >= row.version) continue;
+          const d = this.records.decrypt(row);
+          this.index.upsert(d.summary, d.content);
+        }
+        done += rows.length;
+        onProgress?.(done, total);
+        if (rows.length < 1000) break;
+        cursor = rows.at(-1)!.id;
+        await new Promise((r) => setImmediate(r));
+      }
+      this.index.markReady();
+    })();
+    return this.#indexBuild;
+  }
+
+  // ---- records -----------------------------------------------------------------------------
+
+  async createRecord(input: RecordInput): Promise<RecordView> {
+    const d = await this.records.create(input);
+    this.#indexed(() => this.index.upsert(d.summary, d.content));
+    return { ...d.summary, ...d.content, createdAt: d.summary.updatedAt, attachments: [] };
+  }
+
+  async getRecord(id: string): Promise<RecordView> {
+    const d = await this.records.view(id);
+    return toView(d, d.row, await this.attachments.list(id));
+  }
+
+  async updateRecord(id: string, version: number, patch: RecordPatch): Promise<RecordView> {
+    const d = await this.records.update(id, version, patch);
+    this.#indexed(() => this.index.upsert(d.summary, d.content));
+    return this.#viewWithoutAudit(id);
+  }
+
+  async #viewWithoutAudit(id: string): Promise<RecordView> {
+    const row = await this.vault.db.prisma.record.findUniqueOrThrow({ where: { id } });
+    return toView(this.records.decrypt(row), row, await this.attachments.list(id));
+  }
+
+  /** The version an edit starts from when the caller did not read the record first. */
+  async currentVersion(id: string): Promise<number> {
+    const row = await this.vault.db.prisma.record.findUnique({ where: { id }, select: { version: true } });
+    if (!row) throw new CustodyError('NOT_FOUND', `no record ${id}`);
+    return row.version;
+  }
+
+  async deleteRecord(id: string): Promise<RecordSummary> {
+    const s = await this.records.setDeleted(id, true);
+    this.#indexed(() => this.index.setSummary(s));
+    return s;
+  }
+
+  async restoreRecord(id: string): Promise<RecordSummary> {
+    const s = await this.records.setDeleted(id, false);
+    this.#indexed(() => this.index.setSummary(s));
+    return s;
+  }
+
+  async purgeRecord(id: string): Promise<void> {
+    const blobs = await this.records.purge(id);
+    this.attachments.removeBlobs(blobs);
+    this.#indexed(() => this.index.remove(id));
+  }
+
+  history(id: string): Promise<RecordVersionView[]> {
+    return this.records.history(id);
+  }
+
+  /** Lists from the database (no index needed: what the CLI uses). */
+  async list(opts: { deleted?: 'exclude' | 'include' | 'only'; limit?: number; cursor?: string } = {}): Promise<RecordSummary[]> {
+    this.vault.keys();
+    const rows = await this.records.page(opts);
+    return rows.map((r) => this.records.decryptSummary(r));
+  }
+
+  /** Full-text search with filters; every search is an audit entry (its filters, not its text). */
+  async search(query: SearchQuery): Promise<SearchResult> {
+    const q = SearchQuerySchema.safeParse(query);
+    if (!q.success) throw new CustodyError('BAD_REQUEST', q.error.issues[0]!.message);
+    this.vault.keys();
+    if (!this.#indexBuild) await this.buildIndex();
+    const result = this.index.search(q.data);
+    const filters = (['case', 'tag', 'kind', 'classification', 'capturedFrom', 'capturedTo'] as const).filter((k) => q.data[k] !== undefined);
+    await this.vault.record({ event: 'search', details: { terms: q.data.text.trim() ? q.data.text.trim().split(/\s+/).length : 0, filters, deleted: q.data.deleted, results: result.total } });
+    return result;
+  }
+
+  #indexed(fn: () => void): void {
+    if (this.#indexBuild) fn();
+  }
+
+  // ---- attachments --------------------------------------------------------------------------
+
+  async addAttachment(recordId: string, path: string, onProgress?: Progress) {
+    const a = await this.attachments.add(recordId, path, { onProgress });
+    return a;
+  }
+
+  extractAttachment(id: string, dest: string, opts: { onProgress?: Progress; purpose?: 'opened' | 'exported' } = {}) {
+    return this.attachments.extract(id, dest, opts);
+  }
+
+  verifyAttachment(id: string, onProgress?: Progress) {
+    return this.attachments.verify(id, onProgress);
+  }
+
+  // ---- import -------------------------------------------------------------------------------
+
+  async importFile(path: string, opts: { format?: ImportFormat; onProgress?: Progress } = {}): Promise<{ imported: number; ids: string[] }> {
+    const format = opts.format ?? (extname(path).toLowerCase() === '.csv' ? 'csv' : 'json');
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      throw new CustodyError('NOT_FOUND', `cannot read ${path}`);
+    }
+    const done = await importRecords(this.vault, text, format, { onProgress: opts.onProgress });
+    if (this.#indexBuild) for (const r of done) this.index.upsert(...this.#splitImported(r));
+    return { imported: done.length, ids: done.map((r) => r.id) };
+  }
+
+  #splitImported(r: { id: string; data: import('../shared/records.ts').RecordData }): Parameters<SearchIndex['upsert']> {
+    const now = new Date().toISOString();
+    return [
+      { id: r.id, kind: r.data.kind, title: r.data.title, case: r.data.case, tags: r.data.tags, classification: r.data.classification, capturedAt: r.data.capturedAt ? new Date(r.data.capturedAt).toISOString() : now, updatedAt: now, version: 1, deletedAt: null },
+      { body: r.data.body, fields: r.data.fields },
+    ];
+  }
+
+  // ---- audit ----------------------------------------------------------------------------------
+
+  auditQuery(q: AuditQuery): Promise<AuditRow[]> {
+    return this.vault.audit.query(q);
+  }
+
+  auditStats(range?: { from?: string; to?: string }): AuditStats {
+    return this.vault.audit.stats(range);
+  }
+
+  auditFailures(limit?: number): Promise<AuditRow[]> {
+    return this.vault.audit.failures(limit);
+  }
+
+  /** Records an export of a record's content (e.g. the CLI printing it as JSON to a file). */
+  async recordExported(id: string, details: Record<string, string>): Promise<void> {
+    await this.vault.record({ event: 'record.exported', target: target.record(id), details });
+  }
+}

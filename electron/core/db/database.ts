@@ -1,0 +1,60 @@
+// One SQLite connection per vault, shared by Prisma (through its better-sqlite3 driver
+// adapter) and by the prepared statements of the hot bulk paths (audit appends, imports).
+// Sharing the connection is what lets a Prisma write and its audit entry commit in the
+// same transaction; every write goes through one mutex so transactions never interleave.
+import Database from 'better-sqlite3';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from './generated/client.ts';
+import { migrate } from './migrate.ts';
+import { Mutex } from '../util/mutex.ts';
+
+export type Prisma = PrismaClient;
+export type PrismaTx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+export interface VaultDb {
+  /** The raw connection, for prepared statements (integers as JS numbers). */
+  readonly sql: Database.Database;
+  readonly prisma: PrismaClient;
+  /** A Prisma interactive transaction; raw statements run inside it join it. */
+  write<T>(fn: (tx: PrismaTx) => Promise<T>): Promise<T>;
+  /** A synchronous raw transaction for bulk paths (BEGIN IMMEDIATE). */
+  writeSync<T>(fn: () => T): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(file: string): Promise<VaultDb> {
+  let sql: Database.Database | undefined;
+  const factory = new PrismaBetterSqlite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
+  // The adapter opens the connection itself; capture it so both paths share it.
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    sql = (adapter as unknown as { client: Database.Database }).client;
+    return adapter;
+  };
+  const prisma = new PrismaClient({ adapter: factory });
+  await prisma.$connect();
+  if (!sql || !(sql instanceof Database)) throw new Error('could not reach the SQLite connection behind Prisma');
+  const conn = sql;
+  conn.defaultSafeIntegers(false);
+  // WAL for concurrent readers and crash safety; FULL so a commit survives power loss too.
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('synchronous = FULL');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('busy_timeout = 10000');
+  migrate(conn);
+
+  const mutex = new Mutex();
+  return {
+    sql: conn,
+    prisma,
+    write: (fn) => mutex.run(() => prisma.$transaction(fn, { timeout: 120_000, maxWait: 120_000 })),
+    writeSync: (fn) => mutex.run(() => conn.transaction(fn).immediate()),
+    close: async () => {
+      await mutex.run(async () => {
+        await prisma.$disconnect();
+        if (conn.open) conn.close();
+      });
+    },
+  };
+}

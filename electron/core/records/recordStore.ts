@@ -1,0 +1,224 @@
+// Records: create, read, update with optimistic locking and history, soft delete, restore,
+// purge. Every operation writes its audit entry in the same transaction as its change.
+import { CustodyError } from '../../shared/errors.ts';
+import {
+  RecordInputSchema,
+  RecordPatchSchema,
+  type RecordInput,
+  type RecordKind,
+  type RecordPatch,
+  type RecordSummary,
+  type RecordVersionView,
+  type RecordView,
+} from '../../shared/records.ts';
+import { randomKey, wipe } from '../crypto/keys.ts';
+import { target } from '../audit/entry.ts';
+import { uuidv7, UUID_RE } from '../util/ids.ts';
+import { iso, utcDay } from '../util/time.ts';
+import type { Vault } from '../vault/vault.ts';
+import { openContent, openSummary, sealFields, unwrapDek, wrapDek, type Content, type Summary } from './codec.ts';
+import type { Record as RecordRow } from '../db/generated/client.ts';
+
+export interface DecryptedRecord {
+  summary: RecordSummary;
+  content: Content;
+}
+
+export function assertRecordId(id: string): void {
+  if (!UUID_RE.test(id)) throw new CustodyError('BAD_REQUEST', `"${id}" is not a record id`);
+}
+
+function badRequest(issues: { path: PropertyKey[]; message: string }[]): CustodyError {
+  const i = issues[0]!;
+  return new CustodyError('BAD_REQUEST', `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`);
+}
+
+/** Splits validated input into the two sealed fields. */
+export function splitInput(r: { title: string; case: string; tags: string[]; classification: Summary['classification']; body: string; fields: Content['fields'] }): { summary: Summary; content: Content } {
+  return { summary: { title: r.title, case: r.case, tags: r.tags, classification: r.classification }, content: { body: r.body, fields: r.fields } };
+}
+
+export class RecordStore {
+  constructor(private readonly vault: Vault) {}
+
+  /** Validates input; throws BAD_REQUEST with the first problem. */
+  static parseInput(input: unknown): ReturnType<typeof RecordInputSchema.parse> {
+    const p = RecordInputSchema.safeParse(input);
+    if (!p.success) throw badRequest(p.error.issues);
+    return p.data;
+  }
+
+  async create(input: RecordInput): Promise<DecryptedRecord> {
+    const data = RecordStore.parseInput(input);
+    const keys = this.vault.keys();
+    const { vaultId } = this.vault;
+    const id = uuidv7();
+    const now = new Date();
+    const capturedAt = data.capturedAt ? new Date(data.capturedAt) : now;
+    const day = utcDay(capturedAt);
+    const dek = randomKey();
+    const { summary, content } = splitInput(data);
+    const sealed = sealFields(dek, vaultId, id, 1, summary, content);
+    const wrappedDek = wrapDek(keys, vaultId, id, day, dek);
+    wipe(dek);
+    await this.vault.db.write(async (tx) => {
+      await tx.record.create({ data: { id, kind: data.kind, capturedAt, epochDay: day, createdAt: now, updatedAt: now, version: 1, wrappedDek, ...sealed } });
+      this.vault.audit.appendSync(this.vault.meta, [{ event: 'record.created', target: target.record(id), details: { kind: data.kind } }], now);
+    });
+    return { summary: toSummary({ id, kind: data.kind, capturedAt, updatedAt: now, version: 1, deletedAt: null }, summary), content };
+  }
+
+  async #row(id: string): Promise<RecordRow> {
+    assertRecordId(id);
+    const row = await this.vault.db.prisma.record.findUnique({ where: { id } });
+    if (!row) throw new CustodyError('NOT_FOUND', `no record ${id}`);
+    return row;
+  }
+
+  /** Decrypts one row (no audit: callers decide what counts as a view). */
+  decrypt(row: Pick<RecordRow, 'id' | 'kind' | 'capturedAt' | 'epochDay' | 'updatedAt' | 'version' | 'deletedAt' | 'wrappedDek' | 'summary' | 'content'>): DecryptedRecord {
+    const { vaultId } = this.vault;
+    const dek = unwrapDek(this.vault.keys(), vaultId, row.id, row.epochDay, row.wrappedDek);
+    try {
+      const summary = openSummary(dek, vaultId, row.id, row.version, row.summary);
+      const content = openContent(dek, vaultId, row.id, row.version, row.content);
+      return { summary: toSummary(row, summary), content };
+    } finally {
+      wipe(dek);
+    }
+  }
+
+  /** Decrypts only what a list row shows. */
+  decryptSummary(row: Pick<RecordRow, 'id' | 'kind' | 'capturedAt' | 'epochDay' | 'updatedAt' | 'version' | 'deletedAt' | 'wrappedDek' | 'summary'>): RecordSummary {
+    const { vaultId } = this.vault;
+    const dek = unwrapDek(this.vault.keys(), vaultId, row.id, row.epochDay, row.wrappedDek);
+    try {
+      return toSummary(row, openSummary(dek, vaultId, row.id, row.version, row.summary));
+    } finally {
+      wipe(dek);
+    }
+  }
+
+  /** The record's data key, for attachments. */
+  async dataKey(id: string): Promise<{ dek: Buffer; row: RecordRow }> {
+    const row = await this.#row(id);
+    return { dek: unwrapDek(this.vault.keys(), this.vault.vaultId, row.id, row.epochDay, row.wrappedDek), row };
+  }
+
+  /** Reads a record and records the view in the audit log. */
+  async view(id: string): Promise<DecryptedRecord & { row: RecordRow }> {
+    const row = await this.#row(id);
+    const rec = this.decrypt(row);
+    await this.vault.record({ event: 'record.viewed', target: target.record(id) });
+    return { ...rec, row };
+  }
+
+  async update(id: string, expectedVersion: number, patch: RecordPatch): Promise<DecryptedRecord> {
+    const p = RecordPatchSchema.safeParse(patch);
+    if (!p.success) throw badRequest(p.error.issues);
+    const keys = this.vault.keys();
+    const { vaultId } = this.vault;
+    const row = await this.#row(id);
+    if (row.deletedAt) throw new CustodyError('CONFLICT', `record ${id} is in the trash; restore it before editing`);
+    if (p.data.fields?.length && row.kind !== 'observation') throw new CustodyError('BAD_REQUEST', 'only observations have typed fields');
+    const stale = async (actual: number) => {
+      await this.vault.record({ event: 'record.update_rejected', target: target.record(id), success: false, details: { expected: expectedVersion, actual } });
+      return new CustodyError('CONFLICT', `record ${id} changed since you opened it (you edited version ${expectedVersion}, it is now at version ${actual}); reload and edit again`);
+    };
+    if (row.version !== expectedVersion) throw await stale(row.version);
+
+    const current = this.decrypt(row);
+    const before: Record<string, unknown> = { ...current.summary, ...current.content };
+    const edits = Object.entries(p.data).filter(([, v]) => v !== undefined);
+    const changed = edits.filter(([k, v]) => k === 'capturedAt' ? Date.parse(v as string) !== row.capturedAt.getTime() : JSON.stringify(v) !== JSON.stringify(before[k])).map(([k]) => k);
+    const { summary, content } = splitInput({ ...current.summary, ...current.content, ...Object.fromEntries(edits) } as Summary & Content);
+    const capturedAt = p.data.capturedAt ? new Date(p.data.capturedAt) : row.capturedAt;
+    const day = utcDay(capturedAt);
+    const version = row.version + 1;
+    const now = new Date();
+    const dek = unwrapDek(keys, vaultId, id, row.epochDay, row.wrappedDek);
+    const sealed = sealFields(dek, vaultId, id, version, summary, content);
+    // Moving a record to another day re-wraps its key under that day's epoch key.
+    const wrappedDek = day === row.epochDay ? row.wrappedDek : wrapDek(keys, vaultId, id, day, dek);
+    wipe(dek);
+    const applied = await this.vault.db.write(async (tx) => {
+      // The version guard catches an edit that landed between our read and this write.
+      const res = await tx.record.updateMany({ where: { id, version: expectedVersion, deletedAt: null }, data: { version, capturedAt, epochDay: day, updatedAt: now, wrappedDek, ...sealed } });
+      if (res.count === 0) return false;
+      await tx.recordVersion.create({
+        data: { recordId: id, version: row.version, kind: row.kind, capturedAt: row.capturedAt, epochDay: row.epochDay, savedAt: row.updatedAt, wrappedDek: row.wrappedDek, summary: row.summary, content: row.content },
+      });
+      this.vault.audit.appendSync(this.vault.meta, [{ event: 'record.updated', target: target.record(id), details: { version, fields: changed } }], now);
+      return true;
+    });
+    if (!applied) throw await stale((await this.#row(id)).version);
+    return { summary: toSummary({ ...row, capturedAt, updatedAt: now, version }, summary), content };
+  }
+
+  async setDeleted(id: string, deleted: boolean): Promise<RecordSummary> {
+    const row = await this.#row(id);
+    if (deleted === (row.deletedAt !== null)) throw new CustodyError('CONFLICT', deleted ? `record ${id} is already in the trash` : `record ${id} is not in the trash`);
+    const now = new Date();
+    await this.vault.db.write(async (tx) => {
+      await tx.record.update({ where: { id }, data: { deletedAt: deleted ? now : null } });
+      this.vault.audit.appendSync(this.vault.meta, [{ event: deleted ? 'record.deleted' : 'record.restored', target: target.record(id) }], now);
+    });
+    return this.decryptSummary({ ...row, deletedAt: deleted ? now : null });
+  }
+
+  /** Removes a record from the trash for good; returns attachment ids whose blobs to delete. */
+  async purge(id: string): Promise<string[]> {
+    const row = await this.#row(id);
+    if (!row.deletedAt) throw new CustodyError('CONFLICT', `record ${id} is not in the trash; delete it first`);
+    const attachments = await this.vault.db.prisma.attachment.findMany({ where: { recordId: id }, select: { id: true } });
+    await this.vault.db.write(async (tx) => {
+      await tx.record.delete({ where: { id } });
+      this.vault.audit.appendSync(this.vault.meta, [{ event: 'record.purged', target: target.record(id), details: { attachments: attachments.length } }]);
+    });
+    return attachments.map((a) => a.id);
+  }
+
+  async history(id: string): Promise<RecordVersionView[]> {
+    const row = await this.#row(id);
+    const older = await this.vault.db.prisma.recordVersion.findMany({ where: { recordId: id }, orderBy: { version: 'desc' } });
+    const views: RecordVersionView[] = [{ ...this.#versionView(row, row.updatedAt), current: true }];
+    for (const v of older) views.push({ ...this.#versionView({ ...v, id, updatedAt: v.savedAt, deletedAt: null }, v.savedAt), current: false });
+    await this.vault.record({ event: 'record.history_viewed', target: target.record(id), details: { versions: views.length } });
+    return views;
+  }
+
+  #versionView(row: Parameters<RecordStore['decrypt']>[0], savedAt: Date): Omit<RecordVersionView, 'current'> {
+    const d = this.decrypt(row);
+    return { version: row.version, savedAt: iso(savedAt), record: { ...d.summary, ...d.content, updatedAt: iso(row.updatedAt) } };
+  }
+
+  /** Pages through current rows in captured-at order (newest first). */
+  async page(opts: { deleted?: 'exclude' | 'include' | 'only'; limit?: number; cursor?: string } = {}): Promise<RecordRow[]> {
+    const deleted = opts.deleted ?? 'exclude';
+    return this.vault.db.prisma.record.findMany({
+      where: deleted === 'exclude' ? { deletedAt: null } : deleted === 'only' ? { deletedAt: { not: null } } : {},
+      orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
+      take: opts.limit ?? 100,
+      ...(opts.cursor ? { cursor: { id: opts.cursor }, skip: 1 } : {}),
+    });
+  }
+}
+
+export function toSummary(row: { id: string; kind: string; capturedAt: Date; updatedAt: Date; version: number; deletedAt: Date | null }, s: Summary): RecordSummary {
+  return {
+    id: row.id,
+    kind: row.kind as RecordKind,
+    title: s.title,
+    case: s.case,
+    tags: s.tags,
+    classification: s.classification,
+    capturedAt: iso(row.capturedAt),
+    updatedAt: iso(row.updatedAt),
+    version: row.version,
+    deletedAt: row.deletedAt ? iso(row.deletedAt) : null,
+  };
+}
+
+export function toView(d: DecryptedRecord, row: { createdAt: Date }, attachments: RecordView['attachments']): RecordView {
+  return { ...d.summary, ...d.content, createdAt: iso(row.createdAt), attachments };
+}

@@ -1,0 +1,124 @@
+// Full-text search over decrypted records. The index lives only in this process's memory:
+// built in the background after unlock (with progress), dropped on lock (DESIGN.md section 1).
+import MiniSearch from 'minisearch';
+import type { RecordSummary, SearchQuery, SearchResult } from '../../shared/records.ts';
+import { SearchQuerySchema } from '../../shared/records.ts';
+import type { Content } from '../records/codec.ts';
+
+interface Doc {
+  id: string;
+  title: string;
+  body: string;
+  fields: string;
+  tags: string;
+  case: string;
+}
+
+function toDoc(s: RecordSummary, c: Content): Doc {
+  return {
+    id: s.id,
+    title: s.title,
+    body: c.body,
+    fields: c.fields.map((f) => `${f.name} ${typeof f.value === 'object' ? (f.value.label ?? '') : String(f.value)}`).join(' '),
+    tags: s.tags.join(' '),
+    case: s.case,
+  };
+}
+
+export class SearchIndex {
+  #mini = SearchIndex.#create();
+  /** Decrypted summaries by id: what a hit shows, and what filters test. */
+  readonly #summaries = new Map<string, RecordSummary>();
+  #ready = false;
+
+  static #create() {
+    return new MiniSearch<Doc>({
+      fields: ['title', 'body', 'fields', 'tags', 'case'],
+      storeFields: [],
+      searchOptions: { boost: { title: 3, tags: 2, case: 2 }, prefix: true, fuzzy: (term) => (term.length > 4 ? 0.15 : false), combineWith: 'AND' },
+    });
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+  get size(): number {
+    return this.#summaries.size;
+  }
+
+  summaryOf(id: string): RecordSummary | undefined {
+    return this.#summaries.get(id);
+  }
+
+  markReady(): void {
+    this.#ready = true;
+  }
+
+  upsert(s: RecordSummary, c: Content): void {
+    if (this.#summaries.has(s.id)) this.#mini.discard(s.id);
+    this.#mini.add(toDoc(s, c));
+    this.#summaries.set(s.id, s);
+  }
+
+  /** Updates what a list shows without reindexing text (delete/restore). */
+  setSummary(s: RecordSummary): void {
+    if (this.#summaries.has(s.id)) this.#summaries.set(s.id, s);
+  }
+
+  remove(id: string): void {
+    if (!this.#summaries.delete(id)) return;
+    this.#mini.discard(id);
+  }
+
+  clear(): void {
+    this.#mini = SearchIndex.#create();
+    this.#summaries.clear();
+    this.#ready = false;
+  }
+
+  search(query: SearchQuery): SearchResult {
+    const q = SearchQuerySchema.parse(query);
+    const from = q.capturedFrom ? Date.parse(q.capturedFrom) : -Infinity;
+    const to = q.capturedTo ? Date.parse(q.capturedTo) : Infinity;
+    const caseName = q.case?.toLowerCase();
+    const keep = (s: RecordSummary): boolean => {
+      if (q.deleted === 'exclude' && s.deletedAt) return false;
+      if (q.deleted === 'only' && !s.deletedAt) return false;
+      if (q.kind && s.kind !== q.kind) return false;
+      if (q.classification && s.classification !== q.classification) return false;
+      if (caseName !== undefined && s.case.toLowerCase() !== caseName) return false;
+      if (q.tag && !s.tags.includes(q.tag)) return false;
+      if (from !== -Infinity || to !== Infinity) {
+        const t = Date.parse(s.capturedAt);
+        if (t < from || t > to) return false;
+      }
+      return true;
+    };
+    let hits: (RecordSummary & { score: number })[];
+    const text = q.text.trim();
+    if (text) {
+      hits = [];
+      for (const r of this.#mini.search(text)) {
+        const s = this.#summaries.get(r.id as string);
+        if (s && keep(s)) hits.push({ ...s, score: r.score });
+      }
+    } else {
+      hits = [];
+      for (const s of this.#summaries.values()) if (keep(s)) hits.push({ ...s, score: 0 });
+      hits.sort((a, b) => (a.capturedAt < b.capturedAt ? 1 : a.capturedAt > b.capturedAt ? -1 : 0));
+    }
+    return { total: hits.length, hits: hits.slice(q.offset, q.offset + q.limit), indexReady: this.#ready };
+  }
+
+  /** Distinct cases and tags, for filter pickers. */
+  facets(): { cases: string[]; tags: string[] } {
+    const cases = new Set<string>();
+    const tags = new Set<string>();
+    for (const s of this.#summaries.values()) {
+      if (s.deletedAt) continue;
+      if (s.case) cases.add(s.case);
+      for (const t of s.tags) tags.add(t);
+    }
+    return { cases: [...cases].sort(), tags: [...tags].sort() };
+  }
+}

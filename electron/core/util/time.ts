@@ -1,0 +1,4 @@
+/** UTC day (YYYY-MM-DD) of an instant: the epoch of DESIGN.md section 3. */
+export const utcDay = (d: Date): string => d.toISOString().slice(0, 10);
+
+export const iso = (d: Date | number): string => new Date(d).toISOString();

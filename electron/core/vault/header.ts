@@ -1,0 +1,66 @@
+// vault.json: the only unencrypted file of a vault besides the database. It names the vault,
+// the KDF parameters and the two wrappings of the vault key. Every field except the wrappings
+// is bound into the wrappings' associated data, so an edited header does not unlock.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import canonicalize from 'canonicalize';
+import { z } from 'zod';
+import { CustodyError } from '../../shared/errors.ts';
+import { writeFileAtomic } from '../util/atomicFile.ts';
+import type { KdfParams } from '../crypto/kdf.ts';
+
+export const HEADER_FILE = 'vault.json';
+export const DATABASE_FILE = 'custody.db';
+export const CHECKPOINT_FILE = 'checkpoint.txt';
+export const ATTACHMENTS_DIR = 'attachments';
+
+const b64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/);
+
+const HeaderSchema = z
+  .object({
+    format: z.literal('custody-vault'),
+    version: z.literal(1),
+    vaultId: z.string().uuid(),
+    createdAt: z.iso.datetime(),
+    kdf: z
+      .object({
+        algorithm: z.literal('argon2id'),
+        memoryKiB: z.number().int().positive(),
+        iterations: z.number().int().positive(),
+        parallelism: z.number().int().positive(),
+        salt: b64,
+      })
+      .strict(),
+    wrappedVaultKey: z.object({ password: b64, recovery: b64 }).strict(),
+  })
+  .strict();
+
+export type VaultHeader = z.infer<typeof HeaderSchema> & { kdf: KdfParams };
+
+/**
+ * The header fields a vault-key wrapping authenticates. The password wrapping binds the KDF
+ * parameters too (an edited cost or salt does not unlock); the recovery wrapping binds only
+ * the vault's identity, so changing the password need not touch it.
+ */
+export function headerBinding(h: VaultHeader, by: 'password' | 'recovery'): string {
+  const { format, version, vaultId, createdAt, kdf } = h;
+  return canonicalize(by === 'password' ? { format, version, vaultId, createdAt, kdf } : { format, version, vaultId, createdAt })!;
+}
+
+export function readHeader(dir: string): VaultHeader {
+  const file = join(dir, HEADER_FILE);
+  if (!existsSync(file)) throw new CustodyError('VAULT_NOT_FOUND', `no vault at ${dir} (run "custody init" to create one)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new CustodyError('VAULT_CORRUPT', `${HEADER_FILE} is not valid JSON`);
+  }
+  const parsed = HeaderSchema.safeParse(json);
+  if (!parsed.success) throw new CustodyError('VAULT_CORRUPT', `${HEADER_FILE} is malformed: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+export function writeHeader(dir: string, h: VaultHeader): void {
+  writeFileAtomic(join(dir, HEADER_FILE), JSON.stringify(h, null, 2) + '\n');
+}

@@ -1,0 +1,25 @@
+// Per-database settings kept in the meta table (plain values, no secrets).
+import { z } from 'zod';
+import { CustodyError } from '../../shared/errors.ts';
+import type { Prisma, PrismaTx } from '../db/database.ts';
+
+const MetaSchema = z.object({
+  vaultId: z.string(),
+  deviceId: z.string(),
+  actor: z.string(),
+  retentionDays: z.coerce.number().int().positive(),
+});
+export type VaultMeta = z.infer<typeof MetaSchema>;
+
+export async function readMeta(prisma: Prisma | PrismaTx): Promise<VaultMeta> {
+  const rows = await prisma.meta.findMany();
+  const parsed = MetaSchema.safeParse(Object.fromEntries(rows.map((r) => [r.key, r.value])));
+  if (!parsed.success) throw new CustodyError('VAULT_CORRUPT', 'the vault database is missing its settings');
+  return parsed.data;
+}
+
+export async function writeMeta(tx: PrismaTx, meta: Partial<VaultMeta>): Promise<void> {
+  for (const [key, value] of Object.entries(meta)) {
+    await tx.meta.upsert({ where: { key }, create: { key, value: String(value) }, update: { value: String(value) } });
+  }
+}

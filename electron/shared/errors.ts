@@ -1,0 +1,31 @@
+// Error codes every layer agrees on. Messages are for people; codes are for code.
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'LOCKED',
+  'WRONG_PASSWORD',
+  'WRONG_RECOVERY_KEY',
+  'VAULT_NOT_FOUND',
+  'VAULT_EXISTS',
+  'VAULT_CORRUPT',
+  'KDF_TOO_WEAK',
+  'NOT_FOUND',
+  'CONFLICT',
+  'TAMPERED',
+  'IMPORT_FAILED',
+  'DATABASE_TOO_NEW',
+  'ROLLED_BACK',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class CustodyError extends Error {
+  override readonly name = 'CustodyError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const isCustodyError = (e: unknown): e is CustodyError => e instanceof CustodyError;
