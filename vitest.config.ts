@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['electron/**/*.test.ts', 'scripts/**/*.test.ts'],
+    globalSetup: ['scripts/vitest-global-setup.mjs'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

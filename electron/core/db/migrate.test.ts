@@ -1,0 +1,132 @@
+import { describe, expect, test } from 'vitest';
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import { MIGRATIONS, migrate, type Migration } from './migrate.ts';
+
+const fresh = () => new Database(':memory:');
+const tables = (db: Database.Database) =>
+  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+
+describe('migrations', () => {
+  test('are numbered 0001.. without gaps', () => {
+    expect(MIGRATIONS.map((m) => m.id)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  test('0001_init creates the vault schema and is recorded with its checksum', () => {
+    const db = fresh();
+    expect(migrate(db, MIGRATIONS.slice(0, 1))).toEqual([1]);
+    expect(tables(db)).toEqual(['_custody_migrations', 'attachment', 'audit_checkpoint', 'audit_entry', 'audit_node', 'key_registry', 'meta', 'record', 'record_version']);
+    expect(db.prepare('SELECT id, name, checksum FROM _custody_migrations').get()).toEqual({ id: 1, name: 'init', checksum: MIGRATIONS[0]!.checksum });
+    // Deleting a record cascades to its versions and attachments.
+    db.pragma('foreign_keys = ON');
+    db.prepare("INSERT INTO record VALUES ('r', 'note', 0, '1970-01-01', 0, 0, 2, NULL, x'00', x'00', x'00')").run();
+    db.prepare("INSERT INTO record_version VALUES ('r', 1, 'note', 0, '1970-01-01', 0, x'00', x'00', x'00')").run();
+    db.prepare("INSERT INTO attachment VALUES ('a', 'r', 0, x'00', x'00')").run();
+    db.prepare("DELETE FROM record WHERE id = 'r'").run();
+    expect(db.prepare('SELECT (SELECT count(*) FROM record_version) + (SELECT count(*) FROM attachment) AS n').get()).toEqual({ n: 0 });
+  });
+
+  test('running again applies nothing', () => {
+    const db = fresh();
+    migrate(db);
+    expect(migrate(db)).toEqual([]);
+  });
+
+  test('a database migrated by a newer app is refused, not misread', () => {
+    const db = fresh();
+    migrate(db);
+    db.prepare("INSERT INTO _custody_migrations VALUES (9999, 'future', 'x', 0)").run();
+    expect(() => migrate(db)).toThrow(expect.objectContaining({ code: 'DATABASE_TOO_NEW' }));
+  });
+
+  test('a migration whose SQL changed after it was applied is refused', () => {
+    const db = fresh();
+    migrate(db);
+    const edited = MIGRATIONS.map((m, i) => (i === 0 ? { ...m, checksum: 'different' } : m));
+    expect(() => migrate(db, edited)).toThrow(expect.objectContaining({ code: 'VAULT_CORRUPT' }));
+  });
+
+  test('a failing migration rolls back entirely and is not recorded', () => {
+    const db = fresh();
+    const bad: Migration = { id: MIGRATIONS.length + 1, name: 'bad', sql: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);', checksum: 'c' };
+    expect(() => migrate(db, [...MIGRATIONS, bad])).toThrow();
+    expect(tables(db)).not.toContain('half');
+    expect((db.prepare('SELECT max(id) AS n FROM _custody_migrations').get() as { n: number }).n).toBe(MIGRATIONS.length);
+  });
+});
+
+// ---- the applied schema is exactly what prisma/schema.prisma describes ---------------------
+
+interface Col {
+  type: string;
+  notNull: boolean;
+  pk: number;
+}
+interface Table {
+  columns: Record<string, Col>;
+  indexes: string[];
+  foreignKeys: string[];
+}
+
+const SQLITE_TYPES: Record<string, string> = { String: 'TEXT', Int: 'INTEGER', Boolean: 'BOOLEAN', DateTime: 'DATETIME', Bytes: 'BLOB', Float: 'REAL', BigInt: 'BIGINT' };
+
+/** Reads the subset of the Prisma schema language this project uses into SQLite terms. */
+function fromPrismaSchema(text: string): Record<string, Table> {
+  const models = [...text.matchAll(/^model (\w+) \{\n([\s\S]*?)^\}/gm)];
+  const dbName = new Map(models.map(([, name, body]) => [name!, /@@map\("(\w+)"\)/.exec(body!)?.[1] ?? name!]));
+  const out: Record<string, Table> = {};
+  for (const [, , body] of models) {
+    const t: Table = { columns: {}, indexes: [], foreignKeys: [] };
+    const colName = new Map<string, string>();
+    const lines = body!.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('//') && !l.startsWith('///'));
+    for (const line of lines.filter((l) => !l.startsWith('@@'))) {
+      const [field, type, ...rest] = line.split(/\s+/);
+      const attrs = rest.join(' ');
+      const base = type!.replace(/[?[\]]/g, '');
+      const relation = /@relation\(fields: \[(\w+)\], references: \[(\w+)\], onDelete: (\w+)\)/.exec(attrs);
+      if (relation) {
+        t.foreignKeys.push(`${relation[1]}->${dbName.get(base)}.${relation[2]} ${relation[3]!.toUpperCase()}`);
+        continue;
+      }
+      if (type!.endsWith('[]')) continue;
+      const name = /@map\("(\w+)"\)/.exec(attrs)?.[1] ?? field!;
+      colName.set(field!, name);
+      t.columns[name] = { type: SQLITE_TYPES[base]!, notNull: !type!.endsWith('?'), pk: attrs.includes('@id') ? 1 : 0 };
+    }
+    t.foreignKeys = t.foreignKeys.map((fk) => fk.replace(/^(\w+)->/, (_, f: string) => `${colName.get(f)}->`).replace('CASCADE', 'CASCADE'));
+    for (const line of lines.filter((l) => l.startsWith('@@'))) {
+      const cols = (/\[([^\]]+)\]/.exec(line)?.[1] ?? '').split(',').map((f) => colName.get(f.trim())!);
+      if (line.startsWith('@@id')) cols.forEach((c, i) => (t.columns[c]!.pk = i + 1));
+      if (line.startsWith('@@index')) t.indexes.push(`${cols.join(',')}`);
+      if (line.startsWith('@@unique')) t.indexes.push(`unique ${cols.join(',')}`);
+    }
+    t.indexes.sort();
+    t.foreignKeys.sort();
+    out[dbName.get(models.find(([, , b]) => b === body)![1]!)!] = t;
+  }
+  return out;
+}
+
+function fromDatabase(db: Database.Database): Record<string, Table> {
+  const out: Record<string, Table> = {};
+  for (const name of tables(db).filter((n) => n !== '_custody_migrations')) {
+    const cols = db.prepare(`PRAGMA table_info("${name}")`).all() as { name: string; type: string; notnull: number; pk: number }[];
+    const idx = (db.prepare(`PRAGMA index_list("${name}")`).all() as { name: string; unique: number; origin: string }[]).filter((i) => i.origin === 'c');
+    const fks = db.prepare(`PRAGMA foreign_key_list("${name}")`).all() as { table: string; from: string; to: string; on_delete: string }[];
+    out[name] = {
+      // A single-column INTEGER/TEXT primary key is NOT NULL in Prisma's DDL; SQLite reports notnull from the declaration.
+      columns: Object.fromEntries(cols.map((c) => [c.name, { type: c.type, notNull: c.notnull === 1, pk: c.pk }])),
+      indexes: idx.map((i) => `${i.unique ? 'unique ' : ''}${(db.prepare(`PRAGMA index_info("${i.name}")`).all() as { name: string }[]).map((x) => x.name).join(',')}`).sort(),
+      foreignKeys: fks.map((f) => `${f.from}->${f.table}.${f.to} ${f.on_delete}`).sort(),
+    };
+  }
+  return out;
+}
+
+test('the migrations produce exactly the schema in prisma/schema.prisma', () => {
+  const db = fresh();
+  migrate(db);
+  const expected = fromPrismaSchema(readFileSync('prisma/schema.prisma', 'utf8'));
+  expect(Object.keys(expected).length).toBeGreaterThanOrEqual(8);
+  expect(fromDatabase(db)).toEqual(expected);
+});

@@ -1,0 +1,164 @@
+// The IPC contract between the renderer and main (DESIGN.md section 1): one entry per
+// method, with the schema main validates the request against and the response type.
+// No method takes a table, a key or a file path from the renderer: files come from main's
+// own dialogs, or as bytes the user dropped or picked.
+import { z } from 'zod';
+import { AuditQuerySchema, type AuditRow, type AuditStats } from './audit.ts';
+import type { ErrorCode } from './errors.ts';
+import {
+  RecordInputSchema,
+  RecordPatchSchema,
+  SearchQuerySchema,
+  type AttachmentView,
+  type RecordSummary,
+  type RecordVersionView,
+  type RecordView,
+  type SearchResult,
+} from './records.ts';
+
+const id = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not an id');
+const password = z.string().min(1).max(1024);
+const none = z.object({}).strict();
+const isoTime = z.iso.datetime({ offset: true });
+/** Bytes the user handed over (drag-and-drop, a file picker in the browser shell). */
+const bytes = z.instanceof(Uint8Array).refine((b) => b.byteLength <= 256 * 1024 * 1024, 'at most 256 MiB per upload');
+
+export const SettingsSchema = z
+  .object({
+    autoLockMinutes: z.number().int().min(0).max(24 * 60),
+    lockOnSuspend: z.boolean(),
+    theme: z.enum(['system', 'light', 'dark']),
+  })
+  .strict();
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const methods = {
+  'app.info': none,
+  'vault.status': none,
+  'vault.create': z.object({ password: z.string().min(8, 'at least 8 characters').max(1024), actor: z.string().trim().min(1).max(100).optional(), kdfTargetMs: z.number().int().min(200).max(10_000).optional() }).strict(),
+  'vault.unlock': z.object({ password }).strict(),
+  'vault.lock': none,
+  'vault.changePassword': z.object({ oldPassword: password, newPassword: z.string().min(8).max(1024) }).strict(),
+  'vault.recover': z.object({ recoveryKey: z.string().max(200), newPassword: z.string().min(8).max(1024) }).strict(),
+  'vault.calibrateKdf': z.object({ targetMs: z.number().int().min(200).max(10_000) }).strict(),
+  'records.search': SearchQuerySchema,
+  'records.facets': none,
+  'records.get': z.object({ id }).strict(),
+  'records.create': RecordInputSchema,
+  'records.update': z.object({ id, version: z.number().int().min(1), patch: RecordPatchSchema }).strict(),
+  'records.delete': z.object({ id }).strict(),
+  'records.restore': z.object({ id }).strict(),
+  'records.purge': z.object({ id }).strict(),
+  'records.history': z.object({ id }).strict(),
+  'records.importFromDialog': none,
+  'records.importBytes': z.object({ name: z.string().max(255), format: z.enum(['json', 'csv']), data: bytes }).strict(),
+  'attachments.addFromDialog': z.object({ recordId: id }).strict(),
+  'attachments.addBytes': z.object({ recordId: id, name: z.string().min(1).max(255), data: bytes }).strict(),
+  'attachments.saveToDialog': z.object({ id }).strict(),
+  'attachments.read': z.object({ id }).strict(),
+  'attachments.verify': z.object({ id }).strict(),
+  'audit.query': AuditQuerySchema,
+  'audit.stats': z.object({ from: isoTime.optional(), to: isoTime.optional() }).strict(),
+  'audit.verify': none,
+  'settings.get': none,
+  'settings.set': SettingsSchema.partial().strict(),
+} as const satisfies Record<string, z.ZodType>;
+
+export type Method = keyof typeof methods;
+export const METHOD_NAMES = Object.keys(methods) as Method[];
+export type RequestOf<M extends Method> = z.input<(typeof methods)[M]>;
+export type ParsedRequestOf<M extends Method> = z.output<(typeof methods)[M]>;
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  shell: 'electron' | 'web';
+  platform: string;
+  /** True when files can be picked with native dialogs (the desktop app). */
+  nativeDialogs: boolean;
+}
+
+export interface VaultStatusView {
+  exists: boolean;
+  unlocked: boolean;
+  vaultId: string | null;
+  actor: string | null;
+  kdf: { memoryKiB: number; iterations: number; parallelism: number } | null;
+  index: { ready: boolean; size: number };
+}
+
+/** Result of checking the whole audit log (filled in by the tamper-evident log module). */
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  problems: { kind: string; seq?: number; message: string }[];
+  checkedAt: string;
+}
+
+export interface Responses {
+  'app.info': AppInfo;
+  'vault.status': VaultStatusView;
+  'vault.create': { vaultId: string; recoveryKey: string };
+  'vault.unlock': VaultStatusView;
+  'vault.lock': VaultStatusView;
+  'vault.changePassword': { ok: true };
+  'vault.recover': VaultStatusView;
+  'vault.calibrateKdf': { memoryKiB: number; iterations: number; parallelism: number };
+  'records.search': SearchResult;
+  'records.facets': { cases: string[]; tags: string[] };
+  'records.get': RecordView;
+  'records.create': RecordView;
+  'records.update': RecordView;
+  'records.delete': RecordSummary;
+  'records.restore': RecordSummary;
+  'records.purge': { ok: true };
+  'records.history': RecordVersionView[];
+  'records.importFromDialog': { imported: number } | null;
+  'records.importBytes': { imported: number };
+  'attachments.addFromDialog': AttachmentView[];
+  'attachments.addBytes': AttachmentView;
+  'attachments.saveToDialog': { saved: boolean };
+  'attachments.read': { name: string; mediaType: string; data: Uint8Array };
+  'attachments.verify': { ok: true; size: number; sha256: string };
+  'audit.query': AuditRow[];
+  'audit.stats': AuditStats;
+  'audit.verify': AuditVerification;
+  'settings.get': Settings;
+  'settings.set': Settings;
+}
+
+/** What crosses the wire: a value, or a typed error (never a stack, never a secret). */
+export type Envelope<T> = { ok: true; value: T } | { ok: false, error: { code: ErrorCode; message: string } };
+
+/** Events main pushes to the renderer. */
+export interface ProgressEvent {
+  op: 'unlock' | 'index' | 'import' | 'attachment' | 'verify' | 'report' | 'sync';
+  done: number;
+  total: number;
+  label?: string;
+}
+export interface Events {
+  progress: ProgressEvent;
+  /** The vault was locked by main (idle timer, suspend, screen lock, menu). */
+  locked: { reason: 'idle' | 'suspend' | 'screen-lock' | 'menu' | 'user' };
+  'index.ready': { size: number };
+  /** A menu item or accelerator asked the UI to do something. */
+  command: { name: 'new-record' | 'search' | 'lock' | 'settings' | 'audit' | 'about' };
+}
+export type EventName = keyof Events;
+
+/** The API the renderer sees: exactly one function per method, plus event subscription. */
+export type CustodyApi = { [M in Method]: (request: RequestOf<M>) => Promise<Responses[M]> } & {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};
+
+/**
+ * What the preload exposes as `window.custody`: the same methods, resolving to envelopes.
+ * contextBridge drops custom properties of a rejected Error (the code would be lost), so
+ * the renderer's client (renderer/src/api/client.ts) turns `ok: false` into a CustodyError.
+ */
+export type CustodyBridge = { [M in Method]: (request: RequestOf<M>) => Promise<Envelope<Responses[M]>> } & Pick<CustodyApi, 'on'>;
+
+export const EVENT_CHANNEL = 'custody:event';
+export const channelOf = (m: Method): string => `custody:${m}`;
