@@ -3,6 +3,10 @@
 import { Command, Option } from 'commander';
 import type { AuditRow } from '../shared/audit.ts';
 import type { Custody } from '../core/custody.ts';
+import { CustodyError } from '../shared/errors.ts';
+import { consistencyProof, exportCanonical, inclusionProof } from '../core/audit/proofs.ts';
+import { pruneAuditBodies } from '../core/audit/retention.ts';
+import { progressBar } from './progress.ts';
 
 interface Helpers {
   withVault: <T>(g: { vault?: string; passwordFile?: string }, fn: (c: Custody) => Promise<T>, opts?: { unlock?: boolean }) => Promise<T>;
@@ -64,5 +68,77 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
       else h.printAudit(rows);
     });
 
+  audit
+    .command('verify')
+    .description('recompute the whole log and check every signed checkpoint; exit 0 only if all holds')
+    .action(async (_o, cmd: Command) => {
+      const o = g(cmd);
+      const bar = progressBar('verify');
+      const r = await h.withVault(o, (c) => c.verifyAudit(bar.update), { unlock: false }).finally(bar.stop);
+      if (o.json) h.printJson(r);
+      else {
+        process.stdout.write(r.ok ? `OK: ${r.entries} entries, ${r.checkpoints} signed checkpoints, nothing changed, removed, inserted or reordered\n` : `FAILED: ${r.problems.length} problem(s) in ${r.entries} entries\n`);
+        for (const p of r.problems) process.stdout.write(`  ${p.seq !== undefined ? `entry ${p.seq}: ` : ''}${p.message} [${p.kind}]\n`);
+        if (r.unsignedTail) process.stdout.write(`  note: the last ${r.unsignedTail} entries are not yet covered by a signed checkpoint (one is signed at the next unlock)\n`);
+      }
+      if (!r.ok) throw new VerifyFailed();
+    });
+
+  audit
+    .command('checkpoint')
+    .description('print the newest signed checkpoint exactly as stored (a C2SP signed note)')
+    .action(async (_o, cmd: Command) => {
+      const note = await h.withVault(g(cmd), async (c) => c.vault.checkpoints.latest()?.note, { unlock: false });
+      if (!note) throw new CustodyError('NOT_FOUND', 'the log has no signed checkpoint yet');
+      process.stdout.write(note);
+    });
+
+  audit
+    .command('vkey')
+    .description("print this device's verifier key in signed-note vkey form (name+keyid+base64)")
+    .action(async (_o, cmd: Command) => {
+      process.stdout.write((await h.withVault(g(cmd), async (c) => c.vault.checkpoints.vkey, { unlock: false })) + '\n');
+    });
+
+  audit
+    .command('export')
+    .description("print every entry's canonical bytes, one per line, in log order (the leaves' input)")
+    .action(async (_o, cmd: Command) => {
+      await h.withVault(g(cmd), async (c) => {
+        for (const line of exportCanonical(c.vault)) if (!process.stdout.write(line + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+      }, { unlock: false });
+    });
+
+  audit
+    .command('proof <seq>')
+    .description('print a C2SP tlog-proof of entry SEQ against the newest signed checkpoint')
+    .action(async (seq: string, _o, cmd: Command) => {
+      process.stdout.write(await h.withVault(g(cmd), async (c) => inclusionProof(c.vault, Number(seq)), { unlock: false }));
+    });
+
+  audit
+    .command('consistency <old-size>')
+    .description('print a consistency proof from the log at OLD-SIZE to the newest signed checkpoint, then that checkpoint')
+    .action(async (oldSize: string, _o, cmd: Command) => {
+      const r = await h.withVault(g(cmd), async (c) => consistencyProof(c.vault, Number(oldSize)), { unlock: false });
+      process.stdout.write(r.proof + '\n' + r.checkpoint);
+    });
+
+  audit
+    .command('prune')
+    .description('retention: remove entry bodies older than the policy (default 7 years), keeping their hashes')
+    .option('--older-than-days <n>', 'override the policy for this run', (v) => Number(v))
+    .action(async (_o, cmd: Command) => {
+      const o = g<{ olderThanDays?: number }>(cmd);
+      const r = await h.withVault(o, (c) => pruneAuditBodies(c.vault, { olderThanDays: o.olderThanDays }));
+      if (o.json) h.printJson(r);
+      else process.stdout.write(`pruned ${r.pruned} entry bodies older than ${r.before}; their hashes remain in the log\n`);
+    });
+
   return audit;
+}
+
+/** Verification failed: the report was printed; exit non-zero without another message. */
+export class VerifyFailed extends Error {
+  readonly exitCode = 1;
 }

@@ -49,6 +49,8 @@ test('kill -9 during bulk imports loses nothing committed and leaves an openable
     await c.unlock(password, { buildIndex: false });
     const page = await c.list({ limit: 5 });
     expect(page.length).toBe(Math.min(5, n));
+    const audit = await c.verifyAudit();
+    expect(audit.problems).toEqual([]);
     await c.close();
   }
   // The random delays must have hit both outcomes at least once for this test to mean something.

@@ -9,7 +9,7 @@ import { defaultVaultDir } from '../core/vault/location.ts';
 import { masterPassword, newPassword, recoveryKey } from './secrets.ts';
 import { progressBar } from './progress.ts';
 import { printAudit, printHistory, printJson, printRecord, printRecords } from './format.ts';
-import { registerAuditCommands } from './auditCommands.ts';
+import { registerAuditCommands, VerifyFailed } from './auditCommands.ts';
 
 interface Globals {
   vault?: string;
@@ -345,6 +345,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as { code?: string; exitCode?: number };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) return err.exitCode === 0 ? 0 : 2;
+    if (e instanceof VerifyFailed) return e.exitCode;
     if (isCustodyError(e)) {
       process.stderr.write(`custody: ${e.message}\n`);
       return EXIT[e.code] ?? 1;

@@ -30,6 +30,8 @@ export interface VaultStatus {
   unlocked: boolean;
   kdf: { memoryKiB: number; iterations: number; parallelism: number };
   index: { ready: boolean; size: number };
+  /** A problem found at open (e.g. the database is older than checkpoint.txt), or null. */
+  integrityProblem: string | null;
 }
 
 export class Custody {
@@ -62,6 +64,7 @@ export class Custody {
       unlocked: this.vault.unlocked,
       kdf: { memoryKiB, iterations, parallelism },
       index: { ready: this.index.ready, size: this.index.size },
+      integrityProblem: this.vault.integrityProblem,
     };
   }
 
@@ -250,6 +253,11 @@ export class Custody {
 
   auditFailures(limit?: number): Promise<AuditRow[]> {
     return this.vault.audit.failures(limit);
+  }
+
+  /** Verifies the whole audit log (DESIGN.md section 4); see verifyLog for what is checked. */
+  verifyAudit(onProgress?: Progress) {
+    return this.vault.verifyAudit(onProgress);
   }
 
   /** Records an export of a record's content (e.g. the CLI printing it as JSON to a file). */

@@ -94,6 +94,8 @@ export interface AuditVerification {
   checkpoints: number;
   problems: { kind: string; seq?: number; message: string }[];
   checkedAt: string;
+  /** Entries after the newest signed checkpoint (e.g. failed unlocks while locked): not yet signed. */
+  unsignedTail?: number;
 }
 
 export interface Responses {

@@ -32,6 +32,12 @@ const MEDIA_TYPES: Record<string, string> = {
 };
 const mediaTypeOf = (name: string) => MEDIA_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
 
+/** Names the attachment in the error a person sees ("chunk 3 failed authentication" alone says too little). */
+function tamperError(id: string, e: unknown): CustodyError {
+  if (e instanceof CustodyError && e.code !== 'TAMPERED') return e;
+  return new CustodyError('TAMPERED', `attachment ${id} is damaged or was modified: ${(e as Error).message}`);
+}
+
 export class Attachments {
   constructor(
     private readonly vault: Vault,
@@ -116,7 +122,7 @@ export class Attachments {
       if (got.sha256.toString('hex') !== meta.sha256 || got.size !== meta.size) throw new CustodyError('TAMPERED', `attachment ${id} does not match its recorded SHA-256`);
     } catch (e) {
       await this.#tamperEntry(id, recordId, e);
-      throw e instanceof CustodyError ? e : new CustodyError('TAMPERED', `attachment ${id} is damaged or was modified: ${(e as Error).message}`);
+      throw tamperError(id, e);
     } finally {
       wipe(key);
     }
@@ -132,7 +138,7 @@ export class Attachments {
       if (got.sha256.toString('hex') !== meta.sha256) throw new CustodyError('TAMPERED', `attachment ${id} does not match its recorded SHA-256`);
     } catch (e) {
       await this.#tamperEntry(id, recordId, e);
-      throw e instanceof CustodyError ? e : new CustodyError('TAMPERED', `attachment ${id} is damaged or was modified: ${(e as Error).message}`);
+      throw tamperError(id, e);
     } finally {
       wipe(key);
     }

@@ -2,6 +2,7 @@
 // Appends use prepared statements on the shared connection (the hot path: every operation
 // writes one, imports write thousands); queries use Prisma.
 import type Database from 'better-sqlite3';
+import { CustodyError } from '../../shared/errors.ts';
 import type { AuditEntry, AuditQuery, AuditRow, AuditStats } from '../../shared/audit.ts';
 import { AuditQuerySchema } from '../../shared/audit.ts';
 import type { VaultDb } from '../db/database.ts';
@@ -36,7 +37,11 @@ export class AuditLog {
 
   /** The tree as committed (or as written so far by the open transaction). */
   tree(): MerkleTree {
-    return new MerkleTree(this.#store, this.size());
+    try {
+      return new MerkleTree(this.#store, this.size());
+    } catch (e) {
+      throw new CustodyError('TAMPERED', `the audit log is damaged (${(e as Error).message}); nothing more can be logged until it is examined with "custody audit verify"`);
+    }
   }
 
   /**

@@ -20,6 +20,8 @@ export interface VaultDb {
   /** A synchronous raw transaction for bulk paths (BEGIN IMMEDIATE). */
   writeSync<T>(fn: () => T): Promise<T>;
   close(): Promise<void>;
+  /** Runs after every committed write, still inside the write lock (used for checkpoints). */
+  onCommit: (() => void) | null;
 }
 
 export async function openDatabase(file: string): Promise<VaultDb> {
@@ -45,11 +47,22 @@ export async function openDatabase(file: string): Promise<VaultDb> {
   migrate(conn);
 
   const mutex = new Mutex();
-  return {
+  const db: VaultDb = {
     sql: conn,
     prisma,
-    write: (fn) => mutex.run(() => prisma.$transaction(fn, { timeout: 120_000, maxWait: 120_000 })),
-    writeSync: (fn) => mutex.run(() => conn.transaction(fn).immediate()),
+    onCommit: null,
+    write: (fn) =>
+      mutex.run(async () => {
+        const result = await prisma.$transaction(fn, { timeout: 120_000, maxWait: 120_000 });
+        db.onCommit?.();
+        return result;
+      }),
+    writeSync: (fn) =>
+      mutex.run(() => {
+        const result = conn.transaction(fn).immediate();
+        db.onCommit?.();
+        return result;
+      }),
     close: async () => {
       await mutex.run(async () => {
         await prisma.$disconnect();
@@ -57,4 +70,5 @@ export async function openDatabase(file: string): Promise<VaultDb> {
       });
     },
   };
+  return db;
 }

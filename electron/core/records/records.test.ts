@@ -95,7 +95,7 @@ describe('records', () => {
     db.prepare('UPDATE record SET content = ? WHERE id = ?').run(rowB.content, a.id);
     await expect(c.getRecord(a.id)).rejects.toMatchObject({ code: 'TAMPERED' });
     const s = db.prepare('SELECT summary FROM record WHERE id = ?').get(b.id) as { summary: Buffer };
-    s.summary[20] ^= 1;
+    s.summary[20]! ^= 1;
     db.prepare('UPDATE record SET summary = ? WHERE id = ?').run(s.summary, b.id);
     await expect(c.getRecord(b.id)).rejects.toMatchObject({ code: 'TAMPERED' });
     db.close();

@@ -16,6 +16,9 @@ import { AuditLog } from '../audit/log.ts';
 import { target, type AuditInput } from '../audit/entry.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { iso } from '../util/time.ts';
+import { Checkpoints, type StoredCheckpoint } from '../audit/checkpoints.ts';
+import { checkExternalCheckpoint, verifyLog, type Progress } from '../audit/verifyLog.ts';
+import type { AuditVerification } from '../../shared/contract.ts';
 import { ATTACHMENTS_DIR, DATABASE_FILE, headerBinding, readHeader, writeHeader, type VaultHeader } from './header.ts';
 import { Keyring } from './keyring.ts';
 import { readMeta, writeMeta, type VaultMeta } from './meta.ts';
@@ -87,6 +90,8 @@ export async function createVault(dir: string, opts: CreateVaultOptions): Promis
         { event: 'key.created', target: target.key(epochId), details: { kind: 'epoch_root' } },
         { event: 'key.created', target: target.key(signingId), details: { kind: 'device_signing' } },
       ]);
+      // The first signed checkpoint, inside and outside the database.
+      new Checkpoints(db.sql, dir, vaultId, signing.publicKey).write(audit.tree(), signing.seed, 'created', true);
     });
     wipe(epochRoot, signing.seed);
   } finally {
@@ -110,6 +115,9 @@ function fingerprint(material: Uint8Array): string {
 export class Vault {
   #keys: Keyring | null = null;
   #header: VaultHeader;
+  #checkpointReason = 'batch';
+  /** Set at open when the database disagrees with checkpoint.txt (e.g. an older copy). */
+  readonly integrityProblem: string | null;
 
   private constructor(
     readonly dir: string,
@@ -117,8 +125,20 @@ export class Vault {
     readonly db: VaultDb,
     readonly audit: AuditLog,
     readonly meta: VaultMeta,
+    readonly checkpoints: Checkpoints,
   ) {
     this.#header = header;
+    let problem: string | null;
+    try {
+      const size = audit.size();
+      const tree = audit.tree();
+      problem = checkExternalCheckpoint(checkpoints, (n) => (n <= size ? tree.root(n) : undefined), size)?.message ?? null;
+    } catch (e) {
+      problem = `the audit log's stored hashes are inconsistent (${(e as Error).message}); run "custody audit verify"`;
+    }
+    this.integrityProblem = problem;
+    // After every committed batch of appends, sign a checkpoint (when the keys are here).
+    db.onCommit = () => this.#checkpoint();
   }
 
   static async open(dir: string): Promise<Vault> {
@@ -128,11 +148,39 @@ export class Vault {
     try {
       const meta = await readMeta(db.prisma);
       if (meta.vaultId !== header.vaultId) throw new CustodyError('VAULT_CORRUPT', 'the database belongs to another vault than vault.json');
-      return new Vault(dir, header, db, new AuditLog(db), meta);
+      const device = await db.prisma.keyEntry.findFirst({ where: { kind: 'device_signing', status: 'active' } });
+      if (!device?.publicKey) throw new CustodyError('VAULT_CORRUPT', 'the vault has no device signing key');
+      return new Vault(dir, header, db, new AuditLog(db), meta, new Checkpoints(db.sql, dir, header.vaultId, Buffer.from(device.publicKey)));
     } catch (e) {
       await db.close();
       throw e;
     }
+  }
+
+  #checkpoint(): void {
+    if (!this.#keys) return;
+    const latest = this.checkpoints.latest();
+    const tree = this.audit.tree();
+    if (latest && latest.size === tree.size) return;
+    this.checkpoints.write(tree, this.#keys.signingSeed, this.#checkpointReason, this.integrityProblem === null);
+  }
+
+  /** Signs a checkpoint of the log as it is now (reports embed it). */
+  async checkpointNow(reason: 'report' | 'lock' | 'batch'): Promise<StoredCheckpoint> {
+    const keys = this.keys();
+    return this.db.writeSync(() => this.checkpoints.write(this.audit.tree(), keys.signingSeed, reason, this.integrityProblem === null));
+  }
+
+  /** Recomputes the whole log and checks every checkpoint; the run itself is audited. */
+  async verifyAudit(onProgress?: Progress): Promise<AuditVerification> {
+    const result = verifyLog(this.db.sql, this.checkpoints, onProgress);
+    try {
+      await this.record({ event: 'audit.verified', success: result.ok, details: { entries: result.entries, problems: result.problems.length } });
+    } catch (e) {
+      // A log damaged badly enough cannot take the entry; the verdict still stands.
+      if (result.ok) throw e;
+    }
+    return result;
   }
 
   get vaultId(): string {
@@ -232,7 +280,8 @@ export class Vault {
   /** Wipes keys; the database stays open (failed unlocks are still recorded). */
   async lock(): Promise<void> {
     if (!this.#keys) return;
-    await this.record({ event: 'vault.locked', target: target.vault(this.vaultId) });
+    this.#checkpointReason = 'lock';
+    await this.record({ event: 'vault.locked', target: target.vault(this.vaultId) }).finally(() => (this.#checkpointReason = 'batch'));
     this.#keys.wipe();
     this.#keys = null;
   }

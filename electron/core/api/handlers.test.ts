@@ -1,0 +1,183 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Envelope, EventName, Events, Method, RequestOf, Responses } from '../../shared/contract.ts';
+import { KDF_FLOOR } from '../crypto/kdf.ts';
+import { Custody } from '../custody.ts';
+import { PASSWORD, tempDir } from '../testing/tempVault.ts';
+import { createCore, type CoreApi, type Dialogs } from './handlers.ts';
+import { settingsFileFor } from './settings.ts';
+
+type Seen = { event: EventName; payload: Events[EventName] };
+
+let root: string;
+let vaultDir: string;
+let events: Seen[];
+let core: CoreApi;
+
+function make(dialogs: Dialogs | null = null): CoreApi {
+  return createCore({
+    vaultDir,
+    settingsFile: settingsFileFor(vaultDir),
+    emit: (event, payload) => events.push({ event, payload }),
+    dialogs,
+    shell: dialogs ? 'electron' : 'web',
+    appVersion: '9.9.9',
+  });
+}
+
+async function call<M extends Method>(method: M, request: RequestOf<M>): Promise<Envelope<Responses[M]>> {
+  return (await core.invoke(method, request)) as Envelope<Responses[M]>;
+}
+async function ok<M extends Method>(method: M, request: RequestOf<M>): Promise<Responses[M]> {
+  const env = await call(method, request);
+  if (!env.ok) throw new Error(`${method}: ${env.error.code} ${env.error.message}`);
+  return env.value;
+}
+async function code<M extends Method>(method: M, request: RequestOf<M>): Promise<string> {
+  const env = await call(method, request);
+  return env.ok ? 'ok' : env.error.code;
+}
+const privateDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('custody-io-')).length;
+
+beforeEach(() => {
+  root = tempDir();
+  vaultDir = join(root, 'vault');
+  events = [];
+});
+afterEach(async () => {
+  await core?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('core api handlers', () => {
+  it('answers status before a vault exists, then creates and opens one (locked)', async () => {
+    core = make();
+    expect(await ok('app.info', {})).toMatchObject({ name: 'Custody', version: '9.9.9', shell: 'web', nativeDialogs: false });
+    expect(await ok('vault.status', {})).toEqual({ exists: false, unlocked: false, vaultId: null, actor: null, kdf: null, index: { ready: false, size: 0 } });
+    expect(await code('vault.unlock', { password: PASSWORD })).toBe('VAULT_NOT_FOUND');
+    expect(await code('vault.create', { password: 'short' })).toBe('BAD_REQUEST');
+    const created = await ok('vault.create', { password: PASSWORD, actor: 'tester' });
+    expect(created.recoveryKey).toMatch(/\S/);
+    const status = await ok('vault.status', {});
+    expect(status).toMatchObject({ exists: true, unlocked: false, vaultId: created.vaultId, actor: 'tester' });
+    expect(await code('vault.create', { password: PASSWORD })).toBe('VAULT_EXISTS');
+  });
+
+  describe('with a vault', () => {
+    beforeEach(async () => {
+      await Custody.create(vaultDir, { password: PASSWORD, kdf: KDF_FLOOR, actor: 'tester' });
+      core = make();
+    });
+
+    it('unlocks with progress, builds the index, locks, and refuses work while locked', async () => {
+      expect(await code('records.search', {})).toBe('LOCKED');
+      expect(await code('vault.unlock', { password: 'wrong password' })).toBe('WRONG_PASSWORD');
+      events = [];
+      const s = await ok('vault.unlock', { password: PASSWORD });
+      expect(s.unlocked).toBe(true);
+      expect(events.filter((e) => e.event === 'progress')).toEqual(
+        expect.arrayContaining([
+          { event: 'progress', payload: { op: 'unlock', done: 0, total: 1 } },
+          { event: 'progress', payload: { op: 'unlock', done: 1, total: 1 } },
+        ]),
+      );
+      await vi.waitFor(() => expect(events.some((e) => e.event === 'index.ready')).toBe(true));
+      const rec = await ok('records.create', { kind: 'note', title: 'River crossing', tags: ['field'], case: 'C-1' });
+      expect((await ok('records.get', { id: rec.id })).title).toBe('River crossing');
+      expect((await ok('records.search', { text: 'river' })).total).toBe(1);
+      expect(await ok('records.facets', {})).toEqual({ cases: ['C-1'], tags: ['field'] });
+      expect((await ok('vault.lock', {})).unlocked).toBe(false);
+      expect(await code('records.get', { id: rec.id })).toBe('LOCKED');
+      expect(await code('audit.query', {})).toBe('LOCKED');
+    });
+
+    it('adds an attachment from bytes and reads it back, leaving no plaintext file behind', async () => {
+      await ok('vault.unlock', { password: PASSWORD });
+      const rec = await ok('records.create', { kind: 'file', title: 'Photo' });
+      const before = privateDirs();
+      const data = new Uint8Array(70_000).map((_, i) => (i * 31) % 251);
+      const a = await ok('attachments.addBytes', { recordId: rec.id, name: 'photo.png', data });
+      expect(a).toMatchObject({ name: 'photo.png', size: data.length, mediaType: 'image/png' });
+      const back = await ok('attachments.read', { id: a.id });
+      expect(back.name).toBe('photo.png');
+      expect(Buffer.from(back.data).equals(Buffer.from(data))).toBe(true);
+      expect(await ok('attachments.verify', { id: a.id })).toMatchObject({ ok: true, size: data.length });
+      expect(privateDirs()).toBe(before);
+      const audit = await ok('audit.query', { event: 'attachment.opened' });
+      expect(audit).toHaveLength(1);
+      expect(events.some((e) => e.event === 'progress' && (e.payload as Events['progress']).op === 'attachment')).toBe(true);
+    });
+
+    it('imports records from bytes, and refuses a bad file whole', async () => {
+      await ok('vault.unlock', { password: PASSWORD });
+      const json = JSON.stringify([{ kind: 'note', title: 'one' }, { kind: 'note', title: 'two' }]);
+      expect(await ok('records.importBytes', { name: 'x.json', format: 'json', data: new TextEncoder().encode(json) })).toEqual({ imported: 2 });
+      const csv = 'kind,title\nnote,three\nnote,\n';
+      expect(await code('records.importBytes', { name: 'x.csv', format: 'csv', data: new TextEncoder().encode(csv) })).toBe('IMPORT_FAILED');
+      expect((await ok('records.search', {})).total).toBe(2);
+    });
+
+    it('tells the web shell to use the bytes variants instead of dialogs', async () => {
+      await ok('vault.unlock', { password: PASSWORD });
+      const rec = await ok('records.create', { kind: 'note', title: 't' });
+      const e = await call('attachments.addFromDialog', { recordId: rec.id });
+      expect(e).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      expect(!e.ok && e.error.message).toContain('attachments.addBytes');
+      expect(await call('records.importFromDialog', {})).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('records.importBytes') } });
+    });
+
+    it('uses paths only from the dialogs it was given', async () => {
+      const src = join(root, 'evidence.txt');
+      const dest = join(root, 'saved.txt');
+      writeFileSync(src, 'field notes');
+      const dialogs: Dialogs = { openFiles: async () => [src], saveFile: async () => dest, openImportFile: async () => null };
+      await core.close();
+      core = make(dialogs);
+      await ok('vault.unlock', { password: PASSWORD });
+      const rec = await ok('records.create', { kind: 'note', title: 't' });
+      const [a] = await ok('attachments.addFromDialog', { recordId: rec.id });
+      expect(a).toMatchObject({ name: 'evidence.txt', size: 11 });
+      expect(await ok('attachments.saveToDialog', { id: a!.id })).toEqual({ saved: true });
+      expect(readFileSync(dest, 'utf8')).toBe('field notes');
+      expect(await ok('records.importFromDialog', {})).toBeNull();
+    });
+
+    it('keeps settings in a file and audits changes made while unlocked', async () => {
+      expect(await ok('settings.get', {})).toEqual({ autoLockMinutes: 10, lockOnSuspend: true, theme: 'system' });
+      expect(await ok('settings.set', { theme: 'dark' })).toMatchObject({ theme: 'dark', autoLockMinutes: 10 });
+      await ok('vault.unlock', { password: PASSWORD });
+      expect(await ok('settings.set', { autoLockMinutes: 5 })).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark' });
+      const file = settingsFileFor(vaultDir);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark' });
+      if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
+      const entries = await ok('audit.query', { event: 'settings.changed' });
+      expect(entries).toHaveLength(1);
+      expect(entries[0]!.entry!.details).toEqual({ changed: ['autoLockMinutes'], autoLockMinutes: 5 });
+      expect(await code('settings.set', { autoLockMinutes: 99999 })).toBe('BAD_REQUEST');
+    });
+
+    it('verifies the audit log', async () => {
+      await ok('vault.unlock', { password: PASSWORD });
+      await ok('records.create', { kind: 'note', title: 't' });
+      const v = await ok('audit.verify', {});
+      expect(v.ok).toBe(true);
+      expect(v.problems).toEqual([]);
+    });
+
+    it('turns unexpected failures into INTERNAL without logging the request', async () => {
+      mkdirSync(settingsFileFor(vaultDir)); // a directory where the settings file should be
+      const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const env = await call('settings.set', { theme: 'light' });
+        expect(env).toEqual({ ok: false, error: { code: 'INTERNAL', message: expect.not.stringContaining('EISDIR') } });
+        expect(log).toHaveBeenCalled();
+        expect(JSON.stringify(log.mock.calls)).not.toContain('"light"');
+      } finally {
+        log.mockRestore();
+      }
+      expect(existsSync(vaultDir)).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,278 @@
+// The IPC contract's methods over one Custody instance: what Electron main's core worker and
+// the loopback web shell serve. Requests arrive validated (main's dispatch) and are validated
+// again here, because this is the last door before keys and plaintext.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ZodError } from 'zod';
+import {
+  methods,
+  type Envelope,
+  type EventName,
+  type Events,
+  type Method,
+  type ParsedRequestOf,
+  type ProgressEvent,
+  type Responses,
+  type Settings,
+  type VaultStatusView,
+} from '../../shared/contract.ts';
+import { CustodyError } from '../../shared/errors.ts';
+import type { AttachmentView } from '../../shared/records.ts';
+import { Custody } from '../custody.ts';
+import { calibrateKdf } from '../crypto/kdf.ts';
+import { HEADER_FILE } from '../vault/header.ts';
+import { firstIssue } from './issues.ts';
+import { withPrivateDir, withPrivateFile } from './privateTemp.ts';
+import { changedKeys, readSettings, writeSettings } from './settings.ts';
+
+/** Native file dialogs, shown by Electron main; null in the web shell. Paths come only from here. */
+export interface Dialogs {
+  /** Files to attach; empty when the user cancelled. */
+  openFiles(): Promise<string[]>;
+  /** Where to save an attachment; null when the user cancelled. */
+  saveFile(defaultName: string): Promise<string | null>;
+  /** A JSON or CSV file of records to import; null when the user cancelled. */
+  openImportFile(): Promise<string | null>;
+}
+
+export interface HandlerDeps {
+  vaultDir: string;
+  settingsFile: string;
+  emit: <E extends EventName>(event: E, payload: Events[E]) => void;
+  dialogs: Dialogs | null;
+  shell: 'electron' | 'web';
+  appVersion: string;
+}
+
+export type Handlers = { [M in Method]: (request: ParsedRequestOf<M>) => Promise<Responses[M]> };
+
+export interface CoreApi {
+  handlers: Handlers;
+  /** Validates and runs one call; every failure becomes a typed error envelope. */
+  invoke(method: Method, request: unknown): Promise<Envelope<unknown>>;
+  /** Locks and closes the vault (app quit). */
+  close(): Promise<void>;
+}
+
+/** Opening an attachment in the page sends its bytes over IPC: larger ones are saved instead. */
+export const READ_LIMIT = 256 * 1024 * 1024;
+
+const NO_VAULT: VaultStatusView = { exists: false, unlocked: false, vaultId: null, actor: null, kdf: null, index: { ready: false, size: 0 } };
+
+export function createCore(deps: HandlerDeps): CoreApi {
+  const { vaultDir, settingsFile, emit } = deps;
+  let opened: Promise<Custody> | null = null;
+
+  const vaultExists = () => existsSync(join(vaultDir, HEADER_FILE));
+
+  /** The vault, opened on first use (locked); a failed open is retried on the next call. */
+  function custody(): Promise<Custody> {
+    if (!opened) {
+      if (!vaultExists()) return Promise.reject(new CustodyError('VAULT_NOT_FOUND', 'there is no vault yet: create one first'));
+      const p = Custody.open(vaultDir);
+      p.catch(() => {
+        if (opened === p) opened = null;
+      });
+      opened = p;
+    }
+    return opened;
+  }
+
+  async function unlocked(): Promise<Custody> {
+    const c = await custody();
+    c.vault.keys();
+    return c;
+  }
+
+  const progress =
+    (op: ProgressEvent['op'], label?: string) =>
+    (done: number, total: number): void =>
+      emit('progress', label === undefined ? { op, done, total } : { op, done, total, label });
+
+  function statusOf(c: Custody): VaultStatusView {
+    const s = c.status();
+    return { exists: true, unlocked: s.unlocked, vaultId: s.vaultId, actor: s.actor, kdf: s.kdf, index: s.index };
+  }
+
+  /** Builds the search index in the background after an unlock, reporting progress. */
+  function startIndex(c: Custody): void {
+    c.buildIndex(progress('index')).then(
+      () => {
+        if (c.index.ready) emit('index.ready', { size: c.index.size });
+      },
+      (e: unknown) => logFailure('search index build', e),
+    );
+  }
+
+  function needDialogs(alternative: Method): Dialogs {
+    if (!deps.dialogs) throw new CustodyError('BAD_REQUEST', `native file dialogs are only available in the desktop app; use ${alternative} here`);
+    return deps.dialogs;
+  }
+
+  async function attachmentMeta(c: Custody, id: string): Promise<AttachmentView> {
+    const row = await c.vault.db.prisma.attachment.findUnique({ where: { id }, select: { recordId: true } });
+    const meta = row && (await c.attachments.list(row.recordId)).find((a) => a.id === id);
+    if (!meta) throw new CustodyError('NOT_FOUND', `no attachment ${id}`);
+    return meta;
+  }
+
+  const handlers: Handlers = {
+    'app.info': async () => ({ name: 'Custody', version: deps.appVersion, shell: deps.shell, platform: process.platform, nativeDialogs: deps.dialogs !== null }),
+
+    // ---- vault --------------------------------------------------------------------------------
+    'vault.status': async () => (vaultExists() ? statusOf(await custody()) : NO_VAULT),
+    'vault.create': async ({ password, actor, kdfTargetMs }) => {
+      const created = await Custody.create(vaultDir, { password, actor, kdfTargetMs });
+      await custody();
+      return created;
+    },
+    'vault.unlock': async ({ password }) => {
+      const c = await custody();
+      const step = progress('unlock');
+      step(0, 1);
+      try {
+        await c.unlock(password, { buildIndex: false });
+      } finally {
+        step(1, 1);
+      }
+      startIndex(c);
+      return statusOf(c);
+    },
+    'vault.lock': async () => {
+      if (!opened) return vaultExists() ? statusOf(await custody()) : NO_VAULT;
+      const c = await custody();
+      await c.lock();
+      return statusOf(c);
+    },
+    'vault.changePassword': async ({ oldPassword, newPassword }) => {
+      await (await unlocked()).changePassword(oldPassword, newPassword);
+      return { ok: true };
+    },
+    'vault.recover': async ({ recoveryKey, newPassword }) => {
+      const c = await custody();
+      await c.recover(recoveryKey, newPassword);
+      startIndex(c);
+      return statusOf(c);
+    },
+    'vault.calibrateKdf': async ({ targetMs }) => calibrateKdf(targetMs),
+
+    // ---- records ------------------------------------------------------------------------------
+    'records.search': async (q) => (await unlocked()).search(q),
+    'records.facets': async () => {
+      const c = await unlocked();
+      await c.buildIndex();
+      return c.index.facets();
+    },
+    'records.get': async ({ id }) => (await unlocked()).getRecord(id),
+    'records.create': async (input) => (await unlocked()).createRecord(input),
+    'records.update': async ({ id, version, patch }) => (await unlocked()).updateRecord(id, version, patch),
+    'records.delete': async ({ id }) => (await unlocked()).deleteRecord(id),
+    'records.restore': async ({ id }) => (await unlocked()).restoreRecord(id),
+    'records.purge': async ({ id }) => {
+      await (await unlocked()).purgeRecord(id);
+      return { ok: true };
+    },
+    'records.history': async ({ id }) => (await unlocked()).history(id),
+    'records.importFromDialog': async () => {
+      const c = await unlocked();
+      const path = await needDialogs('records.importBytes').openImportFile();
+      if (!path) return null;
+      const { imported } = await c.importFile(path, { onProgress: progress('import', basename(path)) });
+      return { imported };
+    },
+    'records.importBytes': async ({ name, format, data }) => {
+      const c = await unlocked();
+      // Core imports from a path; the name stays out of the audit log (it can say too much).
+      const { imported } = await withPrivateFile(data, (path) => c.importFile(path, { format, onProgress: progress('import', name) }));
+      return { imported };
+    },
+
+    // ---- attachments --------------------------------------------------------------------------
+    'attachments.addFromDialog': async ({ recordId }) => {
+      const c = await unlocked();
+      await c.currentVersion(recordId); // NOT_FOUND before a dialog opens for nothing
+      const paths = await needDialogs('attachments.addBytes').openFiles();
+      const added: AttachmentView[] = [];
+      for (const path of paths) added.push(await c.attachments.add(recordId, path, { onProgress: progress('attachment', basename(path)) }));
+      return added;
+    },
+    'attachments.addBytes': async ({ recordId, name, data }) => {
+      const c = await unlocked();
+      return withPrivateFile(data, (path) => c.attachments.add(recordId, path, { name, onProgress: progress('attachment', name) }));
+    },
+    'attachments.saveToDialog': async ({ id }) => {
+      const c = await unlocked();
+      const meta = await attachmentMeta(c, id);
+      const dest = await needDialogs('attachments.read').saveFile(meta.name);
+      if (!dest) return { saved: false };
+      await c.extractAttachment(id, dest, { purpose: 'exported', onProgress: progress('attachment', meta.name) });
+      return { saved: true };
+    },
+    'attachments.read': async ({ id }) => {
+      const c = await unlocked();
+      const meta = await attachmentMeta(c, id);
+      if (meta.size > READ_LIMIT) throw new CustodyError('BAD_REQUEST', `"${meta.name}" is too large to open here (${meta.size} bytes); save it to a file instead`);
+      const data = await withPrivateDir(async (dir) => {
+        const path = join(dir, 'data');
+        await c.extractAttachment(id, path, { purpose: 'opened', onProgress: progress('attachment', meta.name) });
+        return readFile(path);
+      });
+      return { name: meta.name, mediaType: meta.mediaType, data };
+    },
+    'attachments.verify': async ({ id }) => (await unlocked()).verifyAttachment(id, progress('verify')),
+
+    // ---- audit --------------------------------------------------------------------------------
+    'audit.query': async (q) => (await unlocked()).auditQuery(q),
+    'audit.stats': async (range) => (await unlocked()).auditStats(range),
+    'audit.verify': async () => (await unlocked()).verifyAudit(progress('verify')),
+
+    // ---- settings -----------------------------------------------------------------------------
+    'settings.get': async () => readSettings(settingsFile),
+    'settings.set': async (patch) => {
+      const before = readSettings(settingsFile);
+      const after: Settings = { ...before, ...patch };
+      const changed = changedKeys(before, after);
+      if (changed.length === 0) return before;
+      writeSettings(settingsFile, after);
+      const c = opened ? await opened : null;
+      if (c?.vault.unlocked) await c.vault.record({ event: 'settings.changed', details: { changed, ...Object.fromEntries(changed.map((k) => [k, after[k]])) } });
+      return after;
+    },
+  };
+
+  return {
+    handlers,
+    async invoke(method, request) {
+      const schema = Object.hasOwn(methods, method) ? methods[method] : undefined;
+      if (!schema) return fail('BAD_REQUEST', `unknown method "${String(method)}"`);
+      const parsed = schema.safeParse(request);
+      if (!parsed.success) return fail('BAD_REQUEST', firstIssue(parsed.error));
+      try {
+        const run = handlers[method] as (request: unknown) => Promise<unknown>;
+        return { ok: true, value: await run(parsed.data) };
+      } catch (e) {
+        return failureOf(method, e);
+      }
+    },
+    async close() {
+      const c = opened ? await opened.catch(() => null) : null;
+      opened = null;
+      await c?.close();
+    },
+  };
+}
+
+const fail = (code: CustodyError['code'], message: string): Envelope<never> => ({ ok: false, error: { code, message } });
+
+function failureOf(method: Method, e: unknown): Envelope<never> {
+  if (e instanceof CustodyError) return fail(e.code, e.message);
+  if (e instanceof ZodError) return fail('BAD_REQUEST', firstIssue(e));
+  logFailure(method, e);
+  return fail('INTERNAL', 'an unexpected error happened in the vault; the details are in the application log');
+}
+
+/** To stderr, without the request (it may hold passwords or content). */
+function logFailure(what: string, e: unknown): void {
+  console.error(`[custody] ${what} failed:`, e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+}

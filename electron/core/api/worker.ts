@@ -1,0 +1,66 @@
+// The core worker thread (DESIGN.md section 1): keys, the database, KDF and bulk crypto live
+// here, so Electron's main thread never stalls. It answers validated calls from its parent
+// and forwards core's events; it trusts nothing but its parent port.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Dialogs } from './handlers.ts';
+import { createCore } from './handlers.ts';
+import type { DialogKind, FromWorker, ToWorker, WorkerConfig } from './protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('the core worker must run in a worker thread');
+const config = workerData as WorkerConfig;
+const send = (m: FromWorker) => port.postMessage(m);
+
+let nextDialog = 0;
+const pendingDialogs = new Map<number, (result: string[] | string | null) => void>();
+function askMain(kind: DialogKind, defaultName?: string): Promise<string[] | string | null> {
+  const id = ++nextDialog;
+  return new Promise((resolve) => {
+    pendingDialogs.set(id, resolve);
+    send({ type: 'dialog', id, kind, ...(defaultName === undefined ? {} : { defaultName }) });
+  });
+}
+
+const dialogs: Dialogs | null = config.dialogs
+  ? {
+      openFiles: async () => {
+        const r = await askMain('openFiles');
+        return Array.isArray(r) ? r : [];
+      },
+      saveFile: async (defaultName) => {
+        const r = await askMain('saveFile', defaultName);
+        return typeof r === 'string' ? r : null;
+      },
+      openImportFile: async () => {
+        const r = await askMain('openImportFile');
+        return typeof r === 'string' ? r : null;
+      },
+    }
+  : null;
+
+const core = createCore({
+  vaultDir: config.vaultDir,
+  settingsFile: config.settingsFile,
+  shell: config.shell,
+  appVersion: config.appVersion,
+  dialogs,
+  emit: (event, payload) => send({ type: 'event', event, payload }),
+});
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'call':
+      void core.invoke(m.method, m.request).then((envelope) => send({ type: 'reply', id: m.id, envelope }));
+      break;
+    case 'dialog-result':
+      pendingDialogs.get(m.id)?.(m.result);
+      pendingDialogs.delete(m.id);
+      break;
+    case 'close':
+      void core.close().finally(() => {
+        send({ type: 'closed' });
+        port.close();
+      });
+      break;
+  }
+});

@@ -1,0 +1,174 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { ChunkedDecryptionError, chunkedCiphertextSize } from '../crypto/chunked.ts';
+import { decryptFile, decryptFileToBytes, encryptBytesToFile, encryptFile, verifyBlob } from './blobfile.ts';
+
+const key = randomBytes(32);
+const context = Buffer.from('custody/attachment/v1 vault=V1 attachment=A1');
+const sha256 = (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();
+// Compares files by length and digest: deep equality on big Buffers is slow in vitest.
+const fingerprint = (data: Uint8Array): string => `${data.length} bytes, sha256 ${sha256(data).toString('hex')}`;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'custody-blobfile-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+const at = (name: string): string => path.join(dir, name);
+
+describe('encryptFile / decryptFile / verifyBlob', () => {
+  test.each([0, 1, 16383, 16384, 16385, 3 * 16384, 3 * 1024 * 1024 + 7])('round trip of %i bytes', async (size) => {
+    const plaintext = randomBytes(size);
+    writeFileSync(at('plain.bin'), plaintext);
+
+    const encrypted = await encryptFile(at('plain.bin'), at('blob'), key, context);
+    expect(encrypted.size).toBe(size);
+    expect(encrypted.sha256.equals(sha256(plaintext))).toBe(true);
+    expect(statSync(at('blob')).size).toBe(chunkedCiphertextSize(size));
+    if (process.platform !== 'win32') expect(statSync(at('blob')).mode & 0o777).toBe(0o600);
+
+    const decrypted = await decryptFile(at('blob'), at('out.bin'), key, context);
+    expect(decrypted).toEqual(encrypted);
+    expect(fingerprint(readFileSync(at('out.bin')))).toBe(fingerprint(plaintext));
+    expect(await verifyBlob(at('blob'), key, context)).toEqual(encrypted);
+    expect(fingerprint(await decryptFileToBytes(at('blob'), key, context))).toBe(fingerprint(plaintext));
+    expect(readdirSync(dir).sort()).toEqual(['blob', 'out.bin', 'plain.bin']);
+  });
+
+  test('encryptBytesToFile is interchangeable with encryptFile', async () => {
+    const plaintext = randomBytes(40_000);
+    const digest = await encryptBytesToFile(plaintext, at('blob'), key, context);
+    expect(digest).toEqual({ size: plaintext.length, sha256: sha256(plaintext) });
+    expect(await decryptFile(at('blob'), at('out.bin'), key, context)).toEqual(digest);
+    expect(readFileSync(at('out.bin')).equals(plaintext)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['blob', 'out.bin']);
+  });
+
+  test('each encryption uses a fresh salt', async () => {
+    const plaintext = randomBytes(100);
+    await encryptBytesToFile(plaintext, at('a'), key, context);
+    await encryptBytesToFile(plaintext, at('b'), key, context);
+    expect(readFileSync(at('a')).equals(readFileSync(at('b')))).toBe(false);
+  });
+
+  test('replaces an existing destination atomically', async () => {
+    writeFileSync(at('blob'), 'old content');
+    await encryptBytesToFile(Buffer.from('new'), at('blob'), key, context);
+    expect((await decryptFileToBytes(at('blob'), key, context)).toString()).toBe('new');
+    expect(readdirSync(dir)).toEqual(['blob']);
+  });
+
+  test('progress is throttled, monotonic and ends at the total', async () => {
+    const size = 6 * 1024 * 1024 + 5;
+    writeFileSync(at('plain.bin'), randomBytes(size));
+    const calls: Array<[number, number]> = [];
+    await encryptFile(at('plain.bin'), at('blob'), key, context, (done, total) => calls.push([done, total]));
+    // 385 chunks, 7 reads: far fewer callbacks than chunks, the last one complete.
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+    expect(calls.length).toBeLessThanOrEqual(7);
+    expect(calls.at(-1)).toEqual([size, size]);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]![0]).toBeGreaterThanOrEqual(calls[i - 1]![0]);
+
+    const blobSize = statSync(at('blob')).size;
+    for (const run of [
+      (cb: (d: number, t: number) => void) => decryptFile(at('blob'), at('out.bin'), key, context, cb),
+      (cb: (d: number, t: number) => void) => verifyBlob(at('blob'), key, context, cb),
+    ]) {
+      const seen: Array<[number, number]> = [];
+      await run((done, total) => seen.push([done, total]));
+      expect(seen.length).toBeLessThanOrEqual(7);
+      expect(seen.at(-1)).toEqual([blobSize, blobSize]);
+    }
+  });
+
+  test('a failing encryption leaves no temp file and no destination', async () => {
+    await expect(encryptFile(at('missing.bin'), at('blob'), key, context)).rejects.toThrow(/ENOENT/);
+    // A directory stats fine but fails on the first read, after the temp file was created.
+    mkdirSync(at('not-a-file'));
+    await expect(encryptFile(at('not-a-file'), at('blob'), key, context)).rejects.toThrow(/EISDIR/);
+    expect(readdirSync(dir)).toEqual(['not-a-file']);
+  });
+});
+
+describe('tampered blobs are rejected and leave nothing behind', () => {
+  const plaintext = randomBytes(4 * 16384 + 1000);
+  const chunkAt = (k: number): number => 56 + k * 16400;
+  const flip = (data: Buffer, offset: number): Buffer => {
+    const copy = Buffer.from(data);
+    copy[offset] = (copy[offset] ?? 0) ^ 0x80;
+    return copy;
+  };
+
+  const tamperings: Array<[string, (blob: Buffer) => Buffer, RegExp]> = [
+    ['truncated at a chunk boundary', (b) => b.subarray(0, chunkAt(4)), /truncated/],
+    ['truncated to the header', (b) => b.subarray(0, chunkAt(0)), /truncated/],
+    ['truncated mid-chunk', (b) => b.subarray(0, chunkAt(3) + 9000), /chunk 3 failed authentication/],
+    ['truncated inside the header', (b) => b.subarray(0, 40), /truncated/],
+    ['empty file', () => Buffer.alloc(0), /truncated/],
+    [
+      'chunks 0 and 1 swapped',
+      (b) => Buffer.concat([b.subarray(0, chunkAt(0)), b.subarray(chunkAt(1), chunkAt(2)), b.subarray(chunkAt(0), chunkAt(1)), b.subarray(chunkAt(2))]),
+      /chunk 0 failed authentication/,
+    ],
+    ['flipped byte in the salt', (b) => flip(b, 5), /commitment/],
+    ['flipped byte in the commitment', (b) => flip(b, 40), /commitment/],
+    ...[0, 1, 2, 3, 4].map((k): [string, (blob: Buffer) => Buffer, RegExp] => [
+      `flipped byte in chunk ${k}`,
+      (b) => flip(b, chunkAt(k) + 100),
+      new RegExp(`chunk ${k} failed authentication`),
+    ]),
+    ['flipped byte in the last tag', (b) => flip(b, b.length - 1), /chunk 4 failed authentication/],
+    ['appended bytes', (b) => Buffer.concat([b, Buffer.from('trailing')]), /chunk 4 failed authentication/],
+  ];
+
+  test.each(tamperings)('%s', async (_desc, tamper, message) => {
+    await encryptBytesToFile(plaintext, at('good'), key, context);
+    writeFileSync(at('blob'), tamper(readFileSync(at('good'))));
+    writeFileSync(at('existing.bin'), 'keep me');
+
+    await expect(decryptFile(at('blob'), at('out.bin'), key, context)).rejects.toThrow(message);
+    await expect(decryptFile(at('blob'), at('existing.bin'), key, context)).rejects.toBeInstanceOf(ChunkedDecryptionError);
+    await expect(verifyBlob(at('blob'), key, context)).rejects.toBeInstanceOf(ChunkedDecryptionError);
+    await expect(decryptFileToBytes(at('blob'), key, context)).rejects.toThrow(message);
+    expect(readdirSync(dir).sort()).toEqual(['blob', 'existing.bin', 'good']);
+    expect(readFileSync(at('existing.bin'), 'utf8')).toBe('keep me');
+  });
+
+  test('wrong context or key', async () => {
+    await encryptBytesToFile(plaintext, at('blob'), key, context);
+    const otherContext = Buffer.from('custody/attachment/v1 vault=V1 attachment=A2');
+    await expect(decryptFile(at('blob'), at('out.bin'), key, otherContext)).rejects.toThrow(/commitment/);
+    await expect(decryptFile(at('blob'), at('out.bin'), randomBytes(32), context)).rejects.toThrow(/commitment/);
+    await expect(verifyBlob(at('blob'), key, otherContext)).rejects.toBeInstanceOf(ChunkedDecryptionError);
+    expect(readdirSync(dir)).toEqual(['blob']);
+  });
+});
+
+describe('vectors through files', () => {
+  const vectors = JSON.parse(readFileSync(path.resolve(process.cwd(), 'testdata/chunked-encryption/vectors.json'), 'utf8')) as {
+    inputKey: string;
+    context: string;
+    cases: Array<{ desc: string; plaintextSha256: string | null; plaintextLength: number | null; ciphertext: string; wantErr: boolean }>;
+  };
+  const vectorKey = Buffer.from(vectors.inputKey, 'base64');
+  const vectorContext = Buffer.from(vectors.context, 'base64');
+
+  test.each(vectors.cases.map((c) => [c.desc, c] as const))('%s', async (_desc, c) => {
+    writeFileSync(at('blob'), Buffer.from(c.ciphertext, 'base64'));
+    const run = decryptFile(at('blob'), at('out.bin'), vectorKey, vectorContext);
+    if (c.wantErr) {
+      await expect(run).rejects.toBeInstanceOf(ChunkedDecryptionError);
+      expect(readdirSync(dir)).toEqual(['blob']);
+    } else {
+      const digest = await run;
+      expect(digest.size).toBe(c.plaintextLength);
+      expect(digest.sha256.toString('hex')).toBe(c.plaintextSha256);
+      expect(sha256(readFileSync(at('out.bin'))).toString('hex')).toBe(c.plaintextSha256);
+    }
+  });
+});

@@ -1,0 +1,145 @@
+// Full verification of the audit log (DESIGN.md section 4): recompute every leaf from the
+// stored entry, rebuild the tree in one streaming pass, and check every stored checkpoint's
+// signature and root, and the checkpoint kept outside the database. Every problem is reported
+// with where it is; verification never stops at the first one.
+import type Database from 'better-sqlite3';
+import type { AuditVerification } from '../../shared/contract.ts';
+import type { Checkpoints } from './checkpoints.ts';
+import { leafHash } from './tlog/hash.ts';
+import { CompactRange } from './tlog/tree.ts';
+import type { Checkpoint } from './tlog/checkpoint.ts';
+
+export type Problem = AuditVerification['problems'][number];
+export type Progress = (done: number, total: number) => void;
+
+interface Row {
+  seq: number;
+  time: number;
+  event: string;
+  actor: string;
+  target: string | null;
+  success: number;
+  entry: string | null;
+  leaf_hash: Buffer;
+  pruned_at: number | null;
+}
+
+const MAX_PROBLEMS = 1000;
+
+/** Checks the external checkpoint against the log; undefined when consistent (or absent). */
+export function checkExternalCheckpoint(cps: Checkpoints, rootAt: (size: number) => Buffer | undefined, logSize: number): Problem | undefined {
+  const note = cps.readExternal();
+  if (note === undefined) return logSize > 0 ? { kind: 'external-checkpoint-missing', message: 'the checkpoint kept outside the database (checkpoint.txt) is missing' } : undefined;
+  let cp: Checkpoint;
+  try {
+    cp = cps.open(note);
+  } catch (e) {
+    return { kind: 'external-checkpoint-forged', message: `checkpoint.txt does not verify: ${(e as Error).message}` };
+  }
+  if (cp.size > logSize)
+    return { kind: 'rolled-back', seq: logSize, message: `the database holds ${logSize} audit entries but checkpoint.txt was signed at ${cp.size}: the database was replaced by an older copy or entries were removed from its end` };
+  const root = rootAt(cp.size);
+  if (root && !root.equals(cp.rootHash)) return { kind: 'rolled-back', message: `the log does not match checkpoint.txt (size ${cp.size}): the database was replaced or rewritten` };
+  return undefined;
+}
+
+export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: Progress): AuditVerification {
+  const problems: Problem[] = [];
+  const report = (p: Problem) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+  };
+  const total = (db.prepare('SELECT count(*) AS n FROM audit_entry').get() as { n: number }).n;
+
+  // Checkpoints to compare roots with, by size; signatures are checked first.
+  const stored = cps.all();
+  const wanted = new Map<number, { cp: Checkpoint; what: string }[]>();
+  const expect = (cp: Checkpoint, what: string) => {
+    const list = wanted.get(cp.size) ?? [];
+    list.push({ cp, what });
+    wanted.set(cp.size, list);
+  };
+  for (const row of stored) {
+    try {
+      const cp = cps.open(row.note);
+      if (cp.size !== row.size || !cp.rootHash.equals(row.rootHash)) report({ kind: 'checkpoint-mismatch', seq: row.size, message: `the stored checkpoint at size ${row.size} does not match its own signed text` });
+      expect(cp, `signed checkpoint at size ${cp.size}`);
+    } catch (e) {
+      report({ kind: 'checkpoint-forged', seq: row.size, message: `the checkpoint stored at size ${row.size} is not validly signed by this vault's device key: ${(e as Error).message}` });
+    }
+  }
+  const external = cps.readExternal();
+  let externalCp: Checkpoint | undefined;
+  if (external !== undefined) {
+    try {
+      externalCp = cps.open(external);
+      expect(externalCp, `checkpoint.txt (size ${externalCp.size})`);
+    } catch (e) {
+      report({ kind: 'external-checkpoint-forged', message: `checkpoint.txt does not verify: ${(e as Error).message}` });
+    }
+  } else if (total > 0) report({ kind: 'external-checkpoint-missing', message: 'the checkpoint kept outside the database (checkpoint.txt) is missing' });
+
+  const range = new CompactRange();
+  const checkRoots = () => {
+    for (const { cp, what } of wanted.get(range.size) ?? []) {
+      if (!range.root().equals(cp.rootHash)) report({ kind: 'checkpoint-root-mismatch', seq: cp.size, message: `the log's first ${cp.size} entries do not match the ${what}: an entry before ${cp.size} was changed, removed or inserted` });
+    }
+  };
+  checkRoots();
+
+  const stmt = db.prepare('SELECT seq, time, event, actor, target, success, entry, leaf_hash, pruned_at FROM audit_entry ORDER BY seq');
+  let expected = 0;
+  const step = Math.max(1, Math.floor(total / 100));
+  for (const row of stmt.iterate() as IterableIterator<Row>) {
+    if (row.seq !== expected) {
+      if (row.seq > expected) report({ kind: 'missing', seq: expected, message: row.seq - expected === 1 ? `entry ${expected} was deleted` : `entries ${expected} to ${row.seq - 1} were deleted` });
+      else report({ kind: 'inserted', seq: row.seq, message: `entry ${row.seq} is out of order` });
+      // Keep hashing what is there: the checkpoint comparisons show the consequence.
+      expected = row.seq;
+    }
+    const leaf: Buffer = row.leaf_hash;
+    if (row.entry === null) {
+      if (row.pruned_at === null) report({ kind: 'body-deleted', seq: row.seq, message: `the body of entry ${row.seq} was removed without a retention run` });
+    } else {
+      // A body that no longer matches its stored leaf hash is reported here; the tree goes on
+      // with the stored hash, so the checkpoint comparisons isolate any other change.
+      if (!leafHash(Buffer.from(row.entry, 'utf8')).equals(row.leaf_hash)) report({ kind: 'modified', seq: row.seq, message: `entry ${row.seq} was modified after it was logged (its hash no longer matches)` });
+      else checkColumns(row, report);
+    }
+    range.append(leaf);
+    expected++;
+    if (wanted.size) checkRoots();
+    if (onProgress && expected % step === 0) onProgress(expected, total);
+  }
+  onProgress?.(total, total);
+  const size = range.size;
+  for (const [s, list] of wanted) {
+    if (s > size) for (const { what } of list) report({ kind: what.startsWith('checkpoint.txt') ? 'rolled-back' : 'truncated', seq: size, message: `the ${what} covers ${s} entries but the log has only ${size}: entries were removed from its end or the database was rolled back` });
+  }
+  const latest = Math.max(0, ...stored.map((c) => c.size), externalCp?.size ?? 0);
+  const unsigned = size - latest;
+  return {
+    ok: problems.length === 0,
+    entries: size,
+    checkpoints: stored.length,
+    problems,
+    checkedAt: new Date().toISOString(),
+    ...(unsigned > 0 ? { unsignedTail: unsigned } : {}),
+  };
+}
+
+/** The query columns must say what the hashed entry says (they are what filters read). */
+function checkColumns(row: Row, report: (p: Problem) => void): void {
+  let e: { seq?: unknown; time?: unknown; event?: unknown; actor?: unknown; target?: unknown; success?: unknown };
+  try {
+    e = JSON.parse(row.entry!) as typeof e;
+  } catch {
+    report({ kind: 'modified', seq: row.seq, message: `entry ${row.seq} is not valid JSON` });
+    return;
+  }
+  if (e.seq !== row.seq) {
+    report({ kind: 'reordered', seq: row.seq, message: `the entry stored at position ${row.seq} says it is entry ${String(e.seq)}: rows were swapped or renumbered` });
+    return;
+  }
+  if (e.event !== row.event || e.actor !== row.actor || e.target !== row.target || e.success !== (row.success === 1) || Date.parse(e.time as string) !== row.time)
+    report({ kind: 'columns-modified', seq: row.seq, message: `the columns of entry ${row.seq} (time, event, actor, target or success) were changed; its signed content differs` });
+}

@@ -1,0 +1,143 @@
+// The identity that signs report PDFs: a per-vault self-signed certificate
+// (RSA-3072, DESIGN.md section 3) kept as a PKCS#12, or an organisation's own
+// PKCS#12 (RSA or ECDSA). Keys are node:crypto KeyObjects; node-forge is used
+// only for what node lacks: building X.509 certificates and PKCS#12 files.
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+
+export interface SigningIdentity {
+  privateKey: KeyObject;
+  keyType: 'rsa' | 'ec';
+  /** The signer's certificate. */
+  certificate: X509Certificate;
+  /** Further certificates of the PKCS#12 (intermediates, root), embedded in each signature. */
+  chain: X509Certificate[];
+}
+
+export interface SelfSignedIdentity {
+  /** DER PKCS#12 holding the key and the certificate. */
+  p12: Buffer;
+  /** Random passphrase of the PKCS#12: store it as a secret, like any key. */
+  passphrase: string;
+  certificatePem: string;
+}
+
+const VALIDITY_YEARS = 5;
+const SUPPORTED_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+
+/** Lowercase hex SHA-256 of the certificate's DER: what a reader compares out of band. */
+export function certificateFingerprint(certificate: X509Certificate | string | Uint8Array): string {
+  const der = certificate instanceof X509Certificate ? certificate.raw : new X509Certificate(certificate).raw;
+  return createHash('sha256').update(der).digest('hex');
+}
+
+/** "CN=…, O=…" from node's one-attribute-per-line form. */
+export function subjectName(certificate: X509Certificate): string {
+  return certificate.subject.split('\n').filter(Boolean).join(', ');
+}
+
+export function createSelfSignedIdentity(commonName: string, organisation?: string): SelfSignedIdentity {
+  if (commonName.trim() === '') throw new Error('a signing certificate needs a common name');
+  // node:crypto finds the primes in native code, far faster than forge.
+  const pair = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  const forgeKey = forge.pki.privateKeyFromPem(pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(pair.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  // Positive, non-zero 128-bit serial (RFC 5280 allows up to 20 octets).
+  const serial = randomBytes(16);
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
+  cert.serialNumber = serial.toString('hex');
+  const notBefore = new Date(Date.now() - 60_000); // a little slack for clock skew
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + VALIDITY_YEARS);
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  const name = [{ name: 'commonName', value: commonName }, ...(organisation ? [{ name: 'organizationName', value: organisation }] : [])];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(forgeKey, forge.md.sha256.create());
+
+  const passphrase = randomBytes(32).toString('base64url');
+  const p12Asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey, [cert], passphrase, {
+    algorithm: 'aes256',
+    prfAlgorithm: 'sha256',
+    friendlyName: commonName,
+    generateLocalKeyId: true,
+  } as Parameters<typeof forge.pkcs12.toPkcs12Asn1>[3]);
+  return {
+    p12: Buffer.from(forge.asn1.toDer(p12Asn1).getBytes(), 'binary'),
+    passphrase,
+    certificatePem: forge.pki.certificateToPem(cert),
+  };
+}
+
+function derOf(node: forge.asn1.Asn1): Buffer {
+  return Buffer.from(forge.asn1.toDer(node).getBytes(), 'binary');
+}
+
+interface Bag {
+  key?: forge.pki.rsa.PrivateKey | null;
+  cert?: forge.pki.Certificate | null;
+  asn1?: forge.asn1.Asn1;
+}
+
+/** Opens a PKCS#12 (the vault's own, or one an organisation issued) for signing. */
+export function loadPkcs12(p12: Uint8Array, passphrase: string): SigningIdentity {
+  let asn1: forge.asn1.Asn1;
+  try {
+    asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(p12).toString('binary')), false);
+  } catch {
+    throw new Error('not a PKCS#12 file (it is not DER-encoded ASN.1)');
+  }
+  let store: forge.pkcs12.Pkcs12Pfx;
+  try {
+    store = forge.pkcs12.pkcs12FromAsn1(asn1, false, passphrase);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/invalid password|wrong password|MAC could not be verified/i.test(message)) {
+      throw new Error('wrong passphrase for the PKCS#12 file');
+    }
+    throw new Error(`cannot read the PKCS#12 file: ${message}`);
+  }
+
+  const bagsOf = (type: string): Bag[] => (store.getBags({ bagType: type })[type] ?? []) as Bag[];
+  const keyBags = [...bagsOf(forge.pki.oids.pkcs8ShroudedKeyBag ?? ''), ...bagsOf(forge.pki.oids.keyBag ?? '')];
+  const certBags = bagsOf(forge.pki.oids.certBag ?? '');
+  const keyBag = keyBags[0];
+  if (!keyBag) throw new Error('the PKCS#12 file holds no private key');
+  if (keyBags.length > 1) throw new Error('the PKCS#12 file holds several private keys; export the signing key alone');
+
+  // forge decodes only RSA keys and certificates; anything else comes as raw ASN.1.
+  const keyInfo = keyBag.key ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keyBag.key)) : keyBag.asn1;
+  if (!keyInfo) throw new Error('the PKCS#12 file holds no readable private key');
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: derOf(keyInfo), format: 'der', type: 'pkcs8' });
+  } catch {
+    throw new Error('the private key in the PKCS#12 file is in a form Custody cannot read');
+  }
+  const type = privateKey.asymmetricKeyType;
+  if (type === 'rsa') {
+    const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new Error(`the RSA key in the PKCS#12 file has ${bits} bits; at least 2048 are needed`);
+  } else if (type === 'ec') {
+    const curve = privateKey.asymmetricKeyDetails?.namedCurve ?? 'unknown';
+    if (!SUPPORTED_CURVES.has(curve)) throw new Error(`the EC key in the PKCS#12 file uses curve ${curve}; use P-256, P-384 or P-521`);
+  } else {
+    throw new Error(`the key in the PKCS#12 file is ${type ?? 'of an unknown type'}; PDF signatures need an RSA or ECDSA key`);
+  }
+
+  const certificates = certBags.flatMap((bag) => {
+    const node = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : bag.asn1;
+    return node ? [new X509Certificate(derOf(node))] : [];
+  });
+  const certificate = certificates.find((c) => c.checkPrivateKey(privateKey));
+  if (!certificate) throw new Error('no certificate in the PKCS#12 file matches its private key');
+  return { privateKey, keyType: type, certificate, chain: certificates.filter((c) => c !== certificate) };
+}
