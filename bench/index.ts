@@ -1,1 +1,34 @@
-export {};
+// `npm run bench`: prints every figure the issues ask for beside its limit, measured in the
+// same run; `-- --json` prints {"figures": [...]} for tracking over time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fmt, type Figure } from './figures.ts';
+import { vaultBenchmarks } from './vault.bench.ts';
+
+const json = process.argv.includes('--json');
+// `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
+const only = (name: string) => !onlyArg || onlyArg.split(',').some((w) => name.includes(w));
+const log = (s: string) => process.stderr.write(s + '\n');
+const root = mkdtempSync(join(tmpdir(), 'custody-bench-'));
+
+const suites: [string, (root: string, log: (s: string) => void, only: (name: string) => boolean) => Promise<Figure[]>][] = [['vault', vaultBenchmarks]];
+
+const figures: Figure[] = [];
+try {
+  for (const [name, run] of suites) {
+    log(`${name}:`);
+    figures.push(...(await run(root, log, only)));
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+if (json) process.stdout.write(JSON.stringify({ figures }, null, 2) + '\n');
+else {
+  const rows = figures.map((f) => [f.met ? 'met ' : 'MISS', f.name, `${fmt(f.value)} ${f.unit}`, `${f.limit}${/^goal/.test(f.limit) ? '' : ` = ${fmt(f.limitValue)}`}`, `ratio ${fmt(f.ratio)} (${f.goal})`]);
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write('\n' + rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ')).join('\n') + '\n');
+  process.stdout.write(`\n${figures.filter((f) => f.met).length} of ${figures.length} goals met\n`);
+}

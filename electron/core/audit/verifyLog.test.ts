@@ -14,7 +14,11 @@ import { parseCheckpoint } from './tlog/checkpoint.ts';
 let tv: TempVault;
 beforeEach(async () => {
   tv = await tempVault();
-  for (let i = 0; i < 6; i++) await tv.custody.createRecord({ kind: 'note', title: `r${i}` });
+  for (let i = 0; i < 6; i++) {
+    await tv.custody.createRecord({ kind: 'note', title: `r${i}` });
+    // Bursts share one checkpoint; these tests want several to compare with.
+    await tv.custody.vault.checkpointNow('batch');
+  }
 });
 afterEach(async () => tv.cleanup());
 

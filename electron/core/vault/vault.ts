@@ -31,6 +31,8 @@ export interface CreateVaultOptions {
 }
 
 const RECOVERY_INFO = 'custody/recovery/v1';
+/** At most one checkpoint per this interval during bursts of writes. */
+const CHECKPOINT_INTERVAL_MS = 1000;
 const vkWrapAd = (h: VaultHeader, by: 'password' | 'recovery') => ad('vault-key', by, headerBinding(h, by));
 const keyAd = (vaultId: string, keyId: string) => ad('key', vaultId, keyId);
 
@@ -116,6 +118,8 @@ export class Vault {
   #keys: Keyring | null = null;
   #header: VaultHeader;
   #checkpointReason = 'batch';
+  #lastCheckpointAt = 0;
+  #checkpointTimer: NodeJS.Timeout | null = null;
   /** Set at open when the database disagrees with checkpoint.txt (e.g. an older copy). */
   readonly integrityProblem: string | null;
 
@@ -157,18 +161,37 @@ export class Vault {
     }
   }
 
-  #checkpoint(): void {
+  /**
+   * Signs a checkpoint after a committed batch of appends (runs inside the write lock).
+   * Bursts of small writes (a search per keystroke) share one: at most one per interval, the
+   * rest deferred by a timer; lock and close always sign the final state.
+   */
+  #checkpoint(force = false): void {
     if (!this.#keys) return;
+    const now = Date.now();
+    if (!force && now - this.#lastCheckpointAt < CHECKPOINT_INTERVAL_MS) {
+      this.#checkpointTimer ??= setTimeout(() => {
+        this.#checkpointTimer = null;
+        void this.db.writeSync(() => this.#checkpoint(true)).catch(() => undefined);
+      }, CHECKPOINT_INTERVAL_MS).unref();
+      return;
+    }
+    if (this.#checkpointTimer) clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = null;
     const latest = this.checkpoints.latest();
     const tree = this.audit.tree();
     if (latest && latest.size === tree.size) return;
     this.checkpoints.write(tree, this.#keys.signingSeed, this.#checkpointReason, this.integrityProblem === null);
+    this.#lastCheckpointAt = now;
   }
 
   /** Signs a checkpoint of the log as it is now (reports embed it). */
   async checkpointNow(reason: 'report' | 'lock' | 'batch'): Promise<StoredCheckpoint> {
     const keys = this.keys();
-    return this.db.writeSync(() => this.checkpoints.write(this.audit.tree(), keys.signingSeed, reason, this.integrityProblem === null));
+    return this.db.writeSync(() => {
+      this.#lastCheckpointAt = Date.now();
+      return this.checkpoints.write(this.audit.tree(), keys.signingSeed, reason, this.integrityProblem === null);
+    });
   }
 
   /** Recomputes the whole log and checks every checkpoint; the run itself is audited. */
@@ -281,7 +304,12 @@ export class Vault {
   async lock(): Promise<void> {
     if (!this.#keys) return;
     this.#checkpointReason = 'lock';
-    await this.record({ event: 'vault.locked', target: target.vault(this.vaultId) }).finally(() => (this.#checkpointReason = 'batch'));
+    try {
+      await this.record({ event: 'vault.locked', target: target.vault(this.vaultId) });
+      await this.db.writeSync(() => this.#checkpoint(true));
+    } finally {
+      this.#checkpointReason = 'batch';
+    }
     this.#keys.wipe();
     this.#keys = null;
   }

@@ -1,0 +1,192 @@
+// Issue 2 figures: bulk insert, attachment encryption, unlock overhead, search latency.
+import Database from 'better-sqlite3';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Custody } from '../electron/core/custody.ts';
+import { deriveKek, KDF_FLOOR } from '../electron/core/crypto/kdf.ts';
+import { insertRecords } from '../electron/core/records/importer.ts';
+import type { RecordData } from '../electron/shared/records.ts';
+import { ceilingFigure, percentile, rateFigure, type Figure } from './figures.ts';
+
+const PASSWORD = 'benchmark password';
+// A synthetic language: 20,000 pronounceable words drawn with a Zipf distribution, so that a
+// few words are everywhere and most are rare, as in real notes (a uniform 40-word vocabulary
+// would make every query match every record).
+const SYLLABLES = 'ka ri to mu sel an ver do li pa gor en ut bra mi so tek al ny fe'.split(' ');
+const WORDS = Array.from({ length: 20_000 }, (_, i) => {
+  let w = '';
+  for (let n = i + 1; n > 0; n = Math.floor(n / SYLLABLES.length)) w += SYLLABLES[n % SYLLABLES.length];
+  return w + (i % 7 === 0 ? 'a' : '');
+});
+const ZIPF = (() => {
+  const cdf = new Float64Array(WORDS.length);
+  let sum = 0;
+  for (let i = 0; i < WORDS.length; i++) cdf[i] = sum += 1 / Math.pow(i + 1, 1.07);
+  return cdf.map((x) => x / sum);
+})();
+function word(rand: () => number): string {
+  const x = rand();
+  let lo = 0;
+  let hi = ZIPF.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ZIPF[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return WORDS[lo]!;
+}
+
+function sentence(rand: () => number, words: number): string {
+  return Array.from({ length: words }, () => word(rand)).join(' ');
+}
+
+function rng(seed: number): () => number {
+  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+}
+
+/** ~1 KiB records with realistic words, spread over a year of captured-at days. */
+export function makeRecords(n: number, seed = 1): RecordData[] {
+  const rand = rng(seed);
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  return Array.from({ length: n }, (_, i) => ({
+    kind: 'note' as const,
+    title: `${sentence(rand, 4)} ${i}`,
+    body: sentence(rand, 130).slice(0, 900),
+    fields: [],
+    case: `Case ${Math.floor(rand() * 40)}`,
+    tags: [WORDS[Math.floor(rand() * 50)]!, WORDS[Math.floor(rand() * 50)]!],
+    classification: (['public', 'internal', 'confidential', 'restricted'] as const)[i % 4]!,
+    capturedAt: new Date(start + Math.floor(rand() * 365 * 86400_000)).toISOString(),
+  }));
+}
+
+async function newVault(root: string, name: string): Promise<{ dir: string; custody: Custody }> {
+  const dir = join(root, name);
+  await Custody.create(dir, { password: PASSWORD, kdf: KDF_FLOOR });
+  const custody = await Custody.open(dir);
+  await custody.unlock(PASSWORD, { buildIndex: false });
+  return { dir, custody };
+}
+
+async function bulkInsert(root: string, log: (s: string) => void): Promise<Figure> {
+  const N = 20_000;
+  const records = makeRecords(N);
+  // Baseline: raw better-sqlite3, same pragmas, same bytes per row, one transaction.
+  const raw = new Database(join(root, 'raw.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.exec('CREATE TABLE t (id TEXT PRIMARY KEY, payload BLOB NOT NULL)');
+  const ins = raw.prepare('INSERT INTO t VALUES (?, ?)');
+  const payloads = records.map((r) => Buffer.from(JSON.stringify(r)));
+  let t0 = performance.now();
+  raw.transaction(() => payloads.forEach((p, i) => ins.run(`id-${i}`, p)))();
+  const rawRate = N / ((performance.now() - t0) / 1000);
+  raw.close();
+
+  const { custody } = await newVault(root, 'bulk');
+  t0 = performance.now();
+  await insertRecords(custody.vault, records);
+  const ours = N / ((performance.now() - t0) / 1000);
+  await custody.close();
+  log(`  bulk insert: ${ours.toFixed(0)} records/s (raw ${rawRate.toFixed(0)} rows/s)`);
+  return rateFigure('bulk record insert (encrypt + audit + store, ~1 KiB)', ours, 'records/s', 'raw better-sqlite3 insert of the same bytes', rawRate, 0.5);
+}
+
+async function attachmentEncrypt(root: string, log: (s: string) => void): Promise<Figure> {
+  const SIZE = 256 * 1024 * 1024;
+  const file = join(root, 'big.bin');
+  const chunk = randomBytes(1024 * 1024);
+  const fd = openSync(file, 'w');
+  for (let i = 0; i < SIZE / chunk.length; i++) writeSync(fd, chunk);
+  closeSync(fd);
+  // Baseline: AES-256-GCM over the same bytes in 16 KiB chunks, in memory.
+  const key = randomBytes(32);
+  const data = Buffer.alloc(16384);
+  let t0 = performance.now();
+  for (let off = 0; off < SIZE; off += 16384) {
+    const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
+    c.update(data);
+    c.final();
+    c.getAuthTag();
+  }
+  const raw = SIZE / 1048576 / ((performance.now() - t0) / 1000);
+  const { custody } = await newVault(root, 'attach');
+  const r = await custody.createRecord({ kind: 'file', title: 'big' });
+  t0 = performance.now();
+  await custody.addAttachment(r.id, file);
+  const ours = SIZE / 1048576 / ((performance.now() - t0) / 1000);
+  await custody.close();
+  rmSync(file);
+  log(`  attachment encryption: ${ours.toFixed(0)} MiB/s (raw AES-GCM ${raw.toFixed(0)} MiB/s)`);
+  return rateFigure('attachment encryption into the vault (256 MiB file)', ours, 'MiB/s', 'raw AES-256-GCM, 16 KiB chunks, in memory', raw, 0.6);
+}
+
+async function unlockAndSearch(root: string, log: (s: string) => void): Promise<Figure[]> {
+  const N = 100_000;
+  const { dir, custody } = await newVault(root, 'hundredk');
+  for (let i = 0; i < N; i += 10_000) await insertRecords(custody.vault, makeRecords(10_000, i + 7));
+  await custody.close();
+  log(`  created a ${N}-record vault`);
+
+  // Unlock minus Argon2id: everything unlock does besides the KDF (key unwraps, audit, checkpoint).
+  const c = await Custody.open(dir);
+  const kdfTimes: number[] = [];
+  const unlockTimes: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    let t0 = performance.now();
+    await deriveKek(PASSWORD, c.vault.kdf);
+    kdfTimes.push(performance.now() - t0);
+    t0 = performance.now();
+    await c.unlock(PASSWORD, { buildIndex: false });
+    unlockTimes.push(performance.now() - t0);
+    await c.lock();
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const overhead = Math.max(0, median(unlockTimes) - median(kdfTimes));
+  log(`  unlock ${median(unlockTimes).toFixed(1)} ms, Argon2id ${median(kdfTimes).toFixed(1)} ms`);
+
+  await c.unlock(PASSWORD, { buildIndex: false });
+  let t0 = performance.now();
+  await c.buildIndex();
+  const buildMs = performance.now() - t0;
+  log(`  search index of ${c.index.size} records built in ${(buildMs / 1000).toFixed(1)} s (in the background after unlock)`);
+  // Queries as an analyst types them: words from the corpus (as it reads, so common words
+  // come up too), two-word queries, a word being typed (prefix), a word with a filter, and
+  // filters alone. Each search is also an audit entry, as in the app.
+  const rand = rng(99);
+  const queries = Array.from({ length: 300 }, (_, i) => {
+    const w = word(rand);
+    const w2 = word(rand);
+    switch (i % 5) {
+      case 0: return { text: w };
+      case 1: return { text: `${w} ${w2}` };
+      case 2: return { text: `${w2} ${w.slice(0, Math.max(3, w.length - 2))}` };
+      case 3: return { text: w, case: `Case ${i % 40}` };
+      default: return { text: '', classification: 'restricted' as const, tag: WORDS[i % 50]!, limit: 200 };
+    }
+  });
+  const times: number[] = [];
+  for (const q of queries) {
+    t0 = performance.now();
+    await c.search(q);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  await c.close();
+  log(`  search p50 ${percentile(times, 50).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms`);
+  return [
+    ceilingFigure('unlock time minus Argon2id, 100k-record vault', overhead, 'ms', 100),
+    ceilingFigure('search latency p50, 100k records', percentile(times, 50), 'ms', 20),
+    ceilingFigure('search latency p95, 100k records', percentile(times, 95), 'ms', 20),
+  ];
+}
+
+export async function vaultBenchmarks(root: string, log: (s: string) => void, only: (name: string) => boolean): Promise<Figure[]> {
+  writeFileSync(join(root, '.keep'), '');
+  return [
+    ...(only('insert') ? [await bulkInsert(root, log)] : []),
+    ...(only('attachment') ? [await attachmentEncrypt(root, log)] : []),
+    ...(only('search') || only('unlock') ? await unlockAndSearch(root, log) : []),
+  ];
+}
