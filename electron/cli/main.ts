@@ -10,6 +10,7 @@ import { masterPassword, newPassword, recoveryKey } from './secrets.ts';
 import { progressBar } from './progress.ts';
 import { printAudit, printHistory, printJson, printRecord, printRecords } from './format.ts';
 import { registerAuditCommands, VerifyFailed } from './auditCommands.ts';
+import { registerReportCommands } from './reportCommands.ts';
 
 interface Globals {
   vault?: string;
@@ -334,6 +335,7 @@ export function buildProgram(): Command {
     });
 
   registerAuditCommands(program, { withVault, printAudit, printJson });
+  registerReportCommands(program, { withVault, printJson });
   return program;
 }
 

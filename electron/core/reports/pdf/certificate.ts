@@ -31,9 +31,9 @@ export function certificateFingerprint(certificate: X509Certificate | string | U
   return createHash('sha256').update(der).digest('hex');
 }
 
-/** "CN=…, O=…" from node's one-attribute-per-line form. */
+/** "CN=…, O=…" (RFC 4514 order, most specific first) from node's one-attribute-per-line form. */
 export function subjectName(certificate: X509Certificate): string {
-  return certificate.subject.split('\n').filter(Boolean).join(', ');
+  return certificate.subject.split('\n').filter(Boolean).reverse().join(', ');
 }
 
 export function createSelfSignedIdentity(commonName: string, organisation?: string): SelfSignedIdentity {
@@ -53,7 +53,13 @@ export function createSelfSignedIdentity(commonName: string, organisation?: stri
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + VALIDITY_YEARS);
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
-  const name = [{ name: 'commonName', value: commonName }, ...(organisation ? [{ name: 'organizationName', value: organisation }] : [])];
+  // Most general first, as X.500 names are ordered; UTF8String, as names need not be ASCII.
+  // (forge's typings call the tag a Class; it is the universal type number.)
+  const utf8 = forge.asn1.Type.UTF8 as unknown as forge.asn1.Class;
+  const name: forge.pki.CertificateField[] = [
+    ...(organisation ? [{ name: 'organizationName', value: organisation, valueTagClass: utf8 }] : []),
+    { name: 'commonName', value: commonName, valueTagClass: utf8 },
+  ];
   cert.setSubject(name);
   cert.setIssuer(name);
   cert.setExtensions([

@@ -24,6 +24,7 @@ export interface RenderOptions {
 const DEFAULT_TITLE = 'Chain-of-Custody Audit Report';
 /** Targets are ids: monospaced, a little smaller than the table text. */
 const TARGET_SIZE = 6.4;
+const THIS_RECORD = 'this record';
 
 const resultColour = (v: string) => (v === 'OK' ? THEME.ok : THEME.fail);
 const result = (success: boolean) => (success ? 'OK' : 'Failed');
@@ -168,17 +169,14 @@ function recordEntryColumns(layout: Layout): Column[] {
     { title: 'Time (UTC)', width: w[1] as number },
     { title: 'Event', width: w[2] as number },
     { title: 'Actor', width: w[3] as number },
-    { title: 'Target', width: w[4] as number, font: 'mono', size: TARGET_SIZE },
+    // Mostly "this record" here, so set as text rather than as an id.
+    { title: 'Target', width: w[4] as number, color: (v) => (v === THIS_RECORD ? THEME.muted : THEME.text) },
     { title: 'Result', width: w[5] as number, color: resultColour },
   ];
 }
 
-/** A target naming the record itself ("<id>" or "<kind>:<id>") adds nothing in its own section. */
-function isRecordItself(target: string, recordId: string): boolean {
-  return target === recordId || target.endsWith(`:${recordId}`);
-}
-
 function drawRecord(layout: Layout, record: ReportRecord, number: string, columns: Column[]): { page: number; top: number } {
+  const continued = (what: string) => truncate(`${number} ${record.title}`, layout.fonts.sans, 7.2, CONTENT_WIDTH - 120) + ` \u2014 ${what} (continued)`;
   const at = subHeading(layout, `${number}\u2002${record.title}`, 90);
   layout.paragraph(record.id, { font: layout.fonts.mono, size: 7.4, color: THEME.muted, lineHeight: 10, after: 6 });
   metaStrip(layout, [
@@ -207,6 +205,7 @@ function drawRecord(layout: Layout, record: ReportRecord, number: string, column
         if (!v) return '';
         return [String(v.version), formatTime(v.time), v.sha256 ?? '\u2014'][c] ?? '';
       },
+      { continued: continued('versions') },
     );
   }
 
@@ -228,6 +227,7 @@ function drawRecord(layout: Layout, record: ReportRecord, number: string, column
         if (!a) return '';
         return [a.name, formatBytes(a.size), a.sha256][c] ?? '';
       },
+      { continued: continued('attachments') },
     );
   }
 
@@ -235,6 +235,8 @@ function drawRecord(layout: Layout, record: ReportRecord, number: string, column
   if (record.entries.length === 0) {
     layout.paragraph('No access to this record in the scope of the report.', { size: 8.5, color: THEME.muted });
   } else {
+    // A target naming the record itself ("<id>" or "<kind>:<id>") adds nothing in its own section.
+    const suffix = `:${record.id}`;
     drawTable(layout, columns, record.entries.length, (r, c) => {
       const e = record.entries[r];
       if (!e) return '';
@@ -243,10 +245,10 @@ function drawRecord(layout: Layout, record: ReportRecord, number: string, column
         case 1: return formatTime(e.time);
         case 2: return e.event;
         case 3: return e.actor;
-        case 4: return e.target === null ? '\u2014' : isRecordItself(e.target, record.id) ? 'this record' : e.target;
+        case 4: return e.target === null ? '\u2014' : e.target === record.id || e.target.endsWith(suffix) ? THIS_RECORD : e.target;
         default: return result(e.success);
       }
-    });
+    }, { continued: continued('access history') });
   }
   layout.y += 16;
   return at;
@@ -300,7 +302,7 @@ function drawEntries(layout: Layout, doc: ReportDocument): { page: number; top: 
         default: return e.leafHash.length === 64 ? [e.leafHash.slice(0, 32), e.leafHash.slice(32)] : e.leafHash;
       }
     },
-    { size, minLines: 2 },
+    { size, minLines: 2, continued: 'Audit entries (continued)' },
   );
   return at;
 }

@@ -19,6 +19,8 @@ export interface TableOptions {
   /** Lines every row reserves (e.g. 2 for a hash split over two lines). */
   minLines?: number;
   size?: number;
+  /** Caption above the repeated header on continuation pages, e.g. "2.1 Title — access history (continued)". */
+  continued?: string;
 }
 
 const PAD_X = 4;
@@ -124,6 +126,11 @@ export function drawTable(
     const rowHeight = lines * lineHeight + 2 * PAD_Y;
     if (layout.y + rowHeight > PAGE.contentBottom) {
       layout.newPage();
+      if (opts.continued) {
+        const caption = truncate(opts.continued, layout.fonts.sans, 7.2, tableWidth);
+        layout.canvas.text(x0, layout.y + 7.2, caption, layout.fonts.sans, 7.2, THEME.muted);
+        layout.y += 13;
+      }
       drawHeader();
     }
     const c = layout.canvas;

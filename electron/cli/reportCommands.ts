@@ -1,0 +1,81 @@
+// `custody report` (export a signed chain-of-custody report), `custody verify` (check one with
+// no vault and no network) and `custody cert import` (sign reports with an organisation's key).
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Custody } from '../core/custody.ts';
+import { exportReport } from '../core/reports/export.ts';
+import { verifyReport } from '../core/reports/verifyReport.ts';
+import { importPdfSigningIdentity } from '../core/reports/signingIdentity.ts';
+import { CustodyError } from '../shared/errors.ts';
+import { progressBar } from './progress.ts';
+import { VerifyFailed } from './auditCommands.ts';
+
+interface Helpers {
+  withVault: <T>(g: { vault?: string; passwordFile?: string }, fn: (c: Custody) => Promise<T>, opts?: { unlock?: boolean }) => Promise<T>;
+  printJson: (v: unknown) => void;
+}
+
+export function registerReportCommands(program: Command, h: Helpers): void {
+  const g = <T = object>(cmd: Command) => cmd.optsWithGlobals() as { vault?: string; passwordFile?: string; json?: boolean } & T;
+  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+  program
+    .command('report')
+    .description('export a signed chain-of-custody report (report.pdf, events, proofs, signed manifest)')
+    .requiredOption('--out <dir>', 'output folder (or zip path with --zip)')
+    .requiredOption('--purpose <text>', 'why the report is made (printed on the cover and logged)')
+    .option('--recipient <name>', 'who receives it')
+    .option('--case <name>', 'only this case')
+    .option('--records <ids>', 'only these records (comma-separated ids)', list)
+    .option('--from <iso>', 'records captured at or after, and vault events from this time')
+    .option('--to <iso>', 'records captured at or before, and vault events until this time')
+    .option('--since-checkpoint <file>', 'a signed checkpoint the recipient already holds: add a consistency proof from it')
+    .option('--zip', 'write one zip file')
+    .action(async (_o, cmd: Command) => {
+      const o = g<{ out: string; purpose: string; recipient?: string; case?: string; records?: string[]; from?: string; to?: string; sinceCheckpoint?: string; zip?: boolean }>(cmd);
+      const since = o.sinceCheckpoint ? readFileSync(o.sinceCheckpoint, 'utf8') : undefined;
+      const bar = progressBar('report');
+      const r = await h
+        .withVault(o, (c) =>
+          exportReport(c, { outDir: resolve(o.out), purpose: o.purpose, recipient: o.recipient, case: o.case, recordIds: o.records, from: o.from, to: o.to, zip: o.zip, sinceCheckpoint: since, onProgress: (d, t) => bar.update(d, t) }),
+        )
+        .finally(bar.stop);
+      if (o.json) h.printJson(r);
+      else process.stdout.write(`wrote ${r.path}: ${r.records} records, ${r.entries} audit entries, anchored to the signed log at size ${r.checkpointSize}\nmanifest SHA-256 ${r.manifestSha256}\ncheck it anywhere with: custody verify ${r.path}\n`);
+    });
+
+  program
+    .command('verify <report>')
+    .description('verify a report folder or zip offline; exit 0 only if everything holds')
+    .option('--vkey <file>', "the vault's verifier key you already trust (otherwise the report's own is used and printed)")
+    .action(async (path: string, _o, cmd: Command) => {
+      const o = g<{ vkey?: string }>(cmd);
+      let r;
+      try {
+        r = await verifyReport(resolve(path), { vkey: o.vkey ? readFileSync(o.vkey, 'utf8') : undefined });
+      } catch (e) {
+        throw new CustodyError('NOT_FOUND', (e as Error).message);
+      }
+      if (o.json) h.printJson(r);
+      else {
+        for (const c of r.checks) process.stdout.write(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}\n`);
+        process.stdout.write(r.ok ? `\nVERIFIED: ${r.entries} audit entries of ${r.origin}, anchored to its signed log at size ${r.checkpointSize}\n` : `\nNOT VERIFIED: ${r.checks.filter((c) => !c.ok).length} check(s) failed\n`);
+      }
+      if (!r.ok) throw new VerifyFailed();
+    });
+
+  program
+    .command('cert')
+    .description('the certificate that signs report PDFs')
+    .command('import <p12>')
+    .description("sign reports with an organisation's PKCS#12 (the passphrase comes from --passphrase-file or $CUSTODY_P12_PASSPHRASE)")
+    .option('--passphrase-file <file>', 'read the PKCS#12 passphrase from a file')
+    .action(async (p12: string, _o, cmd: Command) => {
+      const o = g<{ passphraseFile?: string }>(cmd);
+      const passphrase = o.passphraseFile ? readFileSync(o.passphraseFile, 'utf8').replace(/\r?\n$/, '') : (process.env.CUSTODY_P12_PASSPHRASE ?? '');
+      const r = await h.withVault(o, (c) => importPdfSigningIdentity(c.vault, readFileSync(p12), passphrase));
+      if (o.json) h.printJson(r);
+      else process.stdout.write(`reports are now signed by ${r.subject} (certificate SHA-256 ${r.certificateSha256})\n`);
+    });
+}

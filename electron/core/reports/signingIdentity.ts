@@ -1,0 +1,55 @@
+// The per-vault identity that signs report PDFs: a self-signed RSA-3072 certificate made at
+// the first report, or an organisation's PKCS#12 imported by the analyst. Kept in the key
+// registry, wrapped by the vault key like every other secret.
+import { z } from 'zod';
+import { CustodyError } from '../../shared/errors.ts';
+import { ad, open, seal } from '../crypto/aead.ts';
+import { target } from '../audit/entry.ts';
+import { uuidv7 } from '../util/ids.ts';
+import type { Vault } from '../vault/vault.ts';
+import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, subjectName, type SigningIdentity } from './pdf/certificate.ts';
+
+const Stored = z.object({ p12: z.string(), passphrase: z.string() });
+const keyAd = (vaultId: string, id: string) => ad('key', vaultId, id);
+
+export async function pdfSigningIdentity(vault: Vault): Promise<SigningIdentity> {
+  const vk = vault.keys().vaultKey;
+  const row = await vault.db.prisma.keyEntry.findFirst({ where: { kind: 'pdf_signing', status: 'active' } });
+  if (row?.wrapped) {
+    const s = Stored.parse(JSON.parse(open(vk, row.wrapped, keyAd(vault.vaultId, row.id), 'the report signing key').toString('utf8')));
+    return loadPkcs12(Buffer.from(s.p12, 'base64'), s.passphrase);
+  }
+  const made = createSelfSignedIdentity(`Custody vault ${vault.vaultId.slice(0, 8)}`, vault.meta.actor);
+  await store(vault, made.p12, made.passphrase, 'created');
+  return loadPkcs12(made.p12, made.passphrase);
+}
+
+/** Imports an organisation's PKCS#12; the previous identity is retired (kept for old reports). */
+export async function importPdfSigningIdentity(vault: Vault, p12: Uint8Array, passphrase: string): Promise<{ subject: string; certificateSha256: string }> {
+  vault.keys();
+  let identity: SigningIdentity;
+  try {
+    identity = loadPkcs12(p12, passphrase);
+  } catch (e) {
+    throw new CustodyError('BAD_REQUEST', `cannot use that PKCS#12 file: ${(e as Error).message}`);
+  }
+  await store(vault, Buffer.from(p12), passphrase, 'imported');
+  return { subject: subjectName(identity.certificate), certificateSha256: certificateFingerprint(identity.certificate) };
+}
+
+async function store(vault: Vault, p12: Buffer, passphrase: string, how: 'created' | 'imported'): Promise<void> {
+  const identity = loadPkcs12(p12, passphrase);
+  const id = uuidv7();
+  const now = new Date();
+  const wrapped = seal(vault.keys().vaultKey, Buffer.from(JSON.stringify({ p12: p12.toString('base64'), passphrase })), keyAd(vault.vaultId, id));
+  await vault.db.write(async (tx) => {
+    const old = await tx.keyEntry.findMany({ where: { kind: 'pdf_signing', status: 'active' } });
+    await tx.keyEntry.updateMany({ where: { kind: 'pdf_signing', status: 'active' }, data: { status: 'retired', rotatedAt: now } });
+    await tx.keyEntry.create({
+      data: { id, kind: 'pdf_signing', algorithm: identity.keyType === 'rsa' ? 'RSA-3072/SHA-256 CMS' : 'ECDSA/SHA-256 CMS', status: 'active', createdAt: now, fingerprint: certificateFingerprint(identity.certificate), publicKey: Buffer.from(identity.certificate.raw) as Buffer<ArrayBuffer>, wrapped },
+    });
+    vault.audit.appendSync(vault.meta, [
+      { event: old.length ? 'key.rotated' : 'key.created', target: target.key(id), details: { kind: 'pdf_signing', how, subject: subjectName(identity.certificate), ...(old[0] ? { replaces: old[0].id } : {}) } },
+    ]);
+  });
+}
