@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, type Figure } from './figures.ts';
 import { vaultBenchmarks } from './vault.bench.ts';
+import { auditBenchmarks } from './audit.bench.ts';
+import { reportBenchmarks } from './report.bench.ts';
 
 const json = process.argv.includes('--json');
 // `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
@@ -13,7 +15,11 @@ const only = (name: string) => !onlyArg || onlyArg.split(',').some((w) => name.i
 const log = (s: string) => process.stderr.write(s + '\n');
 const root = mkdtempSync(join(tmpdir(), 'custody-bench-'));
 
-const suites: [string, (root: string, log: (s: string) => void, only: (name: string) => boolean) => Promise<Figure[]>][] = [['vault', vaultBenchmarks]];
+const suites: [string, (root: string, log: (s: string) => void, only: (name: string) => boolean) => Promise<Figure[]>][] = [
+  ['vault', vaultBenchmarks],
+  ['audit log', auditBenchmarks],
+  ['reports', reportBenchmarks],
+];
 
 const figures: Figure[] = [];
 try {

@@ -59,6 +59,20 @@ describe('signed report', () => {
     expect(pages.length).toBeGreaterThanOrEqual(4);
   });
 
+  test("the manifest's Ed25519 signature verifies with openssl, and lists every file's SHA-256", () => {
+    const note = readFileSync(join(report, 'manifest'), 'utf8');
+    const [text, sigLine] = note.split('\n\n') as [string, string];
+    const scratch = join(tv.dir, '..');
+    writeFileSync(join(scratch, 'msg'), text + '\n');
+    writeFileSync(join(scratch, 'sig'), Buffer.from(sigLine.trim().split(' ').at(-1)!, 'base64').subarray(4));
+    const pub = Buffer.from(readFileSync(join(report, 'verifier.vkey'), 'utf8').trim().split('+')[2]!, 'base64').subarray(1);
+    writeFileSync(join(scratch, 'pub.der'), Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]));
+    const out = execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(scratch, 'pub.der'), '-keyform', 'DER', '-rawin', '-in', join(scratch, 'msg'), '-sigfile', join(scratch, 'sig')], { encoding: 'utf8' });
+    expect(out).toContain('Signature Verified Successfully');
+    const listed = text.split('\n').slice(1).map((l) => l.split(' ')[1]);
+    expect(listed.sort()).toEqual(readdirSync(report).filter((f) => f !== 'manifest').sort());
+  });
+
   test('custody verify accepts the report, as a folder and as a zip', async () => {
     expect(await verifyReport(report)).toMatchObject({ ok: true });
     const zip = join(tv.dir, '..', 'r.zip');

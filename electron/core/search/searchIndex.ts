@@ -31,7 +31,8 @@ export class SearchIndex {
       // Search-as-you-type: only the word being typed is a prefix; typos tolerated in long words.
       searchOptions: {
         boost: { title: 3 },
-        prefix: (_term, i, terms) => i === terms.length - 1,
+        // A prefix of one or two letters would expand to most of the vocabulary.
+        prefix: (term, i, terms) => i === terms.length - 1 && term.length >= 3,
         fuzzy: (term) => (term.length > 5 ? 0.15 : false),
         maxFuzzy: 2,
         combineWith: 'AND',
