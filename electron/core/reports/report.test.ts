@@ -65,7 +65,7 @@ describe('signed report', () => {
     const scratch = join(tv.dir, '..');
     writeFileSync(join(scratch, 'msg'), text + '\n');
     writeFileSync(join(scratch, 'sig'), Buffer.from(sigLine.trim().split(' ').at(-1)!, 'base64').subarray(4));
-    const pub = Buffer.from(readFileSync(join(report, 'verifier.vkey'), 'utf8').trim().split('+')[2]!, 'base64').subarray(1);
+    const pub = Buffer.from(readFileSync(join(report, 'verifier.vkey'), 'utf8').trim().split('+').slice(2).join('+'), 'base64').subarray(1);
     writeFileSync(join(scratch, 'pub.der'), Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]));
     const out = execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(scratch, 'pub.der'), '-keyform', 'DER', '-rawin', '-in', join(scratch, 'msg'), '-sigfile', join(scratch, 'sig')], { encoding: 'utf8' });
     expect(out).toContain('Signature Verified Successfully');
