@@ -7,9 +7,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'worker_threads', 'stream', 'net', 'http'];
-const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
-const layer = (group, message) => ({ group, message });
+// Exact module names for Node built-ins (a folder named "path" is not the module), a regex
+// for node: and electron specifiers, and regexes over relative paths for the layers.
+const NODE = ['fs', 'fs/promises', 'path', 'crypto', 'os', 'child_process', 'worker_threads', 'stream', 'net', 'http', 'https', 'url', 'util'];
+const rule = (message, { names = [], regexes = [] }) => ({
+  'no-restricted-imports': ['error', { paths: names.map((name) => ({ name, message })), patterns: regexes.map((regex) => ({ regex, message })) }],
+});
+const NODE_RE = '^node:';
+const ELECTRON_RE = '^electron(/.*)?$';
+const REACT_RE = '^react(-dom)?(/.*)?$';
+// electron/<layer>/ anywhere in the path, or a sibling layer reached with ../ (from inside electron/).
+const layer = (...names) => `(^|/)electron/(${names.join('|')})/|^(\\.\\./)+(${names.join('|')})/`;
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'electron/core/db/generated/**', 'electron/core/sync/generated/**', 'test-results/**', 'playwright-report/**', 'artifacts/**'] },
@@ -28,29 +36,25 @@ export default tseslint.config(
   },
   {
     files: ['electron/shared/**/*.ts'],
-    rules: restrict([
-      layer(nodeBuiltins, 'electron/shared is the IPC contract: it imports no runtime.'),
-      layer(['electron', 'electron/*', 'react', 'react-dom', '**/core/**', '**/main/**', '**/preload/**', '**/cli/**', '**/renderer/**'], 'electron/shared imports nothing but schema libraries.'),
-    ]),
+    rules: rule('electron/shared is the IPC contract: it imports no runtime, only schema libraries.', {
+      names: NODE,
+      regexes: [NODE_RE, ELECTRON_RE, REACT_RE, layer('core', 'main', 'preload', 'cli'), '(^|/)renderer/'],
+    }),
   },
   {
     files: ['electron/core/**/*.ts'],
-    rules: restrict([
-      layer(['electron', 'electron/*', 'react', 'react-dom', '**/main/**', '**/preload/**', '**/cli/**', '**/renderer/**'], 'electron/core is plain Node: no electron, no adapters, no UI.'),
-    ]),
+    rules: rule('electron/core is plain Node: no electron, no adapters, no UI.', { regexes: [ELECTRON_RE, REACT_RE, layer('main', 'preload', 'cli'), '(^|/)renderer/'] }),
   },
   {
     files: ['electron/cli/**/*.ts'],
-    rules: restrict([layer(['electron', 'electron/*', '**/main/**', '**/preload/**', '**/renderer/**'], 'the CLI is a thin adapter over core.')]),
+    rules: rule('the CLI is a thin adapter over core.', { regexes: [ELECTRON_RE, layer('main', 'preload'), '(^|/)renderer/'] }),
   },
   {
     files: ['electron/preload/**/*.ts'],
-    rules: restrict([layer([...nodeBuiltins, '**/core/**', '**/main/**', '**/cli/**', '**/renderer/**'], 'preload exposes the shared contract and nothing else.')]),
+    rules: rule('preload exposes the shared contract and nothing else.', { names: NODE, regexes: [NODE_RE, layer('core', 'main', 'cli'), '(^|/)renderer/'] }),
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
-    rules: restrict([
-      layer([...nodeBuiltins, 'electron', 'electron/*', '**/electron/core/**', '**/electron/main/**', '**/electron/preload/**', '**/electron/cli/**'], 'the renderer imports only electron/shared.'),
-    ]),
+    rules: rule('the renderer imports only electron/shared.', { names: NODE, regexes: [NODE_RE, ELECTRON_RE, layer('core', 'main', 'preload', 'cli')] }),
   },
 );

@@ -76,7 +76,9 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   progress(0, 'selecting records');
   const from = o.from ? Date.parse(o.from) : -Infinity;
   const to = o.to ? Date.parse(o.to) : Infinity;
-  const rows = await vault.db.prisma.record.findMany({ where: o.recordIds ? { id: { in: o.recordIds } } : {}, orderBy: { capturedAt: 'asc' } });
+  const rows = o.recordIds
+    ? (await inChunks([...new Set(o.recordIds)], (ids) => vault.db.prisma.record.findMany({ where: { id: { in: ids } } }))).sort((a, b) => a.capturedAt.getTime() - b.capturedAt.getTime())
+    : await vault.db.prisma.record.findMany({ orderBy: { capturedAt: 'asc' } });
   if (o.recordIds && rows.length !== new Set(o.recordIds).size) throw new CustodyError('NOT_FOUND', 'some of the records asked for do not exist');
   const chosen: { summary: RecordSummary; row: (typeof rows)[number] }[] = [];
   for (const row of rows) {
@@ -88,13 +90,19 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   }
   const targets = new Set<string>();
   const attachmentsOf = new Map<string, ReportRecord['attachments']>();
+  /** Every audit target that concerns a record: itself and its attachments. */
+  const targetsOf = new Map<string, string[]>();
   for (const { summary } of chosen) {
-    targets.add(target.record(summary.id));
     const atts = await custody.attachments.list(summary.id);
     attachmentsOf.set(summary.id, atts.map((a) => ({ name: a.name, size: a.size, sha256: a.sha256 })));
-    for (const a of atts) targets.add(target.attachment(a.id));
+    const mine = [target.record(summary.id), ...atts.map((a) => target.attachment(a.id))];
+    targetsOf.set(summary.id, mine);
+    for (const t of mine) targets.add(t);
   }
-  const versions = await vault.db.prisma.recordVersion.findMany({ where: { recordId: { in: chosen.map((c) => c.summary.id) } }, select: { recordId: true, version: true, savedAt: true } });
+  const versions = await inChunks(
+    chosen.map((c) => c.summary.id),
+    (ids) => vault.db.prisma.recordVersion.findMany({ where: { recordId: { in: ids } }, select: { recordId: true, version: true, savedAt: true } }),
+  );
 
   // 2. A fresh checkpoint; the entries in scope are those it covers.
   progress(1, 'signing a checkpoint');
@@ -141,10 +149,14 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   const identity = await pdfSigningIdentity(vault);
   const reportEntries: ReportEntry[] = included.map(({ row, entry }) => ({ seq: row.seq, time: entry.time, event: entry.event, actor: entry.actor, success: entry.success, target: entry.target, leafHash: row.leaf_hash.toString('hex') }));
   const byTarget = new Map<string, ReportEntry[]>();
-  for (const e of reportEntries) if (e.target) byTarget.set(e.target, [...(byTarget.get(e.target) ?? []), e]);
+  for (const e of reportEntries) {
+    if (!e.target) continue;
+    const list = byTarget.get(e.target);
+    if (list) list.push(e);
+    else byTarget.set(e.target, [e]);
+  }
   const records: ReportRecord[] = chosen.map(({ summary, row }) => {
     const atts = attachmentsOf.get(summary.id) ?? [];
-    const attTargets = new Set<string>();
     return {
       id: summary.id,
       title: summary.title,
@@ -154,7 +166,7 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
       capturedAt: summary.capturedAt,
       versions: [...versions.filter((v) => v.recordId === summary.id).map((v) => ({ version: v.version, time: v.savedAt.toISOString() })), { version: row.version, time: row.updatedAt.toISOString() }].sort((a, b) => a.version - b.version),
       attachments: atts,
-      entries: reportEntries.filter((e) => e.target === target.record(summary.id) || (e.target?.startsWith('attachment:') && (attTargets.has(e.target) || isAttachmentOf(e, summary.id, included)))),
+      entries: (targetsOf.get(summary.id) ?? []).flatMap((t) => byTarget.get(t) ?? []).sort((a, b) => a.seq - b.seq),
     };
   });
   const summary = summarise(reportEntries, records);
@@ -216,9 +228,11 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   return { path: outPath, reportId, records: chosen.length, entries: included.length, manifestSha256, checkpointSize: cp.size };
 }
 
-function isAttachmentOf(e: ReportEntry, recordId: string, included: { entry: AuditEntry }[]): boolean {
-  const full = included.find((x) => x.entry.seq === e.seq)?.entry;
-  return full?.details.record === recordId;
+/** SQLite caps bound parameters; large id lists go in slices. */
+async function inChunks<T>(ids: string[], query: (ids: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += 500) out.push(...(await query(ids.slice(i, i + 500))));
+  return out;
 }
 
 function describeScope(o: ReportOptions, records: number): string {

@@ -83,7 +83,7 @@ describe('signed report', () => {
   test('one flipped byte of the PDF: pdfsig reports a mismatch, verify names the PDF', async () => {
     const dir = copy('flip');
     const pdf = readFileSync(join(dir, 'report.pdf'));
-    pdf[2000] ^= 0x01;
+    pdf[2000]! ^= 0x01;
     writeFileSync(join(dir, 'report.pdf'), pdf);
     const out = execFileSync('pdfsig', [join(dir, 'report.pdf')], { encoding: 'utf8' });
     expect(out).not.toContain('Signature is Valid.');

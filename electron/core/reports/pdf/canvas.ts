@@ -111,6 +111,12 @@ export class PageCanvas {
     this.ops.push(dash ? `[${num(dash[0])} ${num(dash[1])}] 0 d ${path} [] 0 d` : path);
   }
 
+  /** Draws a form XObject named in the page's resources. */
+  drawForm(name: string): void {
+    this.endText();
+    this.ops.push(`/${name} Do`);
+  }
+
   isEmpty(): boolean {
     return this.ops.length === 0;
   }

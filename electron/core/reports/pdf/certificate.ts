@@ -2,7 +2,7 @@
 // (RSA-3072, DESIGN.md section 3) kept as a PKCS#12, or an organisation's own
 // PKCS#12 (RSA or ECDSA). Keys are node:crypto KeyObjects; node-forge is used
 // only for what node lacks: building X.509 certificates and PKCS#12 files.
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 
 export interface SigningIdentity {
@@ -67,7 +67,13 @@ export function createSelfSignedIdentity(commonName: string, organisation?: stri
     { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(forgeKey, forge.md.sha256.create());
+  // Signed by node:crypto (forge's JavaScript RSA takes a good part of a second).
+  cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption ?? '1.2.840.113549.1.1.11';
+  cert.signatureOid = cert.siginfo.algorithmOid;
+  const { getTBSCertificate } = forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }; // untyped in @types/node-forge
+  const tbs = getTBSCertificate(cert);
+  cert.tbsCertificate = tbs;
+  cert.signature = sign('sha256', derOf(tbs), pair.privateKey).toString('binary');
 
   const passphrase = randomBytes(32).toString('base64url');
   const p12Asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey, [cert], passphrase, {

@@ -66,19 +66,33 @@ export async function embedFonts(doc: PDFDocument, fontsDir?: string): Promise<F
   return Object.fromEntries(keys.map((k, i) => [k, new EmbeddedFont(fonts[i] as PDFFont, `F${i + 1}`)])) as FontSet;
 }
 
-/** Literal-string bytes of a 2-byte glyph code; the bytes a literal string cannot hold raw are escaped. */
-function glyphBytes(id: number): string {
-  const esc = (b: number) =>
-    b === 0x28 ? '\\(' : b === 0x29 ? '\\)' : b === 0x5c ? '\\\\' : b === 0x0a ? '\\n' : b === 0x0d ? '\\r' : String.fromCharCode(b);
-  return esc(id >> 8) + esc(id & 0xff);
+// Bytes a PDF literal string cannot hold raw: 1 = escape as is, 2 = \n, 3 = \r.
+const ESCAPE = new Uint8Array(256);
+ESCAPE[0x28] = ESCAPE[0x29] = ESCAPE[0x5c] = 1;
+ESCAPE[0x0a] = 2;
+ESCAPE[0x0d] = 3;
+
+/** Writes one byte of a literal string at n, escaped if need be; returns the next position. */
+function putByte(buf: Buffer, n: number, b: number): number {
+  const e = ESCAPE[b];
+  if (e === 0) {
+    buf[n] = b;
+    return n + 1;
+  }
+  buf[n] = 0x5c;
+  buf[n + 1] = e === 1 ? b : e === 2 ? 0x6e : 0x72;
+  return n + 2;
 }
 
 export class EmbeddedFont {
-  // Per-1pt advance widths and glyph codes of the Basic Multilingual Plane,
-  // filled on first use; astral characters go through the map.
+  // Per-1pt advance widths and subset glyph ids of the Basic Multilingual
+  // Plane, filled on first use; astral characters go through the map.
   private readonly bmpWidth = new Float64Array(0x10000).fill(-1);
-  private readonly bmpCode: (string | undefined)[] = new Array<string | undefined>(0x10000);
-  private readonly astral = new Map<number, { width: number; code: string }>();
+  private readonly bmpGlyph = new Int32Array(0x10000);
+  private readonly astral = new Map<number, { width: number; glyph: number }>();
+  // Glyph codes are assembled here and read out as one latin1 string per text:
+  // far less garbage than concatenating a string per character.
+  private scratch = Buffer.allocUnsafe(1024);
 
   constructor(
     readonly pdfFont: PDFFont,
@@ -86,21 +100,21 @@ export class EmbeddedFont {
     readonly resourceName: string,
   ) {}
 
-  private learn(cp: number): { width: number; code: string } {
+  private learn(cp: number): { width: number; glyph: number } {
     // Control characters and lone surrogates have no glyph: they draw as a space.
     const invisible = cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0xd800 && cp <= 0xdfff);
     const ch = invisible ? ' ' : String.fromCodePoint(cp);
     const width = this.pdfFont.widthOfTextAtSize(ch, 1);
     // Encoding through pdf-lib adds the glyph to the subset; its 4-digit hex code is the subset glyph id.
     const hex = this.pdfFont.encodeText(ch).asString();
-    const code = hex.length >= 4 ? glyphBytes(parseInt(hex.slice(0, 4), 16)) : '';
+    const glyph = hex.length >= 4 ? parseInt(hex.slice(0, 4), 16) : 0;
     if (cp < 0x10000) {
       this.bmpWidth[cp] = width;
-      this.bmpCode[cp] = code;
+      this.bmpGlyph[cp] = glyph;
     } else {
-      this.astral.set(cp, { width, code });
+      this.astral.set(cp, { width, glyph });
     }
-    return { width, code };
+    return { width, glyph };
   }
 
   /** Advance width of one code point at 1 pt. */
@@ -137,48 +151,39 @@ export class EmbeddedFont {
    * undefined. Newlines never fit: they need wrap().
    */
   encodeIfFits(text: string, size: number, maxWidth: number): string | undefined {
-    const limit = maxWidth / size;
-    let w = 0;
-    let out = '';
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x0a) return undefined;
-      let width: number;
-      let code: string;
-      if (c < 0xd800 || c > 0xdfff) {
-        const cached = this.bmpWidth[c] as number;
-        if (cached >= 0) {
-          width = cached;
-          code = this.bmpCode[c] as string;
-        } else {
-          ({ width, code } = this.learn(c));
-        }
-      } else {
-        const cp = text.codePointAt(i) ?? c;
-        ({ width, code } = this.astral.get(cp) ?? this.learn(cp));
-        if (cp > 0xffff) i++;
-      }
-      w += width;
-      if (w > limit) return undefined;
-      out += code;
-    }
-    this.measured = w;
-    return out;
+    return this.encodeWithin(text, maxWidth / size);
   }
 
   /** The body of a PDF literal string drawing `text` (Identity-H: two bytes per glyph). */
   encode(text: string): string {
-    let out = '';
+    return this.encodeWithin(text, Number.POSITIVE_INFINITY) ?? '';
+  }
+
+  private encodeWithin(text: string, limit: number): string | undefined {
+    if (this.scratch.length < text.length * 4) this.scratch = Buffer.allocUnsafe(text.length * 4);
+    const buf = this.scratch;
+    let w = 0;
+    let n = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
+      let glyph: number;
       if (c < 0xd800 || c > 0xdfff) {
-        out += this.bmpCode[c] ?? this.learn(c).code;
+        if (c === 0x0a && limit !== Number.POSITIVE_INFINITY) return undefined;
+        let cw = this.bmpWidth[c] as number;
+        if (cw < 0) cw = this.learn(c).width;
+        w += cw;
+        glyph = this.bmpGlyph[c] as number;
       } else {
         const cp = text.codePointAt(i) ?? c;
-        out += (this.astral.get(cp) ?? this.learn(cp)).code;
+        const known = this.astral.get(cp) ?? this.learn(cp);
+        w += known.width;
+        glyph = known.glyph;
         if (cp > 0xffff) i++;
       }
+      if (w > limit) return undefined;
+      n = putByte(buf, putByte(buf, n, glyph >> 8), glyph & 0xff);
     }
-    return out;
+    this.measured = w;
+    return buf.toString('latin1', 0, n);
   }
 }

@@ -109,11 +109,14 @@ export class Layout {
     this.canvasPage = -1;
   }
 
-  addContent(pageIndex: number, content: string): void {
+  addContent(pageIndex: number, content: string, opts: { compress: boolean } = { compress: true }): void {
     const state = this.pages[pageIndex];
     if (!state) throw new Error(`internal: no page ${pageIndex}`);
-    const bytes = deflateSync(Buffer.from(content, 'latin1'), { level: 3 });
-    state.contents.push(this.doc.context.register(this.doc.context.stream(bytes, { Filter: 'FlateDecode' })));
+    const raw = Buffer.from(content, 'latin1');
+    const stream = opts.compress
+      ? this.doc.context.stream(deflateSync(raw, { level: 3 }), { Filter: 'FlateDecode' })
+      : this.doc.context.stream(raw);
+    state.contents.push(this.doc.context.register(stream));
   }
 
   addLink(link: LinkArea): void {

@@ -23,7 +23,7 @@ const uuid = (s: string) => {
 
 export function sampleDocument(opts: { records: number; entries: number; days: number; seed?: number }): ReportDocument {
   const rand = rng(opts.seed ?? 7);
-  const start = Date.parse('2026-11-13T08:00:00Z');
+  const start = Date.parse('2026-11-13T00:30:00Z');
   const records: ReportRecord[] = Array.from({ length: opts.records }, (_, i) => ({
     id: uuid(`record-${i}`),
     title:
@@ -47,7 +47,7 @@ export function sampleDocument(opts: { records: number; entries: number; days: n
     entries: [],
   }));
   const entries: ReportEntry[] = [];
-  const spanMs = opts.days * 86_400_000 - 4 * 3_600_000;
+  const spanMs = opts.days * 86_400_000 - 2 * 3_600_000;
   for (let i = 0; i < opts.entries; i++) {
     const time = new Date(start + Math.floor((i / opts.entries) * spanMs) + Math.floor(rand() * 1000) * 1000).toISOString();
     const record = records.length > 0 ? records[Math.floor(rand() * records.length)] : undefined;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, type SigningIdentity } from './certificate.ts';
 import { renderReportPdf } from './render.ts';
 import { sampleDocument } from './sample-document.test-helper.ts';
-import { signPdf } from './sign.ts';
+import { renderSignedReportPdf, signPdf } from './sign.ts';
 import { readEmbeddedEntries, verifyPdfSignature } from './verify.ts';
 
 // Real poppler: pdfsig exits 0 even when a signature does not match, so its output is what counts.
@@ -39,7 +39,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Flips one byte in the middle of a compressed stream, inside the first signed range. */
 function flipSignedByte(pdf: Uint8Array): Uint8Array {
   const copy = Buffer.from(pdf);
-  const at = copy.indexOf('stream\n', Math.floor(copy.length / 4)) + 40;
+  const at = copy.indexOf('>>\nstream\n', Math.floor(copy.length / 4)) + 50;
   const [, contentsStart] = /\/ByteRange \[\s*0 (\d+)/.exec(copy.toString('latin1'))?.slice(0, 2).map(Number) ?? [];
   expect(at).toBeGreaterThan(40);
   expect(at).toBeLessThan(contentsStart ?? 0);
@@ -113,6 +113,19 @@ describe('signPdf', () => {
 
   it('keeps entries.json readable after signing', async () => {
     expect(await readEmbeddedEntries(signed)).toEqual(doc.entries.map((e) => ({ seq: e.seq, leafHash: e.leafHash })));
+  });
+
+  it('renders and signs in one pass (renderSignedReportPdf) with the same pages', async () => {
+    const pdf = await renderSignedReportPdf(doc, identity, { reason: 'Chain-of-custody report', name: 'Astrid Lindqvist', signingTime });
+    const out = pdfsig(pdf, 'one-pass.pdf');
+    expect(out).toContain('Signature is Valid.');
+    expect(out).toContain('Total document signed');
+    expect(verifyPdfSignature(pdf).problems).toEqual([]);
+    const pages = (bytes: Uint8Array, name: string) => {
+      writeFileSync(path.join(dir, name), bytes);
+      return execFileSync('pdfinfo', [path.join(dir, name)], { encoding: 'utf8' }).match(/Pages:\s+(\d+)/)?.[1];
+    };
+    expect(pages(pdf, 'one-pass-info.pdf')).toBe(pages(unsigned, 'unsigned-info.pdf'));
   });
 
   it('signs with an organisation\u2019s ECDSA P-256 PKCS#12 made by OpenSSL', async () => {

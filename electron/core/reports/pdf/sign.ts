@@ -10,6 +10,8 @@ import { SignPdf, Signer } from '@signpdf/signpdf';
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFInvalidObject, PDFName, PDFNumber, PDFString, type PDFRef } from 'pdf-lib';
 import { type SigningIdentity, subjectName } from './certificate.ts';
 import { buildCadesSignature } from './cms.ts';
+import type { ReportDocument } from './model.ts';
+import { buildReportDocument, type RenderOptions, SAVE_OPTIONS } from './render.ts';
 
 export interface SignatureInfo {
   /** Why the document is signed, e.g. "Chain-of-custody report export". */
@@ -109,8 +111,6 @@ function addSignaturePlaceholder(doc: PDFDocument, info: SignatureInfo, signingT
  * the file except the signature value itself.
  */
 export async function signPdf(pdf: Uint8Array, identity: SigningIdentity, info: SignatureInfo): Promise<Uint8Array> {
-  const signingTime = info.signingTime ?? new Date();
-  assertCertificateValidAt(identity, signingTime);
   if (Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).includes('/ByteRange')) {
     // Rewriting the file would break the existing signature.
     throw new Error('the PDF is already signed');
@@ -121,13 +121,28 @@ export async function signPdf(pdf: Uint8Array, identity: SigningIdentity, info: 
   } catch (e) {
     throw new Error(`cannot read the PDF to sign: ${e instanceof Error ? e.message : String(e)}`);
   }
+  return signPdfDocument(doc, identity, info);
+}
+
+/**
+ * Renders and signs a report in one pass: the same document as
+ * signPdf(await renderReportPdf(doc)) without parsing and writing the whole
+ * file a second time (seconds saved for 100,000 entries). The export uses this.
+ */
+export async function renderSignedReportPdf(
+  doc: ReportDocument,
+  identity: SigningIdentity,
+  info: SignatureInfo,
+  options: RenderOptions = {},
+): Promise<Uint8Array> {
+  return signPdfDocument(await buildReportDocument(doc, options), identity, info);
+}
+
+async function signPdfDocument(doc: PDFDocument, identity: SigningIdentity, info: SignatureInfo): Promise<Uint8Array> {
+  const signingTime = info.signingTime ?? new Date();
+  assertCertificateValidAt(identity, signingTime);
   addSignaturePlaceholder(doc, info, signingTime, contentsSize(identity));
-  const prepared = await doc.save({
-    useObjectStreams: true,
-    addDefaultPage: false,
-    updateFieldAppearances: false,
-    objectsPerTick: Number.POSITIVE_INFINITY,
-  });
+  const prepared = await doc.save(SAVE_OPTIONS);
   const signed = await new SignPdf().sign(Buffer.from(prepared.buffer, prepared.byteOffset, prepared.byteLength), new CadesSigner(identity), signingTime);
   return new Uint8Array(signed.buffer, signed.byteOffset, signed.byteLength);
 }

@@ -1,0 +1,120 @@
+// Owns the core worker thread (DESIGN.md section 1): forwards validated calls, correlates the
+// replies, relays core's events, and answers the worker's dialog requests. A worker that dies
+// is reported (every pending and later call fails with INTERNAL), never silently restarted:
+// its keys died with it, and a restart would hide whatever killed it.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Envelope, EventName, Events, Method } from '../shared/contract.ts';
+import type { Dialogs } from '../core/api/handlers.ts';
+import type { FromWorker, ToWorker, WorkerConfig } from '../core/api/protocol.ts';
+import { failure, type CoreBackend } from './dispatch.ts';
+
+export interface CoreHostOptions extends Omit<WorkerConfig, 'dialogs'> {
+  /** The built worker entry (out/main/coreWorker.js). */
+  workerFile: URL;
+  dialogs: Dialogs | null;
+}
+
+type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
+
+const STOPPED = 'the vault engine stopped unexpectedly; restart Custody (your data on disk is safe)';
+
+export class CoreHost implements CoreBackend {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, (e: Envelope<unknown>) => void>();
+  readonly #events = new EventEmitter();
+  readonly #dialogs: Dialogs | null;
+  #nextId = 0;
+  #dead: string | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(opts: CoreHostOptions) {
+    const { workerFile, dialogs, ...config } = opts;
+    this.#dialogs = dialogs;
+    const workerData: WorkerConfig = { ...config, dialogs: dialogs !== null };
+    this.#worker = new Worker(workerFile, { workerData, name: 'custody-core' });
+    this.#worker.on('message', (m: FromWorker) => this.#onMessage(m));
+    this.#worker.on('error', (e) => this.#die(`core worker error: ${e.stack ?? e.message}`));
+    this.#worker.on('exit', (code) => this.#die(`core worker exited with code ${code}`));
+  }
+
+  call(method: Method, request: unknown): Promise<Envelope<unknown>> {
+    if (this.#dead || this.#closing) return Promise.resolve(failure('INTERNAL', STOPPED));
+    const id = ++this.#nextId;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#post({ type: 'call', id, method, request });
+    });
+  }
+
+  /** Core's events (progress, index.ready). */
+  onEvent(listener: EventListener): () => void {
+    this.#events.on('event', listener);
+    return () => this.#events.off('event', listener);
+  }
+
+  /** Called once if the worker dies (not on close()). */
+  onCrash(listener: (detail: string) => void): void {
+    this.#events.once('crash', listener);
+  }
+
+  get alive(): boolean {
+    return this.#dead === null;
+  }
+
+  /** Locks and closes the vault, then ends the worker. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      if (this.#dead) return resolve();
+      const timer = setTimeout(() => void this.#worker.terminate().finally(resolve), 10_000);
+      this.#worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.#post({ type: 'close' });
+    });
+    return this.#closing;
+  }
+
+  #post(m: ToWorker): void {
+    this.#worker.postMessage(m);
+  }
+
+  #onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'reply':
+        this.#pending.get(m.id)?.(m.envelope);
+        this.#pending.delete(m.id);
+        break;
+      case 'event':
+        this.#events.emit('event', m.event, m.payload);
+        break;
+      case 'dialog':
+        void this.#dialog(m.id, m.kind, m.defaultName);
+        break;
+      case 'closed':
+        break;
+    }
+  }
+
+  async #dialog(id: number, kind: keyof Dialogs, defaultName?: string): Promise<void> {
+    let result: string[] | string | null = null;
+    try {
+      if (this.#dialogs) result = kind === 'saveFile' ? await this.#dialogs.saveFile(defaultName ?? 'attachment') : await this.#dialogs[kind]();
+    } catch (e) {
+      console.error('[custody] file dialog failed:', e instanceof Error ? e.message : String(e));
+    }
+    if (!this.#dead) this.#post({ type: 'dialog-result', id, result });
+  }
+
+  #die(detail: string): void {
+    if (this.#dead) return;
+    this.#dead = detail;
+    for (const resolve of this.#pending.values()) resolve(failure('INTERNAL', STOPPED));
+    this.#pending.clear();
+    if (!this.#closing) {
+      console.error(`[custody] ${detail}`);
+      this.#events.emit('crash', detail);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// Native file dialogs for core (the only source of file paths; the renderer never names one).
+import { dialog, type BrowserWindow } from 'electron';
+import type { Dialogs } from '../core/api/handlers.ts';
+
+export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
+  const parent = () => window() ?? undefined;
+  return {
+    async openFiles() {
+      const w = parent();
+      const opts = { title: 'Attach files', properties: ['openFile', 'multiSelections'] } satisfies Electron.OpenDialogOptions;
+      const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled ? [] : r.filePaths;
+    },
+    async saveFile(defaultName) {
+      const w = parent();
+      const opts = { title: 'Save attachment', defaultPath: defaultName } satisfies Electron.SaveDialogOptions;
+      const r = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    async openImportFile() {
+      const w = parent();
+      const opts = {
+        title: 'Import records',
+        properties: ['openFile'],
+        filters: [{ name: 'Records (JSON or CSV)', extensions: ['json', 'csv'] }],
+      } satisfies Electron.OpenDialogOptions;
+      const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+  };
+}
