@@ -32,6 +32,18 @@ export const SettingsSchema = z
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;
 
+/** What a signed report covers; the export itself happens in core (DESIGN.md section 5). */
+export const ReportRequestSchema = z
+  .object({
+    purpose: z.string().trim().min(1, 'a report needs a purpose').max(500),
+    recipient: z.string().trim().max(200).optional(),
+    case: z.string().trim().max(200).optional(),
+    recordIds: z.array(id).min(1).max(10_000).optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+  })
+  .strict();
+
 export const methods = {
   'app.info': none,
   'vault.status': none,
@@ -60,6 +72,7 @@ export const methods = {
   'audit.query': AuditQuerySchema,
   'audit.stats': z.object({ from: isoTime.optional(), to: isoTime.optional() }).strict(),
   'audit.verify': none,
+  'reports.export': ReportRequestSchema,
   'settings.get': none,
   'settings.set': SettingsSchema.partial().strict(),
 } as const satisfies Record<string, z.ZodType>;
@@ -126,6 +139,8 @@ export interface Responses {
   'audit.query': AuditRow[];
   'audit.stats': AuditStats;
   'audit.verify': AuditVerification;
+  /** Desktop: saved as a zip where the user chose (null if cancelled). Browser: the zip's bytes to download. */
+  'reports.export': { fileName: string; records: number; entries: number; manifestSha256: string; checkpointSize: number; data?: Uint8Array } | null;
   'settings.get': Settings;
   'settings.set': Settings;
 }

@@ -8,6 +8,7 @@ import { Custody } from '../custody.ts';
 import { PASSWORD, tempDir } from '../testing/tempVault.ts';
 import { createCore, type CoreApi, type Dialogs } from './handlers.ts';
 import { settingsFileFor } from './settings.ts';
+import { verifyReport } from '../reports/verifyReport.ts';
 
 type Seen = { event: EventName; payload: Events[EventName] };
 
@@ -164,6 +165,26 @@ describe('core api handlers', () => {
       const v = await ok('audit.verify', {});
       expect(v.ok).toBe(true);
       expect(v.problems).toEqual([]);
+    });
+
+    it('exports a signed report: zip bytes in the browser, a file where the desktop dialog says', async () => {
+      await ok('vault.unlock', { password: PASSWORD });
+      const r = await ok('records.create', { kind: 'note', title: 'for the report', case: 'K' });
+      expect(await code('reports.export', { purpose: '' })).toBe('BAD_REQUEST');
+      const web = await ok('reports.export', { purpose: 'review', case: 'K' });
+      expect(web).toMatchObject({ records: 1, fileName: expect.stringMatching(/^custody-report-.*\.zip$/) });
+      const zip = join(root, 'web.zip');
+      writeFileSync(zip, web!.data!);
+      expect((await verifyReport(zip)).ok).toBe(true);
+      expect(events.some((e) => e.event === 'progress' && (e.payload as { op: string }).op === 'report')).toBe(true);
+      await core.close();
+      const dest = join(root, 'desk.zip');
+      core = make({ openFiles: async () => [], saveFile: async () => dest, openImportFile: async () => null });
+      await ok('vault.unlock', { password: PASSWORD });
+      const desk = await ok('reports.export', { purpose: 'review', recordIds: [r.id] });
+      expect(desk).toMatchObject({ records: 1, fileName: 'desk.zip' });
+      expect(desk!.data).toBeUndefined();
+      expect((await verifyReport(dest)).ok).toBe(true);
     });
 
     it('turns unexpected failures into INTERNAL without logging the request', async () => {

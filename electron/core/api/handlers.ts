@@ -22,6 +22,7 @@ import type { AttachmentView } from '../../shared/records.ts';
 import { Custody } from '../custody.ts';
 import { calibrateKdf } from '../crypto/kdf.ts';
 import { HEADER_FILE } from '../vault/header.ts';
+import { exportReport } from '../reports/export.ts';
 import { firstIssue } from './issues.ts';
 import { withPrivateDir, withPrivateFile } from './privateTemp.ts';
 import { changedKeys, readSettings, writeSettings } from './settings.ts';
@@ -226,6 +227,24 @@ export function createCore(deps: HandlerDeps): CoreApi {
     'audit.query': async (q) => (await unlocked()).auditQuery(q),
     'audit.stats': async (range) => (await unlocked()).auditStats(range),
     'audit.verify': async () => (await unlocked()).verifyAudit(progress('verify')),
+
+    // ---- reports ------------------------------------------------------------------------------
+    'reports.export': async (req) => {
+      const c = await unlocked();
+      const fileName = `custody-report-${new Date().toISOString().slice(0, 10)}.zip`;
+      const onProgress = (done: number, total: number, label: string) => emit('progress', { op: 'report', done, total, label });
+      const opts = { ...req, zip: true, onProgress };
+      if (deps.dialogs) {
+        const dest = await deps.dialogs.saveFile(fileName);
+        if (!dest) return null;
+        const r = await exportReport(c, { ...opts, outDir: dest });
+        return { fileName: basename(r.path), records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize };
+      }
+      return withPrivateDir(async (dir) => {
+        const r = await exportReport(c, { ...opts, outDir: join(dir, fileName) });
+        return { fileName, records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, data: await readFile(r.path) };
+      });
+    },
 
     // ---- settings -----------------------------------------------------------------------------
     'settings.get': async () => readSettings(settingsFile),
