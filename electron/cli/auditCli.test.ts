@@ -1,5 +1,5 @@
 // The audit log checked from outside: with the CLI's exported bytes, and with openssl.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   await Custody.create(vault, { password: env.CUSTODY_PASSWORD, kdf: KDF_FLOOR });
   expect(cli(vault, ['add', '--title', 'one'], env).status).toBe(0);
   expect(cli(vault, ['add', '--title', 'two'], env).status).toBe(0);
-});
+}, 240_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** RFC 6962 root, written out independently of the project's tree code. */
@@ -37,6 +37,7 @@ function rfc6962Root(leaves: Buffer[]): Buffer {
   return mth(leaves);
 }
 
+describe('the audit log from outside', { timeout: 240_000 }, () => {
 test('export + checkpoint + vkey let anyone check the log: root recomputed, signature checked with openssl', () => {
   // Signs a checkpoint covering everything so far.
   expect(cli(vault, ['unlock-check'], env).status).toBe(0);
@@ -77,4 +78,5 @@ test('audit verify exits 0 on a clean log and 1 naming the entry after an edit',
   expect(bad.status).toBe(1);
   expect(JSON.parse(bad.stdout).problems).toContainEqual(expect.objectContaining({ kind: 'modified', seq: 4 }));
   expect(cli(vault, ['audit', 'verify'], env).stdout).toContain('entry 4: entry 4 was modified');
+});
 });

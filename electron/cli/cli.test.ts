@@ -23,10 +23,11 @@ beforeAll(() => {
   const r = json<{ vaultId: string; recoveryKey: string }>(cli(vault, ['init', '--kdf-target-ms', '200', '--actor', 'Ana Analyst', '--json', '--password-file', join(root, 'pw')]));
   recoveryKey = r.recoveryKey;
   expect(r.vaultId).toMatch(/^[0-9a-f-]{36}$/);
-});
+}, 240_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('custody CLI', () => {
+// Each test runs the real CLI a dozen times or more: slow on a loaded machine, so generous limits.
+describe('custody CLI', { timeout: 240_000 }, () => {
   test('init refuses an existing vault; unlock-check accepts the right password and rejects a wrong one', () => {
     expect(cli(vault, ['init'], env())).toMatchObject({ status: 1, stderr: expect.stringContaining('already exists') });
     expect(cli(vault, ['unlock-check'], env())).toMatchObject({ status: 0, stdout: expect.stringContaining('ok') });
