@@ -25,6 +25,7 @@ export class Checkpoints {
   readonly origin: string;
   readonly #insert: Database.Statement;
   readonly #latest: Database.Statement<[], StoredCheckpoint>;
+  readonly #used: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -35,6 +36,8 @@ export class Checkpoints {
   ) {
     this.origin = logOrigin(vaultId);
     this.#insert = db.prepare('INSERT OR REPLACE INTO audit_checkpoint (size, root_hash, note, created_at, reason) VALUES (?, ?, ?, ?, ?)');
+    // The key registry counts every signature the device key makes.
+    this.#used = db.prepare("UPDATE key_registry SET usage_count = usage_count + 1 WHERE kind = 'device_signing' AND status = 'active'");
     this.#latest = db.prepare('SELECT size, root_hash AS rootHash, note, created_at AS createdAt, reason FROM audit_checkpoint ORDER BY size DESC LIMIT 1');
   }
 
@@ -67,6 +70,7 @@ export class Checkpoints {
     const note = signNote(formatCheckpoint({ origin: this.origin, size: tree.size, rootHash }), [{ name: this.origin, privateKey: signingSeed }]);
     const row: StoredCheckpoint = { size: tree.size, rootHash, note, createdAt: Date.now(), reason };
     this.#insert.run(row.size, row.rootHash, row.note, row.createdAt, row.reason);
+    this.#used.run();
     if (external) writeFileAtomic(join(this.dir, CHECKPOINT_FILE), note);
     return row;
   }

@@ -22,8 +22,8 @@ import type { Custody } from '../custody.ts';
 import { MANIFEST_FILE, manifestText, sha256Hex } from './manifest.ts';
 import { memoryTree } from './memoryTree.ts';
 import type { ReportDocument, ReportEntry, ReportRecord } from './pdf/model.ts';
-import { renderReportPdf } from './pdf/render.ts';
-import { signPdf } from './pdf/sign.ts';
+import { renderSignedReportPdf } from './pdf/sign.ts';
+import { summariseEntries } from './pdf/summary.ts';
 import { certificateFingerprint, subjectName } from './pdf/certificate.ts';
 import { pdfSigningIdentity } from './signingIdentity.ts';
 import { resourcesDir } from '../util/resources.ts';
@@ -69,7 +69,7 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   if (o.recordIds?.some((id) => !UUID_RE.test(id))) throw new CustodyError('BAD_REQUEST', 'a record id in --records is malformed');
   const outPath = o.zip ? `${o.outDir.replace(/\.zip$/, '')}.zip` : o.outDir;
   if (existsSync(outPath) && (o.zip || readdirSync(outPath).length > 0)) throw new CustodyError('CONFLICT', `${outPath} already exists and is not empty`);
-  const steps = 6;
+  const steps = 5;
   const progress = (step: number, label: string) => o.onProgress?.(step, steps, label);
 
   // 1. The records in scope and what the PDF says about each (decrypted here, in core).
@@ -169,7 +169,7 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
       entries: (targetsOf.get(summary.id) ?? []).flatMap((t) => byTarget.get(t) ?? []).sort((a, b) => a.seq - b.seq),
     };
   });
-  const summary = summarise(reportEntries, records);
+  const summary = summariseEntries(reportEntries, records);
   const generatedAt = new Date();
   const scopeText = describeScope(o, chosen.length);
   const doc: ReportDocument = {
@@ -190,12 +190,11 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
     records,
     entries: reportEntries,
   };
-  const unsigned = await renderReportPdf(doc, { fontsDir: o.fontsDir ?? join(resourcesDir(), 'fonts') });
-  progress(4, 'signing report.pdf');
-  const pdf = await signPdf(unsigned, identity, { reason: `Chain-of-custody report: ${o.purpose}`.slice(0, 200), name: vault.meta.actor, signingTime: generatedAt });
+  // Rendered and signed in one pass (signing a finished PDF would rewrite the whole file).
+  const pdf = await renderSignedReportPdf(doc, identity, { reason: `Chain-of-custody report: ${o.purpose}`.slice(0, 200), name: vault.meta.actor, signingTime: generatedAt }, { fontsDir: o.fontsDir ?? join(resourcesDir(), 'fonts') });
+  progress(4, 'writing files');
 
   // 5. The files, the signed manifest, and the folder or zip (written atomically per file).
-  progress(5, 'writing files');
   const enc = (s: string) => Buffer.from(s, 'utf8');
   const files = new Map<string, Uint8Array>([
     ['report.pdf', pdf],
@@ -224,7 +223,7 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
     ...(o.from || o.to ? { range: { from: o.from ?? '', to: o.to ?? '' } } : {}),
     details: { scope: scopeText, purpose: o.purpose, recipient: o.recipient ?? '', records: chosen.length, entries: included.length, checkpointSize: cp.size, manifestSha256 },
   });
-  progress(6, 'done');
+  progress(5, 'done');
   return { path: outPath, reportId, records: chosen.length, entries: included.length, manifestSha256, checkpointSize: cp.size };
 }
 
@@ -239,33 +238,4 @@ function describeScope(o: ReportOptions, records: number): string {
   const parts = [o.case !== undefined ? `case "${o.case}"` : o.recordIds ? 'chosen records' : 'all records'];
   if (o.from || o.to) parts.push(`captured ${o.from ?? '…'} to ${o.to ?? '…'}`);
   return `${parts.join(', ')} (${records} record${records === 1 ? '' : 's'})`;
-}
-
-function summarise(entries: ReportEntry[], records: ReportRecord[]): ReportDocument['summary'] {
-  const byEvent = new Map<string, { event: string; count: number; failures: number }>();
-  const byDay = new Map<string, { day: string; total: number; byEvent: Record<string, number> }>();
-  let ok = 0;
-  for (const e of entries) {
-    const ev = byEvent.get(e.event) ?? { event: e.event, count: 0, failures: 0 };
-    ev.count++;
-    if (!e.success) ev.failures++;
-    else ok++;
-    byEvent.set(e.event, ev);
-    const d = e.time.slice(0, 10);
-    const day = byDay.get(d) ?? { day: d, total: 0, byEvent: {} };
-    day.total++;
-    day.byEvent[e.event] = (day.byEvent[e.event] ?? 0) + 1;
-    byDay.set(d, day);
-  }
-  return {
-    totalEntries: entries.length,
-    totalRecords: records.length,
-    totalAttachments: records.reduce((n, r) => n + r.attachments.length, 0),
-    successCount: ok,
-    failureCount: entries.length - ok,
-    successRate: entries.length ? ok / entries.length : 1,
-    ...(entries.length ? { firstEntryTime: entries[0]!.time, lastEntryTime: entries.at(-1)!.time } : {}),
-    byEvent: [...byEvent.values()].sort((a, b) => b.count - a.count),
-    byDay: [...byDay.values()].sort((a, b) => (a.day < b.day ? -1 : 1)),
-  };
 }

@@ -19,7 +19,7 @@ function hundredths(h: number): string {
 }
 
 /** Shortest decimal with at most two places: content streams stay small. */
-export function num(n: number): string {
+function num(n: number): string {
   return hundredths(Math.round(n * 100));
 }
 

@@ -128,17 +128,22 @@ export function drawActivityChart(layout: Layout, summary: ReportSummary, box: C
     }
   });
 
-  // X labels, thinned so they never collide.
+  // X labels at a regular step wide enough for the widest label; one that
+  // would still touch its neighbour (after clamping to the chart) is skipped.
   const years = new Set(bins.map((b) => b.firstDay.slice(0, 4)));
   const withYear = years.size > 1;
-  const sample = dayLabel(bins[0]?.firstDay ?? '2000-12-31', withYear);
-  const every = Math.max(1, Math.ceil((sans.width(sample, tickSize) + 8) / slot));
-  bins.forEach((bin, i) => {
+  const labels = bins.map((b) => dayLabel(b.firstDay, withYear));
+  const widest = labels.reduce((m, l) => Math.max(m, sans.width(l, tickSize)), 0);
+  const every = Math.max(1, Math.ceil((widest + 8) / slot));
+  let lastEnd = -Infinity;
+  labels.forEach((label, i) => {
     if (i % every !== 0) return;
-    const label = dayLabel(bin.firstDay, withYear);
     const w = sans.width(label, tickSize);
-    const cx = Math.min(Math.max(plotX + i * slot + slot / 2 - w / 2, plotX - 4), box.x + box.width - w);
-    c.line(plotX + i * slot + slot / 2, plotBottom, plotX + i * slot + slot / 2, plotBottom + 2.5, THEME.faint, 0.5);
+    const centre = plotX + i * slot + slot / 2;
+    const cx = Math.min(Math.max(centre - w / 2, box.x), box.x + box.width - w);
+    if (cx < lastEnd + 6) return;
+    lastEnd = cx + w;
+    c.line(centre, plotBottom, centre, plotBottom + 2.5, THEME.faint, 0.5);
     c.text(cx, plotBottom + 4 + tickSize, label, sans, tickSize, THEME.muted);
   });
   if (bins.length === 0) {

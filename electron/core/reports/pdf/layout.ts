@@ -123,10 +123,6 @@ export class Layout {
     this.pages[this.canvasPage]?.links.push(link);
   }
 
-  remaining(): number {
-    return PAGE.contentBottom - this.y;
-  }
-
   /** Starts a new page unless `height` points still fit on this one. */
   ensure(height: number): void {
     if (this.y + height > PAGE.contentBottom) this.newPage();

@@ -168,6 +168,16 @@ describe('renderReportPdf with hostile text', () => {
     expect((text.match(/9/g) ?? []).length).toBeGreaterThanOrEqual(150 * accesses);
   });
 
+  it('renders a report with no records and no entries', async () => {
+    const base = sampleDocument({ records: 0, entries: 0, days: 1 });
+    const file = path.join(dir, 'empty.pdf');
+    writeFileSync(file, await renderReportPdf(base));
+    const text = run('pdftotext', file, '-');
+    expect(text).toContain('No entries in this report');
+    expect(text).toContain('No records are in the scope of this report.');
+    expect(await readEmbeddedEntries(readFileSync(file))).toEqual([]);
+  });
+
   it('spreads a long table of contents over several pages with correct page numbers', async () => {
     const doc = sampleDocument({ records: 130, entries: 260, days: 3, seed: 5 });
     const file = path.join(ARTIFACTS, 'many-records.pdf');

@@ -57,6 +57,22 @@ describe('signPdf', () => {
     expect(out).toContain('Signer Certificate Common Name: Custody vault Harbour district inquiry');
   });
 
+  it('carries a CMS that OpenSSL verifies over the signed byte ranges, with the PAdES attributes', () => {
+    const file = Buffer.from(signed);
+    const [a, b, c, d] = (/\/ByteRange \[\s*(\d+) (\d+) (\d+) (\d+)\s*\]/.exec(file.toString('latin1')) ?? []).slice(1).map(Number) as [number, number, number, number];
+    writeFileSync(path.join(dir, 'ranges.bin'), Buffer.concat([file.subarray(a, a + b), file.subarray(c, c + d)]));
+    writeFileSync(path.join(dir, 'cms.der'), Buffer.from(file.subarray(b + 1, c - 1).toString('latin1'), 'hex'));
+    const cms = ['cms', '-inform', 'DER', '-in', path.join(dir, 'cms.der')];
+    const verified = execFileSync('openssl', [...cms, '-verify', '-binary', '-noverify', '-content', path.join(dir, 'ranges.bin'), '-out', '/dev/null'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
+    expect(verified).toBe('');
+    const printed = execFileSync('openssl', [...cms, '-cmsout', '-print'], { encoding: 'utf8', stdio: 'pipe' });
+    expect(printed).toContain('id-smime-aa-signingCertificateV2');
+    expect(printed).not.toContain('signingTime'); // PAdES baseline: the time is /M
+  });
+
   it('is verified in TypeScript, with signer, fingerprint and signing time', () => {
     const result = verifyPdfSignature(signed);
     expect(result.problems).toEqual([]);

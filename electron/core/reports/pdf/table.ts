@@ -2,7 +2,7 @@
 // overflow), rows are zebra-striped and never split across pages. Rows come
 // from a callback, so a 100,000-row table allocates no row objects.
 import type { Rgb } from './canvas.ts';
-import type { FontKey } from './fonts.ts';
+import type { EmbeddedFont, FontKey } from './fonts.ts';
 import { CONTENT_WIDTH, type Layout, PAGE, THEME } from './layout.ts';
 import { truncate, wrap } from './text.ts';
 
@@ -39,6 +39,30 @@ export function columnWidthFor(layout: Layout, text: string, font: FontKey, size
   const content = layout.fonts[font].width(text, size);
   const header = layout.fonts.sansBold.width(title, size * HEADER_SCALE);
   return Math.ceil(Math.max(content, header) + 2 * PAD_X + 0.5);
+}
+
+interface EncodedLine {
+  encoded: string;
+  width: number;
+}
+
+/** Lines of a cell, encoded: each given line as is when it fits, else wrapped; at most maxLines. */
+function encodeLines(given: readonly string[], font: EmbeddedFont, size: number, inner: number, maxLines: number): EncodedLine[] {
+  const out: EncodedLine[] = [];
+  for (const text of given) {
+    const encoded = font.encodeIfFits(text, size, inner);
+    if (encoded !== undefined) {
+      out.push({ encoded, width: font.measured * size });
+      continue;
+    }
+    for (const line of wrap(text, font, size, inner)) out.push({ encoded: font.encode(line), width: font.width(line, size) });
+  }
+  if (out.length > maxLines) {
+    // Only a pathological value is taller than a page: keep what fits, mark the cut.
+    out.length = maxLines;
+    out[maxLines - 1] = { encoded: font.encode('\u2026'), width: font.width('\u2026', size) };
+  }
+  return out;
 }
 
 /** A cell: text to wrap, or explicit lines (each still wrapped if too wide). */
@@ -96,7 +120,7 @@ export function drawTable(
   const values: CellValue[] = new Array<CellValue>(cols.length);
   const single: (string | undefined)[] = new Array<string | undefined>(cols.length);
   const singleWidth = new Float64Array(cols.length);
-  const multi: (string[] | undefined)[] = new Array<string[] | undefined>(cols.length);
+  const multi: (EncodedLine[] | undefined)[] = new Array<EncodedLine[] | undefined>(cols.length);
   for (let r = 0; r < rowCount; r++) {
     let lines = minLines;
     for (let ci = 0; ci < cols.length; ci++) {
@@ -110,15 +134,7 @@ export function drawTable(
         multi[ci] = undefined;
         continue;
       }
-      const wrapped =
-        typeof value === 'string'
-          ? wrap(value, col.font, col.size, col.inner)
-          : value.flatMap((l) => (col.font.width(l, col.size) <= col.inner ? [l] : wrap(l, col.font, col.size, col.inner)));
-      if (wrapped.length > maxLinesPerRow) {
-        // Only a pathological value is taller than a page: keep what fits, mark the cut.
-        wrapped.length = maxLinesPerRow;
-        wrapped[maxLinesPerRow - 1] = truncate(`${wrapped[maxLinesPerRow - 1] ?? ''}\u2026`, col.font, col.size, col.inner);
-      }
+      const wrapped = encodeLines(typeof value === 'string' ? [value] : value, col.font, col.size, col.inner, maxLinesPerRow);
       single[ci] = undefined;
       multi[ci] = wrapped;
       if (wrapped.length > lines) lines = wrapped.length;
@@ -146,11 +162,11 @@ export function drawTable(
         c.encodedText(tx, baseline, one, col.font, col.size, color);
         continue;
       }
-      const wrapped = multi[ci] as string[];
+      const wrapped = multi[ci] as EncodedLine[];
       for (let li = 0; li < wrapped.length; li++) {
-        const line = wrapped[li] as string;
-        const tx = col.align === 'right' ? col.right - col.font.width(line, col.size) : col.left + PAD_X;
-        c.text(tx, baseline + li * lineHeight, line, col.font, col.size, color);
+        const line = wrapped[li] as EncodedLine;
+        const tx = col.align === 'right' ? col.right - line.width : col.left + PAD_X;
+        c.encodedText(tx, baseline + li * lineHeight, line.encoded, col.font, col.size, color);
       }
     }
     layout.y += rowHeight;

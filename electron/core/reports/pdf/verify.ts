@@ -62,7 +62,7 @@ function findSignatures(file: Buffer): SignatureLocation[] {
     const m = /^\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/.exec(head);
     if (!m) continue;
     const objStart = Math.max(0, file.lastIndexOf('obj', at));
-    const contentsEnd = Number(m[2]) + (Number(m[3]) - Number(m[2]));
+    const contentsEnd = Number(m[3]);
     const objEnd = file.indexOf('endobj', Math.max(at, Math.min(contentsEnd, file.length)));
     const before = file.subarray(objStart, at).toString('latin1');
     const after = file.subarray(Math.max(at, Math.min(contentsEnd, file.length)), objEnd === -1 ? at + 4096 : objEnd).toString('latin1');
