@@ -1,5 +1,6 @@
 // `npm test`: every check, in order, with one closing summary line.
-//   lint (incl. the layering rule) -> typecheck -> Electron security check -> vitest (unit,
+//   lint (incl. the layering rule) -> typecheck -> Electron security checks (our own and
+//   Doyensec's Electronegativity) -> vitest (unit,
 //   integration, CLI, crash) -> Playwright (end-to-end in Chromium against the web shell).
 // Exits non-zero if anything failed. Skipped tests are counted and listed with their reason.
 import { spawnSync } from 'node:child_process';
@@ -18,7 +19,8 @@ const run = (name, cmd, args, env = {}) => {
 
 run('lint', 'npx', ['--no-install', 'eslint', '.']);
 run('typecheck', 'npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']);
-if (existsSync('scripts/electron-security-check.mjs')) run('electron security check', process.execPath, ['scripts/electron-security-check.mjs']);
+run('electron security check', process.execPath, ['scripts/electron-security-check.mjs']);
+run('electronegativity (fails on high severity)', process.execPath, ['scripts/electronegativity.mjs']);
 
 const vitest = run('vitest', 'npx', ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=artifacts/vitest.json']);
 if (existsSync('artifacts/vitest.json')) {
