@@ -30,6 +30,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS helper scripts (a require hook) are CommonJS on purpose.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['electron/core/**/*.ts'],
     ignores: ['electron/core/**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'error' },

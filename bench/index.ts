@@ -7,6 +7,7 @@ import { fmt, type Figure } from './figures.ts';
 import { vaultBenchmarks } from './vault.bench.ts';
 import { auditBenchmarks } from './audit.bench.ts';
 import { reportBenchmarks } from './report.bench.ts';
+import { ipcBenchmarks } from './ipc.bench.ts';
 
 const json = process.argv.includes('--json');
 // `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
@@ -19,6 +20,7 @@ const suites: [string, (root: string, log: (s: string) => void, only: (name: str
   ['vault', vaultBenchmarks],
   ['audit log', auditBenchmarks],
   ['reports', reportBenchmarks],
+  ['desktop IPC', ipcBenchmarks],
 ];
 
 const figures: Figure[] = [];

@@ -1,7 +1,7 @@
 // Issue 2 figures: bulk insert, attachment encryption, unlock overhead, search latency.
 import Database from 'better-sqlite3';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Custody } from '../electron/core/custody.ts';
 import { deriveKek, KDF_FLOOR } from '../electron/core/crypto/kdf.ts';
@@ -9,7 +9,7 @@ import { insertRecords } from '../electron/core/records/importer.ts';
 import type { RecordData } from '../electron/shared/records.ts';
 import { ceilingFigure, percentile, rateFigure, type Figure } from './figures.ts';
 
-const PASSWORD = 'benchmark password';
+export const PASSWORD = 'benchmark password';
 // A synthetic language: 20,000 pronounceable words drawn with a Zipf distribution, so that a
 // few words are everywhere and most are rare, as in real notes (a uniform 40-word vocabulary
 // would make every query match every record).
@@ -122,12 +122,19 @@ async function attachmentEncrypt(root: string, log: (s: string) => void): Promis
   return rateFigure('attachment encryption into the vault (256 MiB file)', ours, 'MiB/s', 'raw AES-256-GCM, 16 KiB chunks, in memory', raw, 0.6);
 }
 
-async function unlockAndSearch(root: string, log: (s: string) => void): Promise<Figure[]> {
-  const N = 100_000;
-  const { dir, custody } = await newVault(root, 'hundredk');
-  for (let i = 0; i < N; i += 10_000) await insertRecords(custody.vault, makeRecords(10_000, i + 7));
+/** A vault of 100,000 ~1 KiB records (made once per bench run, shared by the benchmarks). */
+export async function hundredKVault(root: string, log: (s: string) => void): Promise<string> {
+  const dir = join(root, 'hundredk');
+  if (existsSync(dir)) return dir;
+  const { custody } = await newVault(root, 'hundredk');
+  for (let i = 0; i < 100_000; i += 10_000) await insertRecords(custody.vault, makeRecords(10_000, i + 7));
   await custody.close();
-  log(`  created a ${N}-record vault`);
+  log('  created a 100,000-record vault');
+  return dir;
+}
+
+async function unlockAndSearch(root: string, log: (s: string) => void): Promise<Figure[]> {
+  const dir = await hundredKVault(root, log);
 
   // Unlock minus Argon2id: everything unlock does besides the KDF (key unwraps, audit, checkpoint).
   const c = await Custody.open(dir);
