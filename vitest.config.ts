@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Each test uses its own temporary vault directory, so files run in parallel.
 export default defineConfig({
   test: {
-    include: ['electron/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['electron/**/*.test.ts', 'renderer/**/*.test.ts', 'scripts/**/*.test.ts'],
     globalSetup: ['scripts/vitest-global-setup.mjs'],
     pool: 'forks',
     maxWorkers: 2,

@@ -20,3 +20,12 @@ describe('wire format', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 });
+
+it('a large upload (10 MiB) crosses the wire intact', () => {
+  const big = Buffer.alloc(10 * 1024 * 1024, 7);
+  big[12345] = 1;
+  const back = parseWire(stringifyWire({ data: big })) as { data: Buffer };
+  expect(back.data.equals(big)).toBe(true);
+  expect(() => parseWire('{"$bytes":"abc"}')).toThrow();
+  expect(() => parseWire('{"$bytes":"ab=c"}')).toThrow();
+});

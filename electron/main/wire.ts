@@ -1,7 +1,9 @@
 // JSON over HTTP for the web shell: binary fields (Uint8Array) travel as {"$bytes": "<base64>"}.
 // The renderer's client (renderer/src/api/client.ts) speaks the same format.
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Canonical base64 without a backtracking regex (a repeated group overflows the regex stack
+// on uploads of several MB): the alphabet, padding only at the end, a length divisible by 4.
+const isBase64 = (s: string): boolean => s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
 
 export class WireError extends Error {}
 
@@ -25,7 +27,7 @@ export function parseWire(text: string): unknown {
     return JSON.parse(text, (_key, v: unknown) => {
       if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, '$bytes')) return v;
       const b64 = (v as { $bytes: unknown }).$bytes;
-      if (Object.keys(v).length !== 1 || typeof b64 !== 'string' || !BASE64.test(b64)) throw new WireError('malformed {"$bytes"} value');
+      if (Object.keys(v).length !== 1 || typeof b64 !== 'string' || !isBase64(b64)) throw new WireError('malformed {"$bytes"} value');
       return Buffer.from(b64, 'base64');
     });
   } catch (e) {

@@ -1,7 +1,8 @@
 // AES-256-GCM through node:crypto (hardware AES). Sealed layout: nonce(12) || ciphertext || tag(16).
 // 96-bit random nonces: a record key seals a handful of fields per version, far below the
 // 2^32 messages per key where random nonces become a concern.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomBytes } from './random.ts';
 import { CustodyError } from '../../shared/errors.ts';
 
 const NONCE = 12;

@@ -1,4 +1,5 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
+import { randomBytes } from './random.ts';
 
 export const randomKey = (): Buffer => randomBytes(32);
 
