@@ -4,7 +4,10 @@
 // history, trash/restore/purge, lock/unlock, audit viewer, settings, recovery.
 // Full-page screenshots of the main screens go to artifacts/screenshots/ (git-ignored).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
+import { verifyReport } from '../electron/core/reports/verifyReport.ts';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type BrowserContext, type Locator, type Page } from '@playwright/test';
@@ -409,6 +412,32 @@ test('audit viewer lists the actions, charts them and verifies clean', async () 
   await expect(page.getByRole('list', { name: 'Problems' })).toHaveCount(0);
   await expect(table.getByRole('cell', { name: 'audit.verified' }).first()).toBeVisible();
   await shot('10-audit', 1500);
+});
+
+test('exports a signed report of one case that verifies offline and in pdfsig', async () => {
+  await page.getByRole('button', { name: 'Export signed report…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export signed report' });
+  await expect(dialog.getByRole('button', { name: 'Export report' })).toBeDisabled();
+  await dialog.getByLabel('One case').check();
+  await dialog.getByLabel('Case', { exact: true }).selectOption('CASE-2026-014');
+  await dialog.getByLabel('Purpose').fill('Court filing 2026-77');
+  await dialog.getByLabel('Recipient (optional)').fill('District court');
+  await shot('17-export-report');
+  const download = page.waitForEvent('download');
+  await dialog.getByRole('button', { name: 'Export report' }).click();
+  const zip = await (await download).path();
+  await expect(dialog).toHaveCount(0, { timeout: 60_000 });
+  const files = unzipSync(await readFile(zip));
+  expect(Object.keys(files).sort()).toEqual(['checkpoint.note', 'events.jsonl', 'inclusion-proofs.jsonl', 'manifest', 'report.pdf', 'signing-certificate.pem', 'verifier.vkey']);
+  const dir = fileURLToPath(new URL('../artifacts/e2e-report/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(`${dir}${name}`, bytes);
+  expect(execFileSync('pdfsig', [`${dir}report.pdf`], { encoding: 'utf8' })).toContain('Signature is Valid.');
+  const verdict = await verifyReport(zip);
+  expect(verdict.checks.filter((c) => !c.ok)).toEqual([]);
+  const events = new TextDecoder().decode(files['events.jsonl']);
+  expect(events).toContain('"event":"record.created"');
+  await expect(page.getByRole('table').getByRole('cell', { name: 'report.exported' }).first()).toBeVisible();
 });
 
 test('settings: theme, auto-lock, KDF calibration, password change', async () => {

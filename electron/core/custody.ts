@@ -195,8 +195,25 @@ export class Custody {
     if (!this.#indexBuild) await this.buildIndex();
     const result = this.index.search(q.data);
     const filters = (['case', 'tag', 'kind', 'classification', 'capturedFrom', 'capturedTo'] as const).filter((k) => q.data[k] !== undefined);
+    // Scrolling fetches further pages of the same search: the first page is the search.
+    if (q.data.offset > 0) return result;
     await this.vault.record({ event: 'search', details: { terms: q.data.text.trim() ? q.data.text.trim().split(/\s+/).length : 0, filters, deleted: q.data.deleted, results: result.total } });
     return result;
+  }
+
+  /** Brings the index up to date for records changed behind this object's back (sync pulls). */
+  async reindex(ids: readonly string[]): Promise<void> {
+    if (!this.#indexBuild) return;
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.vault.db.prisma.record.findMany({ where: { id: { in: chunk } } });
+      for (const row of rows) {
+        const d = this.records.decrypt(row);
+        this.index.upsert(d.summary, d.content);
+      }
+      const present = new Set(rows.map((r) => r.id));
+      for (const id of chunk) if (!present.has(id)) this.index.remove(id);
+    }
   }
 
   #indexed(fn: () => void): void {

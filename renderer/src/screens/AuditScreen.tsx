@@ -5,6 +5,7 @@ import { AUDIT_EVENTS, type AuditRow } from '../../../electron/shared/audit.ts';
 import { ActivityChart, chartDayLabel, chartModel } from '../components/ActivityChart.tsx';
 import { EmptyState, ProgressBar, Spinner } from '../components/Feedback.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { ReportDialog } from '../components/ReportDialog.tsx';
 import { formatDateTime, formatPrecise, plural, shortHash } from '../lib/format.ts';
 import { useAudit, type AuditFilters } from '../stores/audit.ts';
 import { useProgress } from '../stores/progress.ts';
@@ -252,6 +253,7 @@ function EntriesTable() {
 }
 
 export function AuditScreen() {
+  const [reporting, setReporting] = useState(false);
   useEffect(() => {
     void useAudit.getState().load();
     void useAudit.getState().loadStats();
@@ -263,7 +265,12 @@ export function AuditScreen() {
           <h1>Audit log</h1>
           <p className="screen-subtitle">Every security-relevant action, kept in a tamper-evident Merkle log with signed checkpoints.</p>
         </div>
+        <button type="button" className="button button-primary" onClick={() => setReporting(true)}>
+          <Icon name="download" size={14} />
+          Export signed report…
+        </button>
       </header>
+      {reporting && <ReportDialog onClose={() => setReporting(false)} />}
       <div className="screen-scroll">
         <VerificationCard />
         <ChartCard />
