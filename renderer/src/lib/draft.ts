@@ -89,15 +89,7 @@ export function draftFields(fields: DraftField[]): { ok: true; fields: Field[] }
   return { ok: true, fields: out };
 }
 
-export interface ValidDraft {
-  title: string;
-  body: string;
-  fields: Field[];
-  case: string;
-  tags: string[];
-  classification: Classification;
-  capturedAt: string;
-}
+export type ValidDraft = Pick<RecordView, 'title' | 'body' | 'fields' | 'case' | 'tags' | 'classification' | 'capturedAt'>;
 
 export function validateDraft(d: Draft): { ok: true; value: ValidDraft } | { ok: false; message: string } {
   const title = d.title.trim();

@@ -2,6 +2,7 @@
 // truncate(), so no string can run past its box: words wrap at spaces and a
 // word wider than the box (an id, a hash, a path) breaks between characters.
 import type { EmbeddedFont } from './fonts.ts';
+export { formatBytes } from '../../../shared/format.ts';
 
 // Control characters would draw as .notdef boxes; lone surrogates would break encoding.
 // eslint-disable-next-line no-control-regex
@@ -111,17 +112,6 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-GB');
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 export function formatPercent(ratio: number): string {
   const p = ratio * 100;
