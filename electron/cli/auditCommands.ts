@@ -5,7 +5,7 @@ import type { AuditRow } from '../shared/audit.ts';
 import type { Custody } from '../core/custody.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { consistencyProof, exportCanonical, inclusionProof } from '../core/audit/proofs.ts';
-import { pruneAuditBodies } from '../core/audit/retention.ts';
+import { pruneAuditBodies, setRetentionPolicy } from '../core/audit/retention.ts';
 import { progressBar } from './progress.ts';
 
 interface Helpers {
@@ -133,6 +133,19 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
       const r = await h.withVault(o, (c) => pruneAuditBodies(c.vault, { olderThanDays: o.olderThanDays }));
       if (o.json) h.printJson(r);
       else process.stdout.write(`pruned ${r.pruned} entry bodies older than ${r.before}; their hashes remain in the log\n`);
+    });
+
+  audit
+    .command('retention [days]')
+    .description('show, or set, how many days entry bodies are kept before `audit prune` removes them')
+    .action(async (days: string | undefined, _o, cmd: Command) => {
+      const o = g(cmd);
+      const policy = await h.withVault(o, async (c) => {
+        if (days !== undefined) await setRetentionPolicy(c.vault, Number(days));
+        return c.vault.meta.retentionDays;
+      }, { unlock: days !== undefined });
+      if (o.json) h.printJson({ retentionDays: policy });
+      else process.stdout.write(`entry bodies are kept ${policy} days (${(policy / 365).toFixed(1)} years); their hashes are kept for good\n`);
     });
 
   return audit;

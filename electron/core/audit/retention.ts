@@ -20,3 +20,15 @@ export async function pruneAuditBodies(vault: Vault, opts: { olderThanDays?: num
   });
   return { pruned, before };
 }
+
+/** Sets how long entry bodies are kept (days); the change is itself audited. */
+export async function setRetentionPolicy(vault: Vault, days: number): Promise<void> {
+  vault.keys();
+  if (!Number.isInteger(days) || days < 1 || days > 100 * 365) throw new CustodyError('BAD_REQUEST', 'retention must be a whole number of days between 1 and 36500');
+  const before = vault.meta.retentionDays;
+  await vault.db.writeSync(() => {
+    vault.db.sql.prepare("INSERT INTO meta (key, value) VALUES ('retentionDays', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(days));
+    vault.audit.appendSync(vault.meta, [{ event: 'settings.changed', details: { changed: ['retentionDays'], retentionDays: days, previous: before } }]);
+  });
+  vault.setMeta({ retentionDays: days });
+}

@@ -5,7 +5,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASSWORD, tempVault, type TempVault } from '../testing/tempVault.ts';
 import { consistencyProof, exportCanonical, inclusionProof } from './proofs.ts';
-import { pruneAuditBodies } from './retention.ts';
+import { pruneAuditBodies, setRetentionPolicy } from './retention.ts';
 import { verifyTlogProof, verifyConsistencyProof } from './tlog/proof.ts';
 import { parseVerifierKey } from './tlog/note.ts';
 import { leafHash } from './tlog/hash.ts';
@@ -144,6 +144,17 @@ describe('audit verification', () => {
     const c2 = await tamper((db) => db.prepare('UPDATE audit_entry SET entry = NULL WHERE seq = (SELECT max(seq) - 1 FROM audit_entry)').run());
     expect((await c2.verifyAudit()).problems.map((p) => p.kind)).toContain('body-deleted');
   });
+});
+
+test('the retention policy is a setting: audited, kept across opens, and used by prune', async () => {
+  await setRetentionPolicy(tv.custody.vault, 30);
+  await expect(setRetentionPolicy(tv.custody.vault, 0)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  const c = await tv.reopen();
+  expect(c.vault.meta.retentionDays).toBe(30);
+  await c.unlock(PASSWORD);
+  expect((await c.auditQuery({ event: 'settings.changed' }))[0]!.entry!.details).toMatchObject({ retentionDays: 30, previous: 2555 });
+  expect((await pruneAuditBodies(c.vault, { now: new Date(Date.now() + 29 * 86_400_000) })).pruned).toBe(0);
+  expect((await pruneAuditBodies(c.vault, { now: new Date(Date.now() + 31 * 86_400_000) })).pruned).toBeGreaterThan(10);
 });
 
 describe('proofs and export', () => {

@@ -108,7 +108,14 @@ export class RecordStore {
   /** Reads a record and records the view in the audit log. */
   async view(id: string): Promise<DecryptedRecord & { row: RecordRow }> {
     const row = await this.#row(id);
-    const rec = this.decrypt(row);
+    let rec: DecryptedRecord;
+    try {
+      rec = this.decrypt(row);
+    } catch (e) {
+      // A view that failed because the row was tampered with is evidence too.
+      if (e instanceof CustodyError && e.code === 'TAMPERED') await this.vault.record({ event: 'record.viewed', target: target.record(id), success: false, details: { error: 'tampered' } });
+      throw e;
+    }
     await this.vault.record({ event: 'record.viewed', target: target.record(id) });
     return { ...rec, row };
   }

@@ -99,5 +99,7 @@ describe('records', () => {
     db.prepare('UPDATE record SET summary = ? WHERE id = ?').run(s.summary, b.id);
     await expect(c.getRecord(b.id)).rejects.toMatchObject({ code: 'TAMPERED' });
     db.close();
+    const failed = await c.auditQuery({ event: 'record.viewed', success: false });
+    expect(failed.map((f) => f.target).sort()).toEqual([`record:${a.id}`, `record:${b.id}`].sort());
   });
 });
