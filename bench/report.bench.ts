@@ -2,8 +2,7 @@
 import { join } from 'node:path';
 import { Custody } from '../electron/core/custody.ts';
 import { KDF_FLOOR } from '../electron/core/crypto/kdf.ts';
-import { target, type AuditInput } from '../electron/core/audit/entry.ts';
-import { insertRecords } from '../electron/core/records/importer.ts';
+import { seedRecordsAndLog } from '../electron/core/testing/seed.ts';
 import { exportReport } from '../electron/core/reports/export.ts';
 import { verifyReport } from '../electron/core/reports/verifyReport.ts';
 import { ceilingFigure, type Figure } from './figures.ts';
@@ -17,12 +16,7 @@ export async function reportBenchmarks(root: string, log: (s: string) => void, o
   await Custody.create(dir, { password: PASSWORD, kdf: KDF_FLOOR });
   const c = await Custody.open(dir);
   await c.unlock(PASSWORD, { buildIndex: false });
-  const records = await insertRecords(c.vault, makeRecords(1000, 3));
-  const events = ['record.viewed', 'record.updated', 'record.exported', 'attachment.opened'] as const;
-  for (let done = c.vault.audit.size(); done < 100_000; done += 10_000) {
-    const inputs: AuditInput[] = Array.from({ length: Math.min(10_000, 100_000 - done) }, (_, i) => ({ event: events[i % events.length]!, target: target.record(records[(done + i) % records.length]!.id) }));
-    await c.vault.db.writeSync(() => c.vault.audit.appendSync(c.vault.meta, inputs));
-  }
+  const records = await seedRecordsAndLog(c, makeRecords(1000, 3), 100_000);
   const out = join(root, 'report-100k');
   let t0 = performance.now();
   const r = await exportReport(c, { outDir: out, purpose: 'benchmark', recipient: 'bench', recordIds: records.map((x) => x.id) });
