@@ -8,6 +8,7 @@ import { vaultBenchmarks } from './vault.bench.ts';
 import { auditBenchmarks } from './audit.bench.ts';
 import { reportBenchmarks } from './report.bench.ts';
 import { ipcBenchmarks } from './ipc.bench.ts';
+import { syncBenchmarks } from './sync.bench.ts';
 
 const json = process.argv.includes('--json');
 // `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
@@ -21,6 +22,7 @@ const suites: [string, (root: string, log: (s: string) => void, only: (name: str
   ['audit log', auditBenchmarks],
   ['reports', reportBenchmarks],
   ['desktop IPC', ipcBenchmarks],
+  ['sync (local PostgreSQL)', syncBenchmarks],
 ];
 
 const figures: Figure[] = [];

@@ -11,6 +11,7 @@ import { progressBar } from './progress.ts';
 import { printAudit, printHistory, printJson, printRecord, printRecords } from './format.ts';
 import { registerAuditCommands, VerifyFailed } from './auditCommands.ts';
 import { registerReportCommands } from './reportCommands.ts';
+import { registerSyncCommands } from './syncCommands.ts';
 
 interface Globals {
   vault?: string;
@@ -336,6 +337,7 @@ export function buildProgram(): Command {
 
   registerAuditCommands(program, { withVault, printAudit, printJson });
   registerReportCommands(program, { withVault, printJson });
+  registerSyncCommands(program, { withVault, printJson, vaultDir });
   return program;
 }
 

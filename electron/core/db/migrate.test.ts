@@ -26,6 +26,34 @@ describe('migrations', () => {
     expect(db.prepare('SELECT (SELECT count(*) FROM record_version) + (SELECT count(*) FROM attachment) AS n').get()).toEqual({ n: 0 });
   });
 
+  test('0002_sync adds the sync tables, and triggers that queue changes only once sync is configured', () => {
+    const db = fresh();
+    migrate(db, MIGRATIONS.slice(0, 1));
+    expect(migrate(db)).toEqual([2]);
+    expect(tables(db)).toEqual(expect.arrayContaining(['remote_audit_entry', 'remote_device', 'sync_conflict', 'sync_outbox', 'sync_record', 'sync_state']));
+    const triggers = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    expect(triggers).toEqual(['sync_outbox_attachment_insert', 'sync_outbox_record_delete', 'sync_outbox_record_insert', 'sync_outbox_record_update']);
+    const outbox = () => db.prepare('SELECT kind, target_id AS id FROM sync_outbox ORDER BY rowid').all();
+    const insert = (id: string) => db.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')").run(id);
+    insert('before');
+    expect(outbox()).toEqual([]);
+    db.prepare("INSERT INTO meta VALUES ('sync_url', 'sealed')").run();
+    insert('r');
+    db.prepare("UPDATE record SET version = 2 WHERE id = 'r'").run();
+    db.prepare("INSERT INTO attachment VALUES ('a', 'r', 0, x'00', x'00')").run();
+    db.prepare("DELETE FROM record WHERE id = 'r'").run();
+    expect(outbox()).toEqual([
+      { kind: 'record', id: 'r' },
+      { kind: 'record', id: 'r' },
+      { kind: 'attachment', id: 'a' },
+      { kind: 'purge', id: 'r' },
+    ]);
+    // What a pull applies is not queued back.
+    db.prepare("INSERT INTO sync_state VALUES ('applying', '1')").run();
+    insert('pulled');
+    expect(outbox()).toHaveLength(4);
+  });
+
   test('running again applies nothing', () => {
     const db = fresh();
     migrate(db);

@@ -44,9 +44,7 @@ export function assertPasswordAcceptable(password: string): void {
 /** Creates a vault in an empty (or new) directory; returns the recovery key, shown once. */
 export async function createVault(dir: string, opts: CreateVaultOptions): Promise<{ vaultId: string; recoveryKey: string }> {
   assertPasswordAcceptable(opts.password);
-  if (existsSync(join(dir, 'vault.json'))) throw new CustodyError('VAULT_EXISTS', `a vault already exists at ${dir}`);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new CustodyError('VAULT_EXISTS', `${dir} is not empty; choose a new or empty directory`);
-  mkdirSync(join(dir, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
+  assertVaultDirFree(dir);
 
   const vaultId = uuidv7();
   const kdf = newKdfParams(opts.kdf);
@@ -59,22 +57,97 @@ export async function createVault(dir: string, opts: CreateVaultOptions): Promis
     password: seal(kek, vk, vkWrapAd(header, 'password')).toString('base64'),
     recovery: seal(recoveryKek, vk, vkWrapAd(header, 'recovery')).toString('base64'),
   };
+  const epochRoot = randomKey();
+  const epochId = uuidv7();
+  const epochRow: WrappedKeyRow = { id: epochId, kind: 'epoch_root', algorithm: 'HKDF-SHA-256', status: 'active', createdAt: new Date(), fingerprint: fingerprint(epochRoot), wrapped: seal(vk, epochRoot, keyAd(vaultId, epochId)) };
+  wipe(epochRoot);
+  await initDatabase(dir, vaultId, vk, [epochRow], { actor: opts.actor, keysAreNew: true, created: { kdf: `argon2id m=${kdf.memoryKiB} t=${kdf.iterations} p=${kdf.parallelism}` } });
+  // The header goes last: a directory without one holds no vault yet.
+  writeHeader(dir, header);
+  wipe(vk, kek, recoveryKek);
+  return { vaultId, recoveryKey: formatRecoveryKey(recovery) };
+}
 
+export type VaultSecret = { password: string } | { recoveryKey: string };
+
+/** The vault key a header wraps, from the password or the recovery key. */
+export async function unwrapVaultKey(header: VaultHeader, secret: VaultSecret): Promise<Buffer> {
+  if ('password' in secret) {
+    assertKdfStrong(header.kdf);
+    const kek = await deriveKek(secret.password, header.kdf);
+    try {
+      return open(kek, Buffer.from(header.wrappedVaultKey.password, 'base64'), vkWrapAd(header, 'password'));
+    } catch {
+      throw new CustodyError('WRONG_PASSWORD', 'wrong password for this vault');
+    } finally {
+      wipe(kek);
+    }
+  }
+  const rk = deriveKey(parseRecoveryKey(secret.recoveryKey), RECOVERY_INFO);
+  try {
+    return open(rk, Buffer.from(header.wrappedVaultKey.recovery, 'base64'), vkWrapAd(header, 'recovery'));
+  } catch {
+    throw new CustodyError('WRONG_RECOVERY_KEY', 'wrong recovery key for this vault');
+  } finally {
+    wipe(rk);
+  }
+}
+
+/**
+ * Creates here another device of an existing vault (sync's join): the same header, so the
+ * same password and recovery key open it, and the same epoch root (wrapped by the vault key,
+ * checked here); a new device id and a new device signing key.
+ */
+export async function joinVault(dir: string, header: VaultHeader, epochRoots: readonly WrappedKeyRow[], secret: VaultSecret, opts: { actor?: string } = {}): Promise<{ deviceId: string }> {
+  assertVaultDirFree(dir);
+  const vk = await unwrapVaultKey(header, secret);
+  try {
+    if (!epochRoots.some((k) => k.kind === 'epoch_root' && k.status === 'active')) throw new CustodyError('VAULT_CORRUPT', 'the vault to join has no active epoch root key');
+    for (const k of epochRoots) wipe(open(vk, k.wrapped, keyAd(header.vaultId, k.id), `key ${k.id} of the vault to join`));
+    const deviceId = await initDatabase(dir, header.vaultId, vk, epochRoots, { actor: opts.actor, keysAreNew: false, created: { via: 'sync.join' } });
+    writeHeader(dir, header);
+    return { deviceId };
+  } finally {
+    wipe(vk);
+  }
+}
+
+/** A key registry row whose secret part is already wrapped by the vault key. */
+export interface WrappedKeyRow {
+  id: string;
+  kind: string;
+  algorithm: string;
+  status: string;
+  createdAt: Date;
+  fingerprint: string;
+  wrapped: Uint8Array<ArrayBuffer>;
+}
+
+function assertVaultDirFree(dir: string): void {
+  if (existsSync(join(dir, 'vault.json'))) throw new CustodyError('VAULT_EXISTS', `a vault already exists at ${dir}`);
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new CustodyError('VAULT_EXISTS', `${dir} is not empty; choose a new or empty directory`);
+}
+
+/**
+ * A new vault database: settings, the given keys plus this device's new signing key, the
+ * first audit entries and the first signed checkpoint (inside and outside the database).
+ * Returns the new device id.
+ */
+async function initDatabase(dir: string, vaultId: string, vk: Buffer, keys: readonly WrappedKeyRow[], opts: { actor?: string; keysAreNew: boolean; created: Record<string, string> }): Promise<string> {
+  mkdirSync(join(dir, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
   const db = await openDatabase(join(dir, DATABASE_FILE));
   try {
-    const epochRoot = randomKey();
     const signing = generateEd25519();
     const deviceId = uuidv7();
     const meta: VaultMeta = { vaultId, deviceId, actor: opts.actor ?? defaultActor(), retentionDays: 7 * 365 };
     const now = new Date();
-    const epochId = uuidv7();
     const signingId = uuidv7();
     const audit = new AuditLog(db);
     await db.write(async (tx) => {
       await writeMeta(tx, meta);
       await tx.keyEntry.createMany({
         data: [
-          { id: epochId, kind: 'epoch_root', algorithm: 'HKDF-SHA-256', status: 'active', createdAt: now, fingerprint: fingerprint(epochRoot), wrapped: seal(vk, epochRoot, keyAd(vaultId, epochId)) },
+          ...keys,
           {
             id: signingId,
             kind: 'device_signing',
@@ -88,21 +161,18 @@ export async function createVault(dir: string, opts: CreateVaultOptions): Promis
         ],
       });
       audit.appendSync(meta, [
-        { event: 'vault.created', target: target.vault(vaultId), details: { kdf: `argon2id m=${kdf.memoryKiB} t=${kdf.iterations} p=${kdf.parallelism}` } },
-        { event: 'key.created', target: target.key(epochId), details: { kind: 'epoch_root' } },
+        { event: 'vault.created', target: target.vault(vaultId), details: opts.created },
+        // A joining device receives the epoch root: it did not create it.
+        ...(opts.keysAreNew ? keys : []).map((k) => ({ event: 'key.created' as const, target: target.key(k.id), details: { kind: k.kind } })),
         { event: 'key.created', target: target.key(signingId), details: { kind: 'device_signing' } },
       ]);
-      // The first signed checkpoint, inside and outside the database.
       new Checkpoints(db.sql, dir, vaultId, signing.publicKey).write(audit.tree(), signing.seed, 'created', true);
     });
-    wipe(epochRoot, signing.seed);
+    wipe(signing.seed);
+    return deviceId;
   } finally {
     await db.close();
   }
-  // The header goes last: a directory without one holds no vault yet.
-  writeHeader(dir, header);
-  wipe(vk, kek, recoveryKek);
-  return { vaultId, recoveryKey: formatRecoveryKey(recovery) };
 }
 
 function defaultActor(): string {

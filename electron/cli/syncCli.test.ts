@@ -1,0 +1,87 @@
+// The sync commands end to end: the built CLI against a real PostgreSQL, from provisioning
+// the server to resolving a conflict between two devices. Each run of the CLI costs a second
+// or two (start-up, unlock), so steps whose logic core tests cover run in-process.
+import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Custody } from '../core/custody.ts';
+import { KDF_FLOOR } from '../core/crypto/kdf.ts';
+import { tempDir } from '../core/testing/tempVault.ts';
+import { SyncEngine } from '../core/sync/client/engine.ts';
+import { describePg } from '../core/sync/testing/describePg.ts';
+import type { TestServer } from '../core/sync/testing/pg.ts';
+import { cli } from './testing.ts';
+
+let server: TestServer;
+let root: string;
+const PASSWORD = 'cli sync password';
+const env = { CUSTODY_PASSWORD: PASSWORD };
+const ok = (r: { status: number; stdout: string; stderr: string }) => {
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+};
+
+/** Opens a vault in-process, runs fn, closes it. */
+async function inProcess<T>(dir: string, fn: (c: Custody) => Promise<T>): Promise<T> {
+  const c = await Custody.open(dir);
+  try {
+    await c.unlock(PASSWORD, { buildIndex: false });
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+describePg(
+  'custody server, sync and conflicts commands',
+  (testServer) => {
+    beforeAll(() => {
+      root = tempDir('custody-sync-cli-');
+    });
+    beforeEach(() => {
+      server = testServer();
+      writeFileSync(join(root, 'admin-url'), server.adminUrl);
+    });
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+    test('provision, add an analyst, configure, join, sync, resolve a conflict, verify', { timeout: 240_000 }, async () => {
+      const admin = ['--admin-url-file', join(root, 'admin-url')];
+      const none = join(root, 'none');
+      expect(ok(cli(none, ['server', 'init', ...admin]))).toMatch(/^applied migrations 1 in database custody_t/);
+      const name = `cli_${randomBytes(4).toString('hex')}`;
+      server.track(name);
+      const { url } = JSON.parse(ok(cli(none, ['server', 'add-analyst', name, ...admin, '--host', '127.0.0.1', '--sslmode', 'disable', '--json']))) as { url: string };
+      writeFileSync(join(root, 'url'), url);
+      const password = /:([^:@/]+)@/.exec(url)![1]!;
+
+      const a = join(root, 'a');
+      const b = join(root, 'b');
+      await Custody.create(a, { password: PASSWORD, kdf: KDF_FLOOR });
+      const id = await inProcess(a, async (c) => (await c.createRecord({ kind: 'note', title: 'Dock log', body: 'start' })).id);
+      const configured = ok(cli(a, ['sync', 'configure', '--url-file', join(root, 'url')], env));
+      expect(configured).toContain('Sync configured with postgresql://');
+      expect(configured).toContain('pushed 1 records');
+      expect(configured).not.toContain(password);
+      expect(ok(cli(b, ['sync', 'join'], { ...env, CUSTODY_SYNC_URL: url }))).toMatch(/^Joined vault [0-9a-f-]{36} as device/);
+
+      await inProcess(a, (c) => c.updateRecord(id, 1, { body: 'from A' }));
+      await inProcess(b, (c) => c.updateRecord(id, 1, { body: 'from B' }));
+      expect(ok(cli(b, ['sync'], env))).toContain('pushed 1 records');
+      await inProcess(a, async (c) => {
+        const engine = new SyncEngine(c);
+        await engine.syncNow().finally(() => engine.close());
+      });
+      const [conflict] = JSON.parse(ok(cli(a, ['conflicts', '--json'], env))) as { id: string; fields: string[] }[];
+      expect(conflict!.fields).toEqual(['body']);
+      const shown = ok(cli(a, ['conflicts', 'show', conflict!.id], env));
+      expect(shown).toContain('mine:   from A');
+      expect(shown).toContain('theirs: from B');
+      expect(ok(cli(a, ['conflicts', 'resolve', conflict!.id, '--keep', 'mine'], env))).toContain('kept mine (record');
+      expect(await inProcess(a, async (c) => (await c.getRecord(id)).body)).toBe('from A');
+      expect(ok(cli(b, ['sync', 'verify'], env))).toContain("ok: the server's audit copies match");
+    });
+  },
+  { provision: false },
+);

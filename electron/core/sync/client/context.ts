@@ -1,0 +1,44 @@
+// What every sync step works with, and the shapes they report.
+import type { RecordStore } from '../../records/recordStore.ts';
+import type { Vault } from '../../vault/vault.ts';
+import type { SyncServer } from './server.ts';
+import type { SyncState } from './state.ts';
+
+export interface SyncProgress {
+  phase: 'pull' | 'push' | 'audit';
+  done: number;
+  total: number;
+}
+
+/** Something the server did that an honest server cannot do (found by audit verification). */
+export interface SyncProblem {
+  /** The device whose log it concerns. */
+  device: string;
+  kind: string;
+  seq?: number;
+  message: string;
+}
+
+export interface SyncContext {
+  vault: Vault;
+  records: RecordStore;
+  state: SyncState;
+  server: SyncServer;
+  vaultId: string;
+  deviceId: string;
+  onProgress?: (p: SyncProgress) => void;
+  /** Deletes attachment blobs whose rows are gone (Attachments.removeBlobs). */
+  removeBlobs(ids: readonly string[]): void;
+}
+
+/** Change numbers a push handed out: (from, to]. Lets the pull cursors skip our own changes. */
+export interface SeqRange {
+  from: number;
+  to: number;
+}
+
+/** Moves every pull cursor that stood exactly at `from` to `to` (call inside writeSync). */
+export function skipOwnChanges(state: SyncState, range: SeqRange | null): void {
+  if (!range) return;
+  for (const key of ['cursor_records', 'cursor_attachments'] as const) if (state.num(key) === range.from) state.set(key, range.to);
+}

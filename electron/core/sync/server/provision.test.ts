@@ -1,0 +1,195 @@
+// The provisioned server against a real PostgreSQL: schema, roles, row-level security,
+// append-only audit tables, monthly partitions, analysts. Hand-written SQL over each
+// analyst's own connection is what an analyst could try; superuser SQL is what a server
+// operator could do.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeEach, expect, test } from 'vitest';
+import { describePg } from '../testing/describePg.ts';
+import type { TestServer } from '../testing/pg.ts';
+import { addAnalyst, provisionServer, rolesFor, SERVER_MIGRATIONS } from './provision.ts';
+
+let server: TestServer;
+const clients: pg.Client[] = [];
+
+async function connect(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  clients.push(c);
+  return c;
+}
+
+const sqlError = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('the statement succeeded');
+    },
+    (e: { code?: string; message: string }) => e,
+  );
+
+/** An analyst with a vault, a record and an audit entry of their own. */
+async function analystWithRows(): Promise<{ role: string; db: pg.Client; vaultId: string; recordId: string }> {
+  const a = await server.analyst();
+  const db = await connect(a.url);
+  const vaultId = crypto.randomUUID();
+  const recordId = crypto.randomUUID();
+  const device = crypto.randomUUID();
+  await db.query("INSERT INTO custody.vault (id, header) VALUES ($1, '{}')", [vaultId]);
+  await db.query(
+    `INSERT INTO custody.record (vault_id, id, kind, captured_at, epoch_day, created_at, updated_at, version, wrapped_dek, summary, content, device_id, change_seq)
+     VALUES ($1, $2, 'note', now(), '2026-01-01', now(), now(), 1, '\\x00', '\\x01', '\\x02', $3, 1)`,
+    [vaultId, recordId, device],
+  );
+  await db.query('SELECT custody.ensure_audit_partitions(now(), now())');
+  await db.query("INSERT INTO custody.audit_entry (vault_id, device_id, seq, time, entry, leaf_hash) VALUES ($1, $2, 0, now(), '{}', '\\x00')", [vaultId, device]);
+  await db.query("INSERT INTO custody.audit_checkpoint (vault_id, device_id, size, note) VALUES ($1, $2, 1, 'note')", [vaultId, device]);
+  return { role: a.role, db, vaultId, recordId };
+}
+
+describePg('sync server provisioning', (testServer) => {
+  beforeEach(() => {
+    server = testServer();
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.end().catch(() => undefined);
+  });
+
+  test('init creates the schema with a year of monthly audit partitions; running it again changes nothing', async () => {
+    const tables = (await server.admin.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'custody' AND tablename NOT LIKE 'audit_entry_%' ORDER BY 1")).rows.map((r) => r.t);
+    expect(tables).toEqual(['_migrations', 'attachment', 'attachment_chunk', 'audit_checkpoint', 'audit_entry', 'device', 'record', 'record_version', 'vault', 'vault_key']);
+    const parts = (await server.admin.query<{ t: string }>("SELECT c.relname AS t FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'custody.audit_entry'::regclass ORDER BY 1")).rows.map((r) => r.t);
+    const month = (offset: number) => {
+      const d = new Date();
+      d.setUTCDate(1);
+      d.setUTCMonth(d.getUTCMonth() + offset);
+      return `audit_entry_${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    };
+    expect(parts).toEqual(expect.arrayContaining([month(0), month(6), month(12)]));
+    expect(await provisionServer(server.adminUrl)).toEqual({ database: server.database, roles: rolesFor(server.database), applied: [] });
+    const ledger = await server.admin.query('SELECT id, name, checksum FROM custody._migrations');
+    expect(ledger.rows).toEqual(SERVER_MIGRATIONS.map((m) => ({ id: m.id, name: m.name, checksum: m.checksum })));
+  });
+
+  test('a server migration whose SQL changed after it was applied is refused', async () => {
+    const edited = SERVER_MIGRATIONS.map((m) => ({ ...m, checksum: 'different' }));
+    await expect(provisionServer(server.adminUrl, edited)).rejects.toMatchObject({ code: 'VAULT_CORRUPT' });
+  });
+
+  test('the tables are exactly those prisma/server/schema.prisma describes', async () => {
+    const TYPES: Record<string, string> = { String: 'text', Int: 'integer', BigInt: 'bigint', Bytes: 'bytea', DateTime: 'timestamp with time zone' };
+    const schema = readFileSync('prisma/server/schema.prisma', 'utf8');
+    const expected: Record<string, string[]> = {};
+    for (const [, body] of schema.matchAll(/^model \w+ \{\n([\s\S]*?)^\}/gm)) {
+      const table = /@@map\("(\w+)"\)/.exec(body!)![1]!;
+      const cols: string[] = [];
+      for (const line of body!.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('@@') && !l.startsWith('//'))) {
+        const [field, type, ...rest] = line.split(/\s+/);
+        const attrs = rest.join(' ');
+        const name = /@map\("(\w+)"\)/.exec(attrs)?.[1] ?? field!;
+        const sqlType = attrs.includes('@db.Uuid') ? 'uuid' : TYPES[type!.replace('?', '')]!;
+        cols.push(`${name} ${sqlType}${type!.endsWith('?') ? '' : ' not null'}`);
+      }
+      expected[table] = cols.sort();
+    }
+    const actual: Record<string, string[]> = {};
+    const rows = await server.admin.query<{ t: string; c: string; type: string; nullable: string }>(
+      "SELECT table_name AS t, column_name AS c, data_type AS type, is_nullable AS nullable FROM information_schema.columns WHERE table_schema = 'custody' AND table_name NOT LIKE 'audit_entry_%'",
+    );
+    for (const r of rows.rows) (actual[r.t] ??= []).push(`${r.c} ${r.type}${r.nullable === 'NO' ? ' not null' : ''}`);
+    for (const t of Object.keys(actual)) actual[t]!.sort();
+    expect(actual).toEqual(expected);
+  });
+
+  test('row-level security: an analyst can neither read nor write another analyst\'s rows, whatever SQL they write', async () => {
+    const a = await analystWithRows();
+    const b = await analystWithRows();
+    for (const table of ['vault', 'record', 'audit_entry', 'audit_checkpoint']) {
+      const seen = await b.db.query(`SELECT count(*)::int AS n FROM custody.${table}`);
+      expect(seen.rows[0].n, table).toBe(1); // only b's own row
+    }
+    expect((await b.db.query('SELECT * FROM custody.record WHERE id = $1', [a.recordId])).rowCount).toBe(0);
+    expect((await b.db.query('UPDATE custody.record SET version = 99 WHERE id = $1', [a.recordId])).rowCount).toBe(0);
+    expect((await b.db.query('DELETE FROM custody.record WHERE id = $1', [a.recordId])).rowCount).toBe(0);
+    expect((await b.db.query("UPDATE custody.vault SET header = 'x' WHERE id = $1", [a.vaultId])).rowCount).toBe(0);
+    // Writing into a's vault, or as a, is refused outright.
+    const intoA = await sqlError(
+      b.db.query(
+        `INSERT INTO custody.record (vault_id, id, kind, captured_at, epoch_day, created_at, updated_at, version, device_id, change_seq)
+         VALUES ($1, $2, 'note', now(), 'd', now(), now(), 1, $2, 1)`,
+        [a.vaultId, crypto.randomUUID()],
+      ),
+    );
+    expect(intoA.message).toMatch(/row-level security/);
+    const asA = await sqlError(b.db.query('UPDATE custody.record SET owner = $1 WHERE id = $2', [a.role, b.recordId]));
+    expect(asA.message).toMatch(/row-level security/);
+    // Nor can they go around the policies: partitions, the owner role, turning RLS off.
+    const part = (await server.admin.query<{ t: string }>("SELECT c.relname AS t FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'custody.audit_entry'::regclass LIMIT 1")).rows[0]!.t;
+    expect((await sqlError(b.db.query(`SELECT * FROM custody.${part}`))).code).toBe('42501');
+    expect((await sqlError(b.db.query(`SET ROLE ${rolesFor(server.database).owner}`))).code).toBe('42501');
+    expect((await sqlError(b.db.query('ALTER TABLE custody.record DISABLE ROW LEVEL SECURITY'))).code).toBe('42501');
+    expect((await sqlError(b.db.query('SET row_security = off; SELECT * FROM custody.record'))).code).toBe('42501');
+    expect((await a.db.query('SELECT version FROM custody.record WHERE id = $1', [a.recordId])).rows).toEqual([{ version: 1 }]);
+  });
+
+  test('audit tables are append-only: UPDATE, DELETE and TRUNCATE fail for the analyst and for the owning role', async () => {
+    const a = await analystWithRows();
+    for (const sql of ["UPDATE custody.audit_entry SET entry = 'forged'", 'DELETE FROM custody.audit_entry', 'TRUNCATE custody.audit_entry', "UPDATE custody.audit_checkpoint SET note = 'x'", 'DELETE FROM custody.audit_checkpoint']) {
+      expect((await sqlError(a.db.query(sql))).code, sql).toBe('42501');
+    }
+    // The owner role lost those privileges; given them back, the triggers still refuse.
+    const owner = rolesFor(server.database).owner;
+    const admin = await connect(server.adminUrl);
+    await admin.query(`SET ROLE ${owner}`);
+    expect((await sqlError(admin.query("UPDATE custody.audit_entry SET entry = 'forged'"))).code).toBe('42501');
+    await admin.query(`GRANT UPDATE, DELETE, TRUNCATE ON custody.audit_entry, custody.audit_checkpoint TO ${owner}`);
+    await admin.query('ALTER TABLE custody.audit_entry NO FORCE ROW LEVEL SECURITY');
+    await admin.query('ALTER TABLE custody.audit_checkpoint NO FORCE ROW LEVEL SECURITY');
+    for (const sql of ["UPDATE custody.audit_entry SET entry = 'forged'", 'DELETE FROM custody.audit_entry', 'TRUNCATE custody.audit_entry', 'DELETE FROM custody.audit_checkpoint']) {
+      expect((await sqlError(admin.query(sql))).message, sql).toMatch(/append-only/);
+    }
+    await admin.query('RESET ROLE');
+    // Even the superuser is stopped by the triggers (only disabling them gets through).
+    expect((await sqlError(admin.query("UPDATE custody.audit_entry SET entry = 'forged'"))).message).toMatch(/append-only/);
+    await admin.query('ALTER TABLE custody.audit_entry FORCE ROW LEVEL SECURITY');
+    await admin.query('ALTER TABLE custody.audit_checkpoint FORCE ROW LEVEL SECURITY');
+    await admin.query(`REVOKE UPDATE, DELETE, TRUNCATE ON custody.audit_entry, custody.audit_checkpoint FROM ${owner}`);
+    expect((await a.db.query('SELECT entry FROM custody.audit_entry')).rows).toEqual([{ entry: '{}' }]);
+  });
+
+  test('audit entries go to the partition of their month; clients create missing months, not far-future ones', async () => {
+    const a = await analystWithRows();
+    expect((await a.db.query<{ n: number }>("SELECT custody.ensure_audit_partitions('2024-03-05Z', '2024-05-01Z') AS n")).rows[0]!.n).toBe(3);
+    expect((await a.db.query<{ n: number }>("SELECT custody.ensure_audit_partitions('2024-03-05Z', '2024-05-01Z') AS n")).rows[0]!.n).toBe(0);
+    await a.db.query("INSERT INTO custody.audit_entry (vault_id, device_id, seq, time, leaf_hash) VALUES ($1, $2, 5, '2024-04-30T23:59:59Z', '\\x00')", [a.vaultId, crypto.randomUUID()]);
+    const where = await server.admin.query<{ part: string }>("SELECT tableoid::regclass::text AS part FROM custody.audit_entry WHERE time = '2024-04-30T23:59:59Z'");
+    expect(where.rows).toEqual([{ part: 'custody.audit_entry_2024_04' }]);
+    // A partition made by a client is as append-only as the others.
+    expect((await sqlError(server.admin.query("DELETE FROM custody.audit_entry_2024_04"))).message).toMatch(/append-only/);
+    expect((await sqlError(server.admin.query('TRUNCATE custody.audit_entry_2024_04'))).message).toMatch(/append-only/);
+    expect((await sqlError(a.db.query("SELECT custody.ensure_audit_partitions(now(), now() + interval '5 years')"))).message).toMatch(/device clock/);
+    expect((await sqlError(a.db.query("INSERT INTO custody.audit_entry (vault_id, device_id, seq, time, leaf_hash) VALUES ($1, $1, 0, '2001-01-01Z', '\\x00')", [a.vaultId]))).message).toMatch(/no partition/);
+  });
+
+  test('add-analyst creates a login role with a working password, and refuses bad or taken names', async () => {
+    const name = `an_${Math.random().toString(36).slice(2, 10)}`;
+    const a = await addAnalyst(server.adminUrl, name, { host: '127.0.0.1', sslmode: 'disable' });
+    const c = new pg.Client({ connectionString: a.url });
+    try {
+      expect(a.url).toMatch(new RegExp(`^postgresql://${name}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:5432/${server.database}\\?sslmode=disable$`));
+      await c.connect();
+      expect((await c.query('SELECT current_user AS u')).rows).toEqual([{ u: name }]);
+      const member = await server.admin.query('SELECT pg_has_role($1, $2, \'MEMBER\') AS m', [name, rolesFor(server.database).analyst]);
+      expect(member.rows).toEqual([{ m: true }]);
+      await expect(addAnalyst(server.adminUrl, name)).rejects.toMatchObject({ code: 'CONFLICT' });
+      await expect(addAnalyst(server.adminUrl, 'Robert"); DROP TABLE x; --')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      // The default printed connection string asks for TLS with the server's name verified.
+      const other = await addAnalyst(server.adminUrl, `${name}_2`);
+      expect(other.url).toMatch(/\?sslmode=verify-full$/);
+      await server.admin.query(`DROP ROLE ${name}_2`);
+    } finally {
+      await c.end().catch(() => undefined);
+      await server.admin.query(`DROP ROLE IF EXISTS ${name}`);
+    }
+  });
+});
