@@ -24,7 +24,7 @@ function fakeCore(settings: Settings) {
 }
 
 function setup(settings: Partial<Settings> = {}, idle = 0) {
-  const core = fakeCore({ autoLockMinutes: 10, lockOnSuspend: true, theme: 'system', ...settings });
+  const core = fakeCore({ autoLockMinutes: 10, lockOnSuspend: true, theme: 'system', syncIntervalMinutes: 0, ...settings });
   const locked: LockReason[] = [];
   const clock = { idle };
   const session = new Session({ backend: core, idleSeconds: () => clock.idle, onLocked: (r) => locked.push(r), checkEveryMs: 5 });

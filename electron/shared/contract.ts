@@ -28,6 +28,8 @@ export const SettingsSchema = z
     autoLockMinutes: z.number().int().min(0).max(24 * 60),
     lockOnSuspend: z.boolean(),
     theme: z.enum(['system', 'light', 'dark']),
+    /** Sync in the background every N minutes while unlocked (0: only when asked). */
+    syncIntervalMinutes: z.number().int().min(0).max(24 * 60),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -73,6 +75,12 @@ export const methods = {
   'audit.stats': z.object({ from: isoTime.optional(), to: isoTime.optional() }).strict(),
   'audit.verify': none,
   'reports.export': ReportRequestSchema,
+  'sync.status': none,
+  'sync.configure': z.object({ url: z.string().trim().min(1).max(2000).regex(/^postgres(ql)?:\/\//, 'a postgresql:// connection string') }).strict(),
+  'sync.now': none,
+  'sync.conflicts': none,
+  'sync.conflict': z.object({ id }).strict(),
+  'sync.resolve': z.object({ id, keep: z.enum(['mine', 'theirs']) }).strict(),
   'settings.get': none,
   'settings.set': SettingsSchema.partial().strict(),
 } as const satisfies Record<string, z.ZodType>;
@@ -141,8 +149,51 @@ export interface Responses {
   'audit.verify': AuditVerification;
   /** Desktop: saved as a zip where the user chose (null if cancelled). Browser: the zip's bytes to download. */
   'reports.export': { fileName: string; records: number; entries: number; manifestSha256: string; checkpointSize: number; data?: Uint8Array } | null;
+  'sync.status': SyncStatusView;
+  'sync.configure': SyncStatusView;
+  'sync.now': SyncResultView;
+  'sync.conflicts': SyncConflictView[];
+  'sync.conflict': SyncConflictDetailView;
+  'sync.resolve': { recordId: string; version: number | null };
   'settings.get': Settings;
   'settings.set': Settings;
+}
+
+/** Sync with a PostgreSQL server (DESIGN.md section 6); the server address never includes its password here. */
+export interface SyncStatusView {
+  configured: boolean;
+  server: string | null;
+  lastSyncAt: string | null;
+  pending: number;
+  online: boolean;
+  lastError: string | null;
+  conflicts: number;
+  nextAttemptAt: string | null;
+}
+
+export interface SyncResultView {
+  pulled: { records: number; attachments: number; auditEntries: number };
+  pushed: { records: number; attachments: number; auditEntries: number };
+  merged: number;
+  conflicts: number;
+  /** What verifying the other devices' audit logs found wrong with the server. */
+  problems: { device: string; kind: string; seq?: number; message: string }[];
+}
+
+export interface SyncConflictView {
+  id: string;
+  recordId: string;
+  title: string;
+  fields: string[];
+  status: 'open' | 'merged' | 'kept_mine' | 'kept_theirs';
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+export interface SyncConflictDetailView extends SyncConflictView {
+  /** This device's and the other device's values of the conflicting fields (theirs null: purged there). */
+  mine: Record<string, unknown>;
+  theirs: Record<string, unknown> | null;
 }
 
 /** What crosses the wire: a value, or a typed error (never a stack, never a secret). */

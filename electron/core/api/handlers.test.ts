@@ -146,12 +146,12 @@ describe('core api handlers', () => {
     });
 
     it('keeps settings in a file and audits changes made while unlocked', async () => {
-      expect(await ok('settings.get', {})).toEqual({ autoLockMinutes: 10, lockOnSuspend: true, theme: 'system' });
+      expect(await ok('settings.get', {})).toEqual({ autoLockMinutes: 10, lockOnSuspend: true, theme: 'system', syncIntervalMinutes: 0 });
       expect(await ok('settings.set', { theme: 'dark' })).toMatchObject({ theme: 'dark', autoLockMinutes: 10 });
       await ok('vault.unlock', { password: PASSWORD });
-      expect(await ok('settings.set', { autoLockMinutes: 5 })).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark' });
+      expect(await ok('settings.set', { autoLockMinutes: 5 })).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark', syncIntervalMinutes: 0 });
       const file = settingsFileFor(vaultDir);
-      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark' });
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark', syncIntervalMinutes: 0 });
       if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
       const entries = await ok('audit.query', { event: 'settings.changed' });
       expect(entries).toHaveLength(1);

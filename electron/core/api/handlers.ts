@@ -23,6 +23,7 @@ import { Custody } from '../custody.ts';
 import { calibrateKdf } from '../crypto/kdf.ts';
 import { HEADER_FILE } from '../vault/header.ts';
 import { exportReport } from '../reports/export.ts';
+import { SyncEngine } from '../sync/client/engine.ts';
 import { firstIssue } from './issues.ts';
 import { withPrivateDir, withPrivateFile } from './privateTemp.ts';
 import { changedKeys, readSettings, writeSettings } from './settings.ts';
@@ -86,6 +87,26 @@ export function createCore(deps: HandlerDeps): CoreApi {
     return c;
   }
 
+  // Sync: one engine while unlocked (its server address is sealed with the vault key), stopped
+  // before the vault locks so a sync in flight never runs into wiped keys.
+  let engine: SyncEngine | null = null;
+  async function sync(): Promise<SyncEngine> {
+    const c = await unlocked();
+    engine ??= new SyncEngine(c);
+    return engine;
+  }
+  async function startSyncLoop(): Promise<void> {
+    const minutes = readSettings(settingsFile).syncIntervalMinutes;
+    const e = await sync();
+    e.stop();
+    if (minutes > 0 && e.status().configured) e.start(minutes * 60_000);
+  }
+  async function stopSync(): Promise<void> {
+    const e = engine;
+    engine = null;
+    await e?.close();
+  }
+
   const progress =
     (op: ProgressEvent['op'], label?: string) =>
     (done: number, total: number): void =>
@@ -138,11 +159,13 @@ export function createCore(deps: HandlerDeps): CoreApi {
         step(1, 1);
       }
       startIndex(c);
+      void startSyncLoop().catch((e: unknown) => logFailure('background sync', e));
       return statusOf(c);
     },
     'vault.lock': async () => {
       if (!opened) return vaultExists() ? statusOf(await custody()) : NO_VAULT;
       const c = await custody();
+      await stopSync();
       await c.lock();
       return statusOf(c);
     },
@@ -247,6 +270,22 @@ export function createCore(deps: HandlerDeps): CoreApi {
     },
 
     // ---- settings -----------------------------------------------------------------------------
+    // ---- sync --------------------------------------------------------------------------------
+    'sync.status': async () => (await sync()).status(),
+    'sync.configure': async ({ url }) => {
+      const e = await sync();
+      await e.configure({ url });
+      await startSyncLoop();
+      return e.status();
+    },
+    'sync.now': async () => {
+      const phases = { pull: 'pulling', push: 'pushing', audit: 'checking the other devices\' audit logs' } as const;
+      return (await sync()).syncNow((p) => emit('progress', { op: 'sync', done: p.done, total: p.total, label: phases[p.phase] }));
+    },
+    'sync.conflicts': async () => (await sync()).conflicts({ all: true }),
+    'sync.conflict': async ({ id }) => (await sync()).conflict(id) as Promise<Responses['sync.conflict']>,
+    'sync.resolve': async ({ id, keep }) => (await sync()).resolveConflict(id, keep),
+
     'settings.get': async () => readSettings(settingsFile),
     'settings.set': async (patch) => {
       const before = readSettings(settingsFile);
@@ -255,7 +294,10 @@ export function createCore(deps: HandlerDeps): CoreApi {
       if (changed.length === 0) return before;
       writeSettings(settingsFile, after);
       const c = opened ? await opened : null;
-      if (c?.vault.unlocked) await c.vault.record({ event: 'settings.changed', details: { changed, ...Object.fromEntries(changed.map((k) => [k, after[k]])) } });
+      if (c?.vault.unlocked) {
+        await c.vault.record({ event: 'settings.changed', details: { changed, ...Object.fromEntries(changed.map((k) => [k, after[k]])) } });
+        if (changed.includes('syncIntervalMinutes')) await startSyncLoop();
+      }
       return after;
     },
   };
@@ -275,6 +317,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
       }
     },
     async close() {
+      await stopSync().catch(() => undefined);
       const c = opened ? await opened.catch(() => null) : null;
       opened = null;
       await c?.close();

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { SettingsSchema, type Settings } from '../../shared/contract.ts';
 import { writeFileAtomic } from '../util/atomicFile.ts';
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = { autoLockMinutes: 10, lockOnSuspend: true, theme: 'system' };
+export const DEFAULT_SETTINGS: Readonly<Settings> = { autoLockMinutes: 10, lockOnSuspend: true, theme: 'system', syncIntervalMinutes: 0 };
 
 /** `<dir>/vault` keeps its settings in `<dir>/vault.settings.json`. */
 export const settingsFileFor = (vaultDir: string): string => join(dirname(vaultDir), `${basename(vaultDir)}.settings.json`);
