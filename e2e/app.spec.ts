@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import { verifyReport } from '../electron/core/reports/verifyReport.ts';
+import { syncServer } from './support/syncServer.ts';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type BrowserContext, type Locator, type Page } from '@playwright/test';
@@ -483,6 +484,30 @@ test('settings: theme, auto-lock, KDF calibration, password change', async () =>
   await nav('About').click();
   await expect(page.getByRole('heading', { name: 'Security model' })).toBeVisible();
   await expect(page.getByText('Browser (local web shell)')).toBeVisible();
+});
+
+test('sets up sync with a PostgreSQL server and syncs', async () => {
+  const server = await syncServer();
+  try {
+    const url = server.analystUrl;
+    await nav('Settings').click();
+    const panel = page.getByRole('region', { name: 'Sync' });
+    await expect(panel.getByRole('status')).toContainText('Not set up');
+    await panel.getByLabel('Server (connection string)').fill(url);
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByText('Sync server saved (sealed in the vault)')).toBeVisible({ timeout: 60_000 });
+    await expect(panel.getByRole('status')).not.toContainText(new URL(url).password);
+    await panel.getByRole('button', { name: 'Sync now' }).click();
+    await expect(page.getByText(/^Synced: sent \d+ records?/)).toBeVisible({ timeout: 60_000 });
+    await expect(panel.getByRole('status')).toContainText('Everything is sent.');
+    await shot('18-settings-sync', 1400);
+    const rows = await server.admin.query('SELECT count(*)::int AS n FROM custody.record');
+    expect(rows.rows[0].n).toBeGreaterThan(0);
+    const dump = JSON.stringify((await server.admin.query('SELECT * FROM custody.record')).rows);
+    expect(dump).not.toContain(NOTE_EDITED);
+  } finally {
+    await server.cleanup();
+  }
 });
 
 test('recovers access with the recovery key', async () => {

@@ -1,9 +1,10 @@
-// Settings: auto-lock, appearance, KDF calibration, and changing the master password.
+// Settings: auto-lock, appearance, sync, KDF calibration, and changing the master password.
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { Settings } from '../../../electron/shared/contract.ts';
 import { getApi } from '../api/client.ts';
 import { Spinner } from '../components/Feedback.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { SyncPanel } from '../components/SyncPanel.tsx';
 import { PasswordField, StrengthMeter } from '../components/PasswordField.tsx';
 import { toApiError } from '../lib/errors.ts';
 import { formatBytes } from '../lib/format.ts';
@@ -205,6 +206,7 @@ export function SettingsScreen() {
           <>
             <LockSettings settings={settings} />
             <ThemeSettings settings={settings} />
+            <SyncPanel settings={settings} />
           </>
         ) : (
           <Spinner label="Loading settings…" />
