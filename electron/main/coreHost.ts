@@ -90,17 +90,32 @@ export class CoreHost implements CoreBackend {
         this.#events.emit('event', m.event, m.payload);
         break;
       case 'dialog':
-        void this.#dialog(m.id, m.kind, m.defaultName);
+        void this.#dialog(m.id, m.kind, m.arg);
         break;
       case 'closed':
         break;
     }
   }
 
-  async #dialog(id: number, kind: keyof Dialogs, defaultName?: string): Promise<void> {
+  async #dialog(id: number, kind: keyof Dialogs, arg?: string): Promise<void> {
     let result: string[] | string | null = null;
     try {
-      if (this.#dialogs) result = kind === 'saveFile' ? await this.#dialogs.saveFile(defaultName ?? 'attachment') : await this.#dialogs[kind]();
+      const d = this.#dialogs;
+      if (d) {
+        switch (kind) {
+          case 'saveFile':
+            result = await d.saveFile(arg ?? 'attachment');
+            break;
+          case 'saveReport':
+            result = await d.saveReport(arg ?? 'custody-report.zip');
+            break;
+          case 'showInFolder':
+            if (arg) await d.showInFolder(arg);
+            break;
+          default:
+            result = await d[kind]();
+        }
+      }
     } catch (e) {
       console.error('[custody] file dialog failed:', e instanceof Error ? e.message : String(e));
     }

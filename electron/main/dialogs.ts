@@ -1,5 +1,5 @@
 // Native file dialogs for core (the only source of file paths; the renderer never names one).
-import { dialog, type BrowserWindow } from 'electron';
+import { dialog, shell, type BrowserWindow } from 'electron';
 import type { Dialogs } from '../core/api/handlers.ts';
 
 export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
@@ -26,6 +26,16 @@ export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
       } satisfies Electron.OpenDialogOptions;
       const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
       return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    async saveReport(defaultName) {
+      const w = parent();
+      const opts = { title: 'Save signed report', defaultPath: defaultName, filters: [{ name: 'Signed report (zip)', extensions: ['zip'] }] } satisfies Electron.SaveDialogOptions;
+      const r = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    async showInFolder(path) {
+      shell.showItemInFolder(path);
+      return null;
     },
   };
 }

@@ -133,7 +133,7 @@ describe('core api handlers', () => {
       const src = join(root, 'evidence.txt');
       const dest = join(root, 'saved.txt');
       writeFileSync(src, 'field notes');
-      const dialogs: Dialogs = { openFiles: async () => [src], saveFile: async () => dest, openImportFile: async () => null };
+      const dialogs: Dialogs = { openFiles: async () => [src], saveFile: async () => dest, openImportFile: async () => null, saveReport: async () => null, showInFolder: async () => null };
       await core.close();
       core = make(dialogs);
       await ok('vault.unlock', { password: PASSWORD });
@@ -179,12 +179,14 @@ describe('core api handlers', () => {
       expect(events.some((e) => e.event === 'progress' && (e.payload as { op: string }).op === 'report')).toBe(true);
       await core.close();
       const dest = join(root, 'desk.zip');
-      core = make({ openFiles: async () => [], saveFile: async () => dest, openImportFile: async () => null });
+      const shown: string[] = [];
+      core = make({ openFiles: async () => [], saveFile: async () => null, openImportFile: async () => null, saveReport: async () => dest, showInFolder: async (p) => (shown.push(p), null) });
       await ok('vault.unlock', { password: PASSWORD });
       const desk = await ok('reports.export', { purpose: 'review', recordIds: [r.id] });
       expect(desk).toMatchObject({ records: 1, fileName: 'desk.zip' });
       expect(desk!.data).toBeUndefined();
       expect((await verifyReport(dest)).ok).toBe(true);
+      expect(shown).toEqual([dest]);
     });
 
     it('turns unexpected failures into INTERNAL without logging the request', async () => {

@@ -36,6 +36,10 @@ export interface Dialogs {
   saveFile(defaultName: string): Promise<string | null>;
   /** A JSON or CSV file of records to import; null when the user cancelled. */
   openImportFile(): Promise<string | null>;
+  /** Where to save a signed report (a zip); null when the user cancelled. */
+  saveReport(defaultName: string): Promise<string | null>;
+  /** Shows a file core just wrote (a saved report) in the system's file manager. */
+  showInFolder(path: string): Promise<null>;
 }
 
 export interface HandlerDeps {
@@ -258,9 +262,10 @@ export function createCore(deps: HandlerDeps): CoreApi {
       const onProgress = (done: number, total: number, label: string) => emit('progress', { op: 'report', done, total, label });
       const opts = { ...req, zip: true, onProgress };
       if (deps.dialogs) {
-        const dest = await deps.dialogs.saveFile(fileName);
+        const dest = await deps.dialogs.saveReport(fileName);
         if (!dest) return null;
         const r = await exportReport(c, { ...opts, outDir: dest });
+        await deps.dialogs.showInFolder(r.path);
         return { fileName: basename(r.path), records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize };
       }
       return withPrivateDir(async (dir) => {

@@ -22,5 +22,6 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'reply'; id: number; envelope: Envelope<unknown> }
   | { type: 'event'; event: EventName; payload: Events[EventName] }
-  | { type: 'dialog'; id: number; kind: DialogKind; defaultName?: string }
+  /** arg: the default file name of a save dialog, or the path to show in its folder. */
+  | { type: 'dialog'; id: number; kind: DialogKind; arg?: string }
   | { type: 'closed' };

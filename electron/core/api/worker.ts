@@ -13,11 +13,11 @@ const send = (m: FromWorker) => port.postMessage(m);
 
 let nextDialog = 0;
 const pendingDialogs = new Map<number, (result: string[] | string | null) => void>();
-function askMain(kind: DialogKind, defaultName?: string): Promise<string[] | string | null> {
+function askMain(kind: DialogKind, arg?: string): Promise<string[] | string | null> {
   const id = ++nextDialog;
   return new Promise((resolve) => {
     pendingDialogs.set(id, resolve);
-    send({ type: 'dialog', id, kind, ...(defaultName === undefined ? {} : { defaultName }) });
+    send({ type: 'dialog', id, kind, ...(arg === undefined ? {} : { arg }) });
   });
 }
 
@@ -34,6 +34,14 @@ const dialogs: Dialogs | null = config.dialogs
       openImportFile: async () => {
         const r = await askMain('openImportFile');
         return typeof r === 'string' ? r : null;
+      },
+      saveReport: async (defaultName) => {
+        const r = await askMain('saveReport', defaultName);
+        return typeof r === 'string' ? r : null;
+      },
+      showInFolder: async (path) => {
+        await askMain('showInFolder', path);
+        return null;
       },
     }
   : null;
