@@ -11,6 +11,7 @@
 //
 // Offline is the normal state: local changes queue in the outbox (in their own transactions),
 // and a failed sync only records its error and when to try again.
+import type { SyncConflictView, SyncResultView, SyncStatusView } from '../../../shared/contract.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,44 +36,10 @@ import { decodeVersions, fromLocal, fromLocalVersion, valuesOf, type LocalRecord
 import { SyncServer, SyncServerError } from './server.ts';
 import { SYNC_URL_KEY, SyncState } from './state.ts';
 
-export interface SyncStatus {
-  configured: boolean;
-  /** The server, password hidden (only while unlocked: the address is sealed). */
-  server: string | null;
-  lastSyncAt: string | null;
-  /** Records, purges and attachments waiting to be pushed. */
-  pending: number;
-  /** Whether the last attempt reached the server. */
-  online: boolean;
-  lastError: string | null;
-  /** Open conflicts. */
-  conflicts: number;
-  /** When the background loop tries again after failures (null: no backoff). */
-  nextAttemptAt: string | null;
-}
-
-export interface SyncResult {
-  pulled: { records: number; attachments: number; auditEntries: number };
-  pushed: { records: number; attachments: number; auditEntries: number };
-  /** Records edited on both sides whose edits merged without overlap. */
-  merged: number;
-  /** Records edited on both sides with overlapping edits: see conflicts(). */
-  conflicts: number;
-  /** What audit verification found wrong with the server (also logged). */
-  problems: SyncProblem[];
-}
-
-export interface ConflictView {
-  id: string;
-  recordId: string;
-  /** The record's title now (or, if it was purged on another device, as edited here). */
-  title: string;
-  /** Fields both sides changed differently; ['purged'] if another device purged the record. */
-  fields: string[];
-  status: 'open' | 'merged' | 'kept_mine' | 'kept_theirs';
-  createdAt: string;
-  resolvedAt: string | null;
-}
+// The views the desktop's sync panel shows are the contract's (electron/shared/contract.ts).
+export type SyncStatus = SyncStatusView;
+export type SyncResult = SyncResultView;
+export type ConflictView = SyncConflictView;
 
 export interface ConflictDetail extends ConflictView {
   /** This device's values of the conflicting fields, and the other device's (null: purged). */
