@@ -30,7 +30,7 @@ if (existsSync('artifacts/vitest.json')) {
 }
 
 if (existsSync('playwright.config.ts')) {
-  const e2e = run('playwright', 'npx', ['--no-install', 'playwright', 'test'], { PLAYWRIGHT_JSON_OUTPUT_NAME: 'artifacts/playwright.json' });
+  const e2e = run('playwright', 'npx', ['--no-install', 'playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_FILE: 'artifacts/playwright.json', PLAYWRIGHT_JSON_OUTPUT_NAME: 'artifacts/playwright.json' });
   if (existsSync('artifacts/playwright.json')) {
     const r = JSON.parse(readFileSync('artifacts/playwright.json', 'utf8'));
     const s = r.stats ?? {};
