@@ -33,8 +33,6 @@ export class SearchIndex {
         boost: { title: 3 },
         // A prefix of one or two letters would expand to most of the vocabulary.
         prefix: (term, i, terms) => i === terms.length - 1 && term.length >= 3,
-        fuzzy: (term) => (term.length > 5 ? 0.15 : false),
-        maxFuzzy: 2,
         combineWith: 'AND',
       },
     });
@@ -101,7 +99,11 @@ export class SearchIndex {
     let total = 0;
     const text = q.text.trim();
     if (text) {
-      for (const r of this.#mini.search(text)) {
+      // Typo tolerance only when the words as typed find nothing: fuzzy expansion over a large
+      // vocabulary is the most expensive part of a query, and exact hits rank better anyway.
+      let results = this.#mini.search(text);
+      if (results.length === 0) results = this.#mini.search(text, { fuzzy: (term) => (term.length > 5 ? 0.15 : false), maxFuzzy: 2 });
+      for (const r of results) {
         const s = this.#summaries.get(r.id as string);
         if (!s || !keep(s)) continue;
         if (total >= q.offset && total < end) hits.push({ ...s, score: r.score });
