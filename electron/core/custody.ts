@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CustodyError } from '../shared/errors.ts';
 import type { AuditQuery, AuditRow, AuditStats } from '../shared/audit.ts';
-import type { RecordInput, RecordPatch, RecordSummary, RecordVersionView, RecordView, SearchQuery, SearchResult } from '../shared/records.ts';
+import type { RecordData, RecordInput, RecordPatch, RecordSummary, RecordVersionView, RecordView, SearchQuery, SearchResult } from '../shared/records.ts';
 import { SearchQuerySchema } from '../shared/records.ts';
 import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
 import { target } from './audit/entry.ts';
@@ -222,9 +222,8 @@ export class Custody {
 
   // ---- attachments --------------------------------------------------------------------------
 
-  async addAttachment(recordId: string, path: string, onProgress?: Progress) {
-    const a = await this.attachments.add(recordId, path, { onProgress });
-    return a;
+  addAttachment(recordId: string, path: string, onProgress?: Progress) {
+    return this.attachments.add(recordId, path, { onProgress });
   }
 
   extractAttachment(id: string, dest: string, opts: { onProgress?: Progress; purpose?: 'opened' | 'exported' } = {}) {
@@ -250,7 +249,7 @@ export class Custody {
     return { imported: done.length, ids: done.map((r) => r.id) };
   }
 
-  #splitImported(r: { id: string; data: import('../shared/records.ts').RecordData }): Parameters<SearchIndex['upsert']> {
+  #splitImported(r: { id: string; data: RecordData }): Parameters<SearchIndex['upsert']> {
     const now = new Date().toISOString();
     return [
       { id: r.id, kind: r.data.kind, title: r.data.title, case: r.data.case, tags: r.data.tags, classification: r.data.classification, capturedAt: r.data.capturedAt ? new Date(r.data.capturedAt).toISOString() : now, updatedAt: now, version: 1, deletedAt: null },
