@@ -1,9 +1,10 @@
 // Attachment blobs on disk: one chunked-encrypted file per attachment under <vault>/attachments/.
 // Everything streams (memory stays flat for multi-GB files) and every write is crash-safe:
 // temp file beside the destination, fsync, rename, fsync of the directory.
+import { fsyncDir } from '../util/atomicFile.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -77,17 +78,6 @@ async function openSource(srcPath: string, onProgress: ProgressCallback | undefi
   return { source: createReadStream(srcPath, { highWaterMark: READ_SIZE }), progress };
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a directory for fsync; NTFS journals the rename itself.
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Lets `fill` write `destPath + '.tmp'`, then makes it durable and renames it over
  * `destPath`. If `fill` fails, the temp file is removed and `destPath` is never touched.
@@ -102,7 +92,7 @@ async function writeAtomically(destPath: string, fill: (sink: Writable) => Promi
     await rm(tempPath, { force: true });
     throw error;
   }
-  await syncDirectory(path.dirname(destPath));
+  fsyncDir(path.dirname(destPath));
 }
 
 /** Encrypts the file at `srcPath` into `destPath`; returns the plaintext's size and SHA-256. */
