@@ -17,9 +17,9 @@ export function rateFigure(name: string, value: number, unit: string, limit: str
   return { name, value, unit, limit, limitValue, ratio, goal: `ratio >= ${minRatio}`, met: ratio >= minRatio };
 }
 
-/** A time against a fixed ceiling: ratio = ceiling / value (>= 1 means met). */
+/** A time against a fixed ceiling: ratio = ceiling / value (>= 1 means met; at most 1000, as a value near 0 is noise). */
 export function ceilingFigure(name: string, value: number, unit: string, ceiling: number): Figure {
-  return { name, value, unit, limit: `goal <= ${ceiling} ${unit}`, limitValue: ceiling, ratio: ceiling / Math.max(value, 1e-9), goal: `<= ${ceiling} ${unit}`, met: value <= ceiling };
+  return { name, value, unit, limit: `goal <= ${ceiling} ${unit}`, limitValue: ceiling, ratio: ceiling / Math.max(value, ceiling / 1000), goal: `<= ${ceiling} ${unit}`, met: value <= ceiling };
 }
 
 /** A rate against a fixed floor: ratio = value / floor. */

@@ -164,7 +164,7 @@ async function unlockAndSearch(root: string, log: (s: string) => void): Promise<
   // come up too), two-word queries, a word being typed (prefix), a word with a filter, and
   // filters alone. Each search is also an audit entry, as in the app.
   const rand = rng(99);
-  const queries = Array.from({ length: 300 }, (_, i) => {
+  const queries = Array.from({ length: 320 }, (_, i) => {
     const w = word(rand);
     const w2 = word(rand);
     switch (i % 5) {
@@ -175,6 +175,8 @@ async function unlockAndSearch(root: string, log: (s: string) => void): Promise<
       default: return { text: '', classification: 'restricted' as const, tag: WORDS[i % 50]!, limit: 200 };
     }
   });
+  // The first 20 warm up the JIT (as a user's first few keystrokes would) and are not counted.
+  for (const q of queries.splice(0, 20)) await c.search(q);
   const times: number[] = [];
   for (const q of queries) {
     t0 = performance.now();
@@ -182,8 +184,15 @@ async function unlockAndSearch(root: string, log: (s: string) => void): Promise<
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
+  // The same queries against the index alone: the rest of a search is its audit entry.
+  const indexTimes = queries.map((q) => {
+    const t = performance.now();
+    c.index.search(q);
+    return performance.now() - t;
+  });
+  indexTimes.sort((a, b) => a - b);
   await c.close();
-  log(`  search p50 ${percentile(times, 50).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms`);
+  log(`  search p50 ${percentile(times, 50).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms (index alone: p50 ${percentile(indexTimes, 50).toFixed(2)} ms, p95 ${percentile(indexTimes, 95).toFixed(2)} ms)`);
   return [
     ceilingFigure('unlock time minus Argon2id, 100k-record vault', overhead, 'ms', 100),
     ceilingFigure('search latency p50, 100k records', percentile(times, 50), 'ms', 20),

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CustodyError } from '../shared/errors.ts';
 import type { AuditQuery, AuditRow, AuditStats } from '../shared/audit.ts';
-import type { RecordData, RecordInput, RecordPatch, RecordSummary, RecordVersionView, RecordView, SearchQuery, SearchResult } from '../shared/records.ts';
+import type { ParsedSearchQuery, RecordData, RecordInput, RecordPatch, RecordSummary, RecordVersionView, RecordView, SearchQuery, SearchResult } from '../shared/records.ts';
 import { SearchQuerySchema } from '../shared/records.ts';
 import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
 import { target } from './audit/entry.ts';
@@ -14,6 +14,9 @@ import { importRecords, type ImportFormat } from './records/importer.ts';
 import { RecordStore, toView } from './records/recordStore.ts';
 import { SearchIndex } from './search/searchIndex.ts';
 import { createVault, Vault } from './vault/vault.ts';
+
+/** The index build yields to waiting requests this often (a 100k-record build takes seconds). */
+const INDEX_SLICE_MS = 15;
 
 export interface CreateOptions {
   password: string;
@@ -107,20 +110,26 @@ export class Custody {
       const total = await this.vault.db.prisma.record.count();
       let done = 0;
       let cursor: string | undefined;
+      let sliceStart = performance.now();
       for (;;) {
         const rows = await this.vault.db.prisma.record.findMany({ orderBy: { id: 'asc' }, take: 1000, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) });
         if (generation !== this.#indexGeneration) return;
         for (const row of rows) {
+          done++;
           // An edit made while we build is already in the index, newer than this row.
           if ((this.index.summaryOf(row.id)?.version ?? 0) >= row.version) continue;
           const d = this.records.decrypt(row);
           this.index.upsert(d.summary, d.content);
+          // Requests wait while this thread works: let them in every few milliseconds.
+          if (performance.now() - sliceStart < INDEX_SLICE_MS) continue;
+          onProgress?.(done, total);
+          await new Promise((r) => setImmediate(r));
+          if (generation !== this.#indexGeneration) return;
+          sliceStart = performance.now();
         }
-        done += rows.length;
         onProgress?.(done, total);
         if (rows.length < 1000) break;
         cursor = rows.at(-1)!.id;
-        await new Promise((r) => setImmediate(r));
       }
       this.index.markReady();
     })();
@@ -193,12 +202,34 @@ export class Custody {
     if (!q.success) throw new CustodyError('BAD_REQUEST', q.error.issues[0]!.message);
     this.vault.keys();
     if (!this.#indexBuild) await this.buildIndex();
-    const result = this.index.search(q.data);
+    const result = this.#canListFromDatabase(q.data) ? await this.#listFromDatabase(q.data) : this.index.search(q.data);
     const filters = (['case', 'tag', 'kind', 'classification', 'capturedFrom', 'capturedTo'] as const).filter((k) => q.data[k] !== undefined);
     // Scrolling fetches further pages of the same search: the first page is the search.
     if (q.data.offset > 0) return result;
     await this.vault.record({ event: 'search', details: { terms: q.data.text.trim() ? q.data.text.trim().split(/\s+/).length : 0, filters, deleted: q.data.deleted, results: result.total } });
     return result;
+  }
+
+  /**
+   * While the index is still being built, a listing that filters only on what is stored in the
+   * clear is answered exactly from the database (the index would show only what it has so far).
+   */
+  #canListFromDatabase(q: ParsedSearchQuery): boolean {
+    return !this.index.ready && !q.text.trim() && q.case === undefined && q.tag === undefined && q.classification === undefined;
+  }
+
+  async #listFromDatabase(q: ParsedSearchQuery): Promise<SearchResult> {
+    const where = {
+      ...(q.deleted === 'exclude' ? { deletedAt: null } : q.deleted === 'only' ? { deletedAt: { not: null } } : {}),
+      ...(q.kind ? { kind: q.kind } : {}),
+      capturedAt: { gte: q.capturedFrom ? new Date(q.capturedFrom) : undefined, lte: q.capturedTo ? new Date(q.capturedTo) : undefined },
+    };
+    const [total, rows] = await Promise.all([
+      this.vault.db.prisma.record.count({ where }),
+      // The index's order: newest capture first, ties by id.
+      this.vault.db.prisma.record.findMany({ where, orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }], skip: q.offset, take: q.limit }),
+    ]);
+    return { total, hits: rows.map((r) => ({ ...this.records.decryptSummary(r), score: 0 })), indexReady: false };
   }
 
   /** Brings the index up to date for records changed behind this object's back (sync pulls). */

@@ -134,6 +134,8 @@ export const SearchQuerySchema = z
   })
   .strict();
 export type SearchQuery = z.input<typeof SearchQuerySchema>;
+/** A query with its defaults filled in. */
+export type ParsedSearchQuery = z.output<typeof SearchQuerySchema>;
 
 export interface SearchResult {
   total: number;

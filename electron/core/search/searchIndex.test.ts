@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { RecordSummary } from '../../shared/records.ts';
 import { tempVault, type TempVault } from '../testing/tempVault.ts';
+import { SearchIndex } from './searchIndex.ts';
 
 let tv: TempVault;
 const ids: Record<string, string> = {};
@@ -58,10 +60,90 @@ describe('search', () => {
     expect(progress.at(-1)).toBe(4);
   });
 
+  test('while the index builds, listings come exactly from the database, in the same order', async () => {
+    const c = tv.custody;
+    await c.buildIndex();
+    const query = { deleted: 'include', capturedFrom: '2026-05-02T00:00:00Z', limit: 2 } as const;
+    const fromIndex = await c.search(query);
+    await c.lock();
+    await c.unlock('correct horse battery staple');
+    const early = await c.search(query);
+    expect(early.indexReady).toBe(false);
+    expect(early.total).toBe(fromIndex.total);
+    expect(early.hits.map((h) => h.id)).toEqual(fromIndex.hits.map((h) => h.id));
+    expect(early.hits[0]!.title).toBe(fromIndex.hits[0]!.title);
+    await c.buildIndex();
+  });
+
   test('every search is audited with its filters and result count, not its text', async () => {
     await tv.custody.search({ text: 'secret words', tag: 'boats' });
     const e = (await tv.custody.auditQuery({ event: 'search', limit: 1 }))[0]!;
     expect(e.entry!.details).toEqual({ terms: 2, filters: ['tag'], deleted: 'exclude', results: 0 });
     expect(JSON.stringify(e)).not.toContain('secret');
+  });
+});
+
+describe('SearchIndex paging and upkeep', () => {
+  const summary = (i: number, over: Partial<RecordSummary> = {}): RecordSummary => ({
+    id: `r${String(i).padStart(4, '0')}`,
+    kind: 'note',
+    title: `Report ${i}`,
+    case: `Case ${i % 3}`,
+    tags: i % 2 ? ['odd'] : [],
+    classification: 'internal',
+    // Pairs of records share a capture time: ties must not make pages overlap.
+    capturedAt: new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 2) * 3600_000).toISOString(),
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    version: 1,
+    deletedAt: null,
+    ...over,
+  });
+  const body = (text: string) => ({ body: text, fields: [] });
+
+  function filled(n: number): SearchIndex {
+    const ix = new SearchIndex();
+    for (let i = 0; i < n; i++) ix.upsert(summary(i), body(i % 2 ? 'river crossing' : 'market'));
+    ix.markReady();
+    return ix;
+  }
+
+  test('pages of a listing and of a search cover every match once, in order', () => {
+    const ix = filled(500);
+    const listed = [0, 100, 200, 300, 400].flatMap((offset) => ix.search({ limit: 100, offset }).hits.map((h) => h.id));
+    expect(new Set(listed).size).toBe(500);
+    const times = listed.map((id) => ix.summaryOf(id)!.capturedAt);
+    expect(times).toEqual([...times].sort().reverse());
+    const found = [0, 40, 80, 120, 160, 200, 240].flatMap((offset) => ix.search({ text: 'river', limit: 40, offset }).hits);
+    expect(found).toHaveLength(250);
+    expect(new Set(found.map((h) => h.id)).size).toBe(250);
+    expect(found.every((h, i) => i === 0 || h.score <= found[i - 1]!.score)).toBe(true);
+    expect(ix.search({ text: 'river', limit: 1 }).total).toBe(250);
+  });
+
+  test('edits, deletions and purges keep listings, facets and text in step', () => {
+    const ix = filled(50);
+    expect(ix.search({ limit: 1 }).hits[0]!.id).toBe('r0048');
+    expect(ix.facets().cases).toEqual(['Case 0', 'Case 1', 'Case 2']);
+    // Moved to the newest capture time, renamed to a new case and reworded.
+    ix.upsert(summary(3, { capturedAt: '2027-01-01T00:00:00.000Z', case: 'Zulu', version: 2 }), body('zeppelin'));
+    expect(ix.search({ limit: 1 }).hits[0]!.id).toBe('r0003');
+    expect(ix.facets().cases).toContain('Zulu');
+    expect(ix.search({ text: 'zeppelin' }).hits.map((h) => h.id)).toEqual(['r0003']);
+    expect(ix.search({ text: 'river' }).total).toBe(24);
+    ix.setSummary(summary(49, { deletedAt: '2026-02-01T00:00:00.000Z' }));
+    expect(ix.search({ limit: 1 }).hits[0]!.id).toBe('r0003');
+    expect(ix.search({ deleted: 'only' }).hits.map((h) => h.id)).toEqual(['r0049']);
+    ix.remove('r0003');
+    expect(ix.search({ text: 'zeppelin' }).total).toBe(0);
+    expect(ix.facets().cases).not.toContain('Zulu');
+    expect(ix.search({ limit: 100 }).total).toBe(48);
+    expect(ix.size).toBe(49);
+  });
+
+  test('accents and case do not matter', () => {
+    const ix = new SearchIndex();
+    ix.upsert(summary(1, { title: 'Café Zoë' }), body('Entrevue à Genève'));
+    expect(ix.search({ text: 'cafe zoe geneve' }).total).toBe(1);
+    expect(ix.search({ text: 'GENÈVE' }).total).toBe(1);
   });
 });

@@ -1,133 +1,167 @@
-// Full-text search over decrypted records. The index lives only in this process's memory:
-// built in the background after unlock (with progress), dropped on lock (DESIGN.md section 1).
-import MiniSearch from 'minisearch';
+// Search over decrypted records. The index lives only in this process's memory: built in the
+// background after unlock (with progress), dropped on lock (DESIGN.md section 1).
+// Text goes to the inverted index; filters, ordering and paging happen here, on per-record
+// keys computed once, so a query costs a pass over its matches and never sorts all of them.
 import type { RecordSummary, SearchQuery, SearchResult } from '../../shared/records.ts';
 import { SearchQuerySchema } from '../../shared/records.ts';
 import type { Content } from '../records/codec.ts';
+import { Columns } from './columns.ts';
+import { InvertedIndex, type Field } from './invertedIndex.ts';
+import { TopK } from './topK.ts';
 
-// Two indexed fields, not five: MiniSearch keeps per-field term statistics, and merging
-// body, fields, tags and case into one cuts build time and memory with little loss of ranking.
-interface Doc {
-  id: string;
-  title: string;
-  text: string;
-}
-
-function toDoc(s: RecordSummary, c: Content): Doc {
+function fieldsOf(s: RecordSummary, c: Content): Field[] {
   const fields = c.fields.map((f) => `${f.name} ${typeof f.value === 'object' ? (f.value.label ?? '') : String(f.value)}`);
-  return { id: s.id, title: s.title, text: [c.body, ...fields, ...s.tags, s.case].join(' \n ') };
+  return [
+    { text: s.title, weight: 3 },
+    { text: [c.body, ...fields, ...s.tags, s.case].join('\n'), weight: 1 },
+  ];
 }
 
 export class SearchIndex {
-  #mini = SearchIndex.#create();
-  /** Decrypted summaries by id: what a hit shows, and what filters test. */
-  readonly #summaries = new Map<string, RecordSummary>();
+  #text = new InvertedIndex();
+  #columns = new Columns();
+  readonly #slotOf = new Map<string, number>();
+  /** Decrypted summaries by slot: what a hit shows. */
+  #summaries: (RecordSummary | undefined)[] = [];
+  /** Live slots newest capture first, for listing without text; rebuilt lazily, kept on edits. */
+  #order: number[] | null = null;
+  #facets: { cases: string[]; tags: string[] } | null = null;
   #ready = false;
-
-  static #create() {
-    return new MiniSearch<Doc>({
-      fields: ['title', 'text'],
-      storeFields: [],
-      // Search-as-you-type: only the word being typed is a prefix; typos tolerated in long words.
-      searchOptions: {
-        boost: { title: 3 },
-        // A prefix of one or two letters would expand to most of the vocabulary.
-        prefix: (term, i, terms) => i === terms.length - 1 && term.length >= 3,
-        combineWith: 'AND',
-      },
-    });
-  }
 
   get ready(): boolean {
     return this.#ready;
   }
   get size(): number {
-    return this.#summaries.size;
+    return this.#slotOf.size;
   }
 
   summaryOf(id: string): RecordSummary | undefined {
-    return this.#summaries.get(id);
+    const slot = this.#slotOf.get(id);
+    return slot === undefined ? undefined : this.#summaries[slot];
   }
 
+  /** The build is complete: sort the listing order now, in the background, not at the first listing. */
   markReady(): void {
     this.#ready = true;
+    this.#ordered();
   }
 
   upsert(s: RecordSummary, c: Content): void {
-    if (this.#summaries.has(s.id)) this.#mini.discard(s.id);
-    this.#mini.add(toDoc(s, c));
-    this.#summaries.set(s.id, s);
+    this.remove(s.id);
+    const slot = this.#text.add(fieldsOf(s, c));
+    this.#slotOf.set(s.id, slot);
+    this.#summaries[slot] = s;
+    this.#columns.set(slot, s);
+    this.#facets = null;
+    // While the index fills, one sort at the first listing beats an insertion per record.
+    if (this.#order && this.#ready) this.#order.splice(this.#orderPosition(slot), 0, slot);
+    else this.#order = null;
   }
 
   /** Updates what a list shows without reindexing text (delete/restore). */
   setSummary(s: RecordSummary): void {
-    if (this.#summaries.has(s.id)) this.#summaries.set(s.id, s);
+    const slot = this.#slotOf.get(s.id);
+    if (slot === undefined) return;
+    const captured = this.#columns.captured[slot];
+    this.#summaries[slot] = s;
+    this.#columns.set(slot, s);
+    this.#facets = null;
+    if (this.#columns.captured[slot] !== captured) this.#order = null;
   }
 
   remove(id: string): void {
-    if (!this.#summaries.delete(id)) return;
-    this.#mini.discard(id);
+    const slot = this.#slotOf.get(id);
+    if (slot === undefined) return;
+    if (this.#order) this.#order.splice(this.#orderPosition(slot), 1);
+    this.#slotOf.delete(id);
+    this.#summaries[slot] = undefined;
+    this.#columns.remove(slot);
+    this.#text.remove(slot);
+    this.#facets = null;
   }
 
   clear(): void {
-    this.#mini = SearchIndex.#create();
-    this.#summaries.clear();
+    this.#text = new InvertedIndex();
+    this.#columns = new Columns();
+    this.#slotOf.clear();
+    this.#summaries = [];
+    this.#order = null;
+    this.#facets = null;
     this.#ready = false;
   }
 
   search(query: SearchQuery): SearchResult {
     const q = SearchQuerySchema.parse(query);
-    const from = q.capturedFrom ? Date.parse(q.capturedFrom) : -Infinity;
-    const to = q.capturedTo ? Date.parse(q.capturedTo) : Infinity;
-    const caseName = q.case?.toLowerCase();
-    const keep = (s: RecordSummary): boolean => {
-      if (q.deleted === 'exclude' && s.deletedAt) return false;
-      if (q.deleted === 'only' && !s.deletedAt) return false;
-      if (q.kind && s.kind !== q.kind) return false;
-      if (q.classification && s.classification !== q.classification) return false;
-      if (caseName !== undefined && s.case.toLowerCase() !== caseName) return false;
-      if (q.tag && !s.tags.includes(q.tag)) return false;
-      if (from !== -Infinity || to !== Infinity) {
-        const t = Date.parse(s.capturedAt);
-        if (t < from || t > to) return false;
-      }
-      return true;
-    };
-    // Count every match, but build result objects only for the requested page.
-    const end = q.offset + q.limit;
-    const hits: (RecordSummary & { score: number })[] = [];
+    const summaries = this.#summaries;
+    const keep = this.#columns.filter(q);
+    const hit = (slot: number, score: number) => ({ ...summaries[slot]!, score });
     let total = 0;
     const text = q.text.trim();
     if (text) {
-      // Typo tolerance only when the words as typed find nothing: fuzzy expansion over a large
-      // vocabulary is the most expensive part of a query, and exact hits rank better anyway.
-      let results = this.#mini.search(text);
-      if (results.length === 0) results = this.#mini.search(text, { fuzzy: (term) => (term.length > 5 ? 0.15 : false), maxFuzzy: 2 });
-      for (const r of results) {
-        const s = this.#summaries.get(r.id as string);
-        if (!s || !keep(s)) continue;
-        if (total >= q.offset && total < end) hits.push({ ...s, score: r.score });
+      const top = new TopK(Math.min(q.offset + q.limit, this.size));
+      const captured = this.#columns.captured;
+      // Equal scores: newest capture first.
+      const visit = (slot: number, score: number) => {
+        if (!keep(slot)) return;
         total++;
-      }
-    } else {
-      const matches: RecordSummary[] = [];
-      for (const s of this.#summaries.values()) if (keep(s)) matches.push(s);
-      matches.sort((a, b) => (a.capturedAt < b.capturedAt ? 1 : a.capturedAt > b.capturedAt ? -1 : 0));
-      total = matches.length;
-      for (const s of matches.slice(q.offset, end)) hits.push({ ...s, score: 0 });
+        top.offer(slot, score, captured[slot]!);
+      };
+      let any = false;
+      this.#text.match(text, { prefixLast: true, typos: false }, (slot, score) => {
+        any = true;
+        visit(slot, score);
+      });
+      // Typos are tolerated only when the words as typed find nothing at all: exact words rank
+      // better, and the typo search over the whole vocabulary is the slowest part of a query.
+      if (!any) this.#text.match(text, { prefixLast: true, typos: true }, visit);
+      return { total, hits: top.sorted().slice(q.offset).map((r) => hit(r.slot, r.score)), indexReady: this.#ready };
+    }
+    const end = q.offset + q.limit;
+    const hits: SearchResult['hits'] = [];
+    for (const slot of this.#ordered()) {
+      if (!keep(slot)) continue;
+      if (total >= q.offset && total < end) hits.push(hit(slot, 0));
+      total++;
     }
     return { total, hits, indexReady: this.#ready };
   }
 
-  /** Distinct cases and tags, for filter pickers. */
+  /** Distinct cases and tags of records not in the trash, for filter pickers. */
   facets(): { cases: string[]; tags: string[] } {
+    if (this.#facets) return this.#facets;
     const cases = new Set<string>();
     const tags = new Set<string>();
-    for (const s of this.#summaries.values()) {
-      if (s.deletedAt) continue;
+    for (const s of this.#summaries) {
+      if (!s || s.deletedAt) continue;
       if (s.case) cases.add(s.case);
       for (const t of s.tags) tags.add(t);
     }
-    return { cases: [...cases].sort(), tags: [...tags].sort() };
+    return (this.#facets = { cases: [...cases].sort(), tags: [...tags].sort() });
+  }
+
+  /** Newest capture first; the id breaks ties so pages never overlap. */
+  #compare(a: number, b: number): number {
+    const captured = this.#columns.captured;
+    const ia = this.#summaries[a]!.id;
+    const ib = this.#summaries[b]!.id;
+    return captured[b]! - captured[a]! || (ia < ib ? -1 : ia > ib ? 1 : 0);
+  }
+
+  #ordered(): number[] {
+    if (this.#order) return this.#order;
+    return (this.#order = [...this.#slotOf.values()].sort((a, b) => this.#compare(a, b)));
+  }
+
+  /** Where a slot is, or would go, in #order (binary search). */
+  #orderPosition(slot: number): number {
+    const order = this.#order!;
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#compare(order[mid]!, slot) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }

@@ -1,0 +1,137 @@
+import { describe, expect, test } from 'vitest';
+import { InvertedIndex, type Expand } from './invertedIndex.ts';
+import { tokenize } from './tokenize.ts';
+import { TopK } from './topK.ts';
+
+const EXACT: Expand = { prefixLast: false, typos: false };
+const TYPING: Expand = { prefixLast: true, typos: false };
+
+function matches(index: InvertedIndex, text: string, expand = TYPING): Map<number, number> {
+  const out = new Map<number, number>();
+  index.match(text, expand, (slot, score) => {
+    expect(out.has(slot)).toBe(false);
+    out.set(slot, score);
+  });
+  return out;
+}
+
+const doc = (title: string, body = '') => [
+  { text: title, weight: 3 },
+  { text: body, weight: 1 },
+];
+
+describe('tokenize', () => {
+  test('letters and digits, lower case, accents folded, no giant tokens', () => {
+    expect(tokenize('Café au-lait, 12 ÉTÉ! naïve_Zoë')).toEqual(['cafe', 'au', 'lait', '12', 'ete', 'naive', 'zoe']);
+    expect(tokenize(`x ${'a'.repeat(65)} y`)).toEqual(['x', 'y']);
+    expect(tokenize('  ... ')).toEqual([]);
+  });
+});
+
+describe('InvertedIndex', () => {
+  test('every word must match; only the last may be a prefix, and only from 3 letters', () => {
+    const ix = new InvertedIndex();
+    const river = ix.add(doc('River crossing', 'boats near the bridge'));
+    const market = ix.add(doc('Market', 'boats and a convoy near the bridgetown road'));
+    expect([...matches(ix, 'boats').keys()].sort()).toEqual([river, market]);
+    expect([...matches(ix, 'boats convoy').keys()]).toEqual([market]);
+    expect([...matches(ix, 'bridge').keys()].sort()).toEqual([river, market]);
+    expect([...matches(ix, 'bridge', EXACT).keys()]).toEqual([river]);
+    expect([...matches(ix, 'bri boats').keys()]).toEqual([]);
+    expect([...matches(ix, 'boats br').keys()]).toEqual([]);
+    expect([...matches(ix, 'boats bri').keys()].sort()).toEqual([river, market]);
+    expect([...matches(ix, 'ferry').keys()]).toEqual([]);
+    expect(ix.match('  ,, ', TYPING, () => undefined)).toBe(false);
+  });
+
+  test('typos are matched only when asked, within 15% of the word', () => {
+    const ix = new InvertedIndex();
+    const a = ix.add(doc('Interview with the vendor'));
+    expect(matches(ix, 'intervew').size).toBe(0);
+    expect([...matches(ix, 'intervew', { prefixLast: false, typos: true }).keys()]).toEqual([a]);
+    expect(matches(ix, 'intrvw', { prefixLast: false, typos: true }).size).toBe(0);
+    expect(matches(ix, 'vendar', { prefixLast: false, typos: true }).size).toBe(1);
+  });
+
+  test('ranks by BM25: titles over bodies, rarer words over common ones, exact over completions', () => {
+    const ix = new InvertedIndex();
+    const inTitle = ix.add(doc('convoy sighted', 'trucks'));
+    const inBody = ix.add(doc('note', 'a convoy of trucks'));
+    const s = matches(ix, 'convoy');
+    expect(s.get(inTitle)!).toBeGreaterThan(s.get(inBody)!);
+    const exact = ix.add(doc('zero', 'road'));
+    const completion = ix.add(doc('zeroes', 'road'));
+    const z = matches(ix, 'zero');
+    expect(z.get(exact)!).toBeGreaterThan(z.get(completion)!);
+  });
+
+  test('removed documents leave results at once; compaction frees their slots for reuse', () => {
+    const ix = new InvertedIndex();
+    const slots = Array.from({ length: 3000 }, (_, i) => ix.add(doc(`doc ${i}`, i % 2 ? 'odd' : 'even')));
+    for (const s of slots.slice(0, 2000)) ix.remove(s);
+    expect(ix.size).toBe(1000);
+    expect(matches(ix, 'odd').size).toBe(500);
+    expect(matches(ix, '1999').size).toBe(0);
+    const reused = ix.add(doc('fresh', 'odd'));
+    expect(reused).toBeLessThan(2000);
+    expect(matches(ix, 'odd').size).toBe(501);
+    expect(matches(ix, 'even').size).toBe(500);
+  });
+
+  test('agrees with a brute-force search on random documents, edits and removals', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const vocab = ['alpha', 'alpine', 'alps', 'beta', 'bet', 'better', 'gamma', 'gam', 'delta', 'del', 'echo', 'echoes', 'x1', '42'];
+    const pick = () => vocab[Math.floor(rand() * vocab.length)]!;
+    const ix = new InvertedIndex();
+    const docs = new Map<number, string[]>();
+    for (let round = 0; round < 4000; round++) {
+      const r = rand();
+      if (r < 0.7 || docs.size === 0) {
+        const words = Array.from({ length: 1 + Math.floor(rand() * 6) }, pick);
+        const slot = ix.add(doc(words.slice(0, 2).join(' '), words.slice(2).join(' ')));
+        expect(docs.has(slot)).toBe(false);
+        docs.set(slot, words);
+      } else {
+        const slots = [...docs.keys()];
+        const slot = slots[Math.floor(rand() * slots.length)]!;
+        ix.remove(slot);
+        docs.delete(slot);
+      }
+      if (round % 50 !== 0) continue;
+      const query = [pick(), pick().slice(0, 2 + Math.floor(rand() * 4))];
+      // As the index reads a query: repeated words once, the last one as typed so far.
+      const terms = [...new Set(query)];
+      const last = terms.pop()!;
+      const hit = (words: string[]) => terms.every((t) => words.includes(t)) && words.some((w) => w === last || (last.length >= 3 && w.startsWith(last)));
+      const expected = [...docs].filter(([, words]) => hit(words)).map(([slot]) => slot);
+      expect([...matches(ix, query.join(' ')).keys()].sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+    }
+  });
+});
+
+describe('TopK', () => {
+  test('keeps the k best, best first; equal scores by the higher tie key, then the lower slot', () => {
+    const top = new TopK(4);
+    for (const [slot, score, tie] of [[5, 1, 0], [1, 9, 0], [2, 3, 1], [3, 3, 1], [4, 7, 0], [0, 3, 0], [6, 3, 2]] as const) top.offer(slot, score, tie);
+    expect(top.sorted()).toEqual([
+      { slot: 1, score: 9 },
+      { slot: 4, score: 7 },
+      { slot: 6, score: 3 },
+      { slot: 2, score: 3 },
+    ]);
+    const none = new TopK(0);
+    none.offer(1, 1, 1);
+    expect(none.sorted()).toEqual([]);
+  });
+
+  test('agrees with a full sort on random input', () => {
+    let seed = 3;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const items = Array.from({ length: 5000 }, (_, slot) => ({ slot, score: Math.floor(rand() * 50), tie: Math.floor(rand() * 5) }));
+    const top = new TopK(100);
+    for (const i of items) top.offer(i.slot, i.score, i.tie);
+    const expected = [...items].sort((a, b) => b.score - a.score || b.tie - a.tie || a.slot - b.slot).slice(0, 100);
+    expect(top.sorted()).toEqual(expected.map(({ slot, score }) => ({ slot, score })));
+  });
+});

@@ -1,0 +1,250 @@
+// The full-text part of search: an inverted index with BM25 ranking, built for search-as-you-type
+// over 100k+ records. MiniSearch (used before) builds a result object for every matching
+// document and sorts them all, which for a common word is most of the vault (~1 s a query).
+// Here postings are typed arrays, terms are intersected with a stamp per document (no sets, no
+// allocation per match), and the caller keeps only the page it shows. The vocabulary's radix
+// tree (for prefixes and typos) is MiniSearch's SearchableMap.
+import SearchableMap from 'minisearch/SearchableMap';
+import { tokenize } from './tokenize.ts';
+
+/** A piece of a document's text and how much a word in it counts (a title more than a body). */
+export interface Field {
+  text: string;
+  weight: number;
+}
+
+export type Visit = (slot: number, score: number) => void;
+
+/** Which words may also match a query word beside itself. */
+export interface Expand {
+  /** The last query word also matches words it begins (it is still being typed). */
+  prefixLast: boolean;
+  /** Words within a small edit distance match too (used when the exact words find nothing). */
+  typos: boolean;
+}
+
+// BM25 as in Lucene.
+const K1 = 1.2;
+const B = 0.75;
+// A completion or a near miss counts less than the word itself, and less the further it is.
+const PREFIX_WEIGHT = 0.5;
+const TYPO_WEIGHT = 0.5;
+/** Below this length a prefix expands to most of the vocabulary, and typos to other words. */
+export const MIN_PREFIX = 3;
+const MIN_TYPO = 6;
+
+/** One word's postings: (slot, weighted frequency) pairs in insertion order (slots are reused). */
+class Postings {
+  pairs = new Int32Array(4);
+  length = 0;
+
+  /** Counts one more occurrence in `slot`, the document being added (always the last pair). */
+  count(slot: number, weight: number): void {
+    const last = (this.length - 1) * 2;
+    if (this.length > 0 && this.pairs[last] === slot) {
+      this.pairs[last + 1]! += weight;
+      return;
+    }
+    if (this.length * 2 === this.pairs.length) {
+      const grown = new Int32Array(this.pairs.length * 2);
+      grown.set(this.pairs);
+      this.pairs = grown;
+    }
+    this.pairs[this.length * 2] = slot;
+    this.pairs[this.length * 2 + 1] = weight;
+    this.length++;
+  }
+
+  /** Drops the pairs of removed documents. */
+  compact(live: Uint8Array): void {
+    const p = this.pairs;
+    let n = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (!live[p[i * 2]!]) continue;
+      p[n * 2] = p[i * 2]!;
+      p[n * 2 + 1] = p[i * 2 + 1]!;
+      n++;
+    }
+    this.length = n;
+  }
+}
+
+/** The words a query word stands for, each with its weight. */
+type Group = { postings: Postings; weight: number }[];
+
+export class InvertedIndex {
+  readonly #terms = new Map<string, Postings>();
+  readonly #tree = new SearchableMap<Postings>();
+  // Per slot (a document's number while it is indexed). Dense arrays, so the hot loop of a query
+  // stays in cache: a common word's postings touch most slots.
+  #live = new Uint8Array(1024);
+  #length = new Float32Array(1024);
+  /** Which query words a slot has matched so far (see #intersect). A float64 counts exactly to 2^53, so stamps never wrap. */
+  #stamp = new Float64Array(1024);
+  #score = new Float64Array(1024);
+  #highWater = 0;
+  /** Slots whose postings were dropped by compaction: free for new documents. */
+  readonly #free: number[] = [];
+  /** Removed documents whose postings are still in the lists. */
+  readonly #dead: number[] = [];
+  #liveCount = 0;
+  #totalLength = 0;
+  #round = 0;
+
+  get size(): number {
+    return this.#liveCount;
+  }
+
+  get vocabularySize(): number {
+    return this.#terms.size;
+  }
+
+  /** Indexes a document; returns its slot. */
+  add(fields: readonly Field[]): number {
+    const slot = this.#free.pop() ?? this.#newSlot();
+    let length = 0;
+    // No per-document word count: a word's postings end with this slot once it has been seen.
+    // (A reused slot appears in no list: compaction removed its pairs before freeing it.)
+    for (const { text, weight } of fields) {
+      for (const term of tokenize(text)) {
+        let postings = this.#terms.get(term);
+        if (!postings) {
+          postings = new Postings();
+          this.#terms.set(term, postings);
+          this.#tree.set(term, postings);
+        }
+        postings.count(slot, weight);
+        length += weight;
+      }
+    }
+    this.#live[slot] = 1;
+    this.#length[slot] = length;
+    this.#liveCount++;
+    this.#totalLength += length;
+    return slot;
+  }
+
+  /** Takes a document out of results at once; its postings go at the next compaction. */
+  remove(slot: number): void {
+    if (!this.#live[slot]) return;
+    this.#live[slot] = 0;
+    this.#liveCount--;
+    this.#totalLength -= this.#length[slot]!;
+    this.#dead.push(slot);
+    // Compaction visits every list: worth it once removed documents are a good share.
+    if (this.#dead.length > 1024 && this.#dead.length > this.#liveCount / 4) this.compact();
+  }
+
+  compact(): void {
+    for (const [term, postings] of this.#terms) {
+      postings.compact(this.#live);
+      if (postings.length > 0) continue;
+      this.#terms.delete(term);
+      this.#tree.delete(term);
+    }
+    this.#free.push(...this.#dead);
+    this.#dead.length = 0;
+  }
+
+  /**
+   * Calls `visit` once for every live document that contains every word of `text` (AND), with
+   * its BM25 score. Returns false when the text has no words at all.
+   */
+  match(text: string, expand: Expand, visit: Visit): boolean {
+    const words = [...new Set(tokenize(text))];
+    if (words.length === 0) return false;
+    const groups = words.map((w, i) => this.#group(w, { prefix: expand.prefixLast && i === words.length - 1, typos: expand.typos }));
+    if (groups.some((g) => g.length === 0)) return true;
+    this.#intersect(groups, visit);
+    return true;
+  }
+
+  #group(word: string, opts: { prefix: boolean; typos: boolean }): Group {
+    const weights = new Map<Postings, number>();
+    const offer = (postings: Postings, weight: number) => weights.set(postings, Math.max(weights.get(postings) ?? 0, weight));
+    const exact = this.#terms.get(word);
+    if (exact) offer(exact, 1);
+    if (opts.prefix && word.length >= MIN_PREFIX) {
+      for (const [term, postings] of this.#tree.atPrefix(word)) offer(postings, term === word ? 1 : (PREFIX_WEIGHT * word.length) / term.length);
+    }
+    if (opts.typos && word.length >= MIN_TYPO) {
+      const distance = Math.min(2, Math.round(word.length * 0.15));
+      for (const [term, [postings, d]] of this.#tree.fuzzyGet(word, distance)) offer(postings, term === word ? 1 : (TYPO_WEIGHT * word.length) / (word.length + d));
+    }
+    return [...weights].map(([postings, weight]) => ({ postings, weight }));
+  }
+
+  #intersect(groups: Group[], visit: Visit): void {
+    const cost = (g: Group) => g.reduce((n, e) => n + e.postings.length, 0);
+    // Rarest word first: later words only touch documents that matched all before them.
+    groups.sort((a, b) => cost(a) - cost(b));
+    const live = this.#live;
+    const lengths = this.#length;
+    const stamp = this.#stamp;
+    const score = this.#score;
+    const n = Math.max(1, this.#liveCount);
+    const avgLength = this.#totalLength / n || 1;
+    const bm25 = (weight: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5)) * weight * (K1 + 1);
+    // One word that stands only for itself: its postings are the answer, no bookkeeping.
+    if (groups.length === 1 && groups[0]!.length === 1) {
+      const { postings, weight } = groups[0]![0]!;
+      const w = bm25(weight, Math.min(postings.length, n));
+      const p = postings.pairs;
+      for (let i = 0; i < postings.length * 2; i += 2) {
+        const slot = p[i]!;
+        const tf = p[i + 1]!;
+        if (live[slot] === 1) visit(slot, (w * tf) / (tf + K1 * (1 - B + (B * lengths[slot]!) / avgLength)));
+      }
+      return;
+    }
+    // stamp === base + g: the slot has matched groups 0..g of this query.
+    const base = this.#round + 1;
+    this.#round += groups.length + 1;
+    for (let g = 0; g < groups.length; g++) {
+      const mark = base + g;
+      for (const { postings, weight } of groups[g]!) {
+        const w = bm25(weight, Math.min(postings.length, n));
+        const p = postings.pairs;
+        const end = postings.length * 2;
+        for (let i = 0; i < end; i += 2) {
+          const slot = p[i]!;
+          const st = stamp[slot]!;
+          let sum: number;
+          if (st === mark) sum = score[slot]!;
+          else if (g === 0 ? live[slot] === 1 : st === mark - 1) sum = g === 0 ? 0 : score[slot]!;
+          else continue;
+          const tf = p[i + 1]!;
+          stamp[slot] = mark;
+          score[slot] = sum + (w * tf) / (tf + K1 * (1 - B + (B * lengths[slot]!) / avgLength));
+        }
+      }
+    }
+    // The survivors are in the first group's lists; a new stamp reports each once.
+    const last = base + groups.length - 1;
+    for (const { postings } of groups[0]!) {
+      const p = postings.pairs;
+      for (let i = 0; i < postings.length * 2; i += 2) {
+        const slot = p[i]!;
+        if (stamp[slot] !== last) continue;
+        stamp[slot] = last + 1;
+        visit(slot, score[slot]!);
+      }
+    }
+  }
+
+  #newSlot(): number {
+    const slot = this.#highWater++;
+    if (slot === this.#live.length) {
+      const grow = <T extends Uint8Array | Float32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.#live = grow(this.#live, (n) => new Uint8Array(n));
+      this.#length = grow(this.#length, (n) => new Float32Array(n));
+      this.#stamp = grow(this.#stamp, (n) => new Float64Array(n));
+      this.#score = new Float64Array(this.#live.length);
+    }
+    return slot;
+  }
+}
