@@ -226,8 +226,8 @@ export class Custody {
     };
     const [total, rows] = await Promise.all([
       this.vault.db.prisma.record.count({ where }),
-      // The index's order: newest capture first, ties by id.
-      this.vault.db.prisma.record.findMany({ where, orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }], skip: q.offset, take: q.limit }),
+      // The index's order, read from the (deleted_at, captured_at, id) index without a sort.
+      this.vault.db.prisma.record.findMany({ where, orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }], skip: q.offset, take: q.limit }),
     ]);
     return { total, hits: rows.map((r) => ({ ...this.records.decryptSummary(r), score: 0 })), indexReady: false };
   }

@@ -29,7 +29,7 @@ describe('migrations', () => {
   test('0002_sync adds the sync tables, and triggers that queue changes only once sync is configured', () => {
     const db = fresh();
     migrate(db, MIGRATIONS.slice(0, 1));
-    expect(migrate(db)).toEqual([2]);
+    expect(migrate(db, MIGRATIONS.slice(0, 2))).toEqual([2]);
     expect(tables(db)).toEqual(expect.arrayContaining(['remote_audit_entry', 'remote_device', 'sync_conflict', 'sync_outbox', 'sync_record', 'sync_state']));
     const triggers = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     expect(triggers).toEqual(['sync_outbox_attachment_insert', 'sync_outbox_record_delete', 'sync_outbox_record_insert', 'sync_outbox_record_update']);
@@ -52,6 +52,22 @@ describe('migrations', () => {
     db.prepare("INSERT INTO sync_state VALUES ('applying', '1')").run();
     insert('pulled');
     expect(outbox()).toHaveLength(4);
+  });
+
+  test('0003_listing_order lets a listing of the newest records read an index instead of sorting', () => {
+    const db = fresh();
+    migrate(db, MIGRATIONS.slice(0, 2));
+    const insert = db.prepare("INSERT INTO record VALUES (?, 'note', ?, '1970-01-01', 0, 0, 1, ?, x'00', x'00', x'00')");
+    insert.run('a', 1, null);
+    insert.run('b', 2, 5);
+    insert.run('c', 2, null);
+    expect(migrate(db)).toEqual([3]);
+    const listing = 'SELECT id FROM record WHERE deleted_at IS NULL ORDER BY captured_at DESC, id DESC';
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${listing}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan).toContain('record_deleted_at_captured_at_id_idx');
+    expect(plan).not.toContain('TEMP B-TREE');
+    expect(db.prepare(listing).pluck().all()).toEqual(['c', 'a']);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'record_deleted_at_idx'").get()).toBeUndefined();
   });
 
   test('running again applies nothing', () => {

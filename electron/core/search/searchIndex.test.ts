@@ -122,7 +122,7 @@ describe('SearchIndex paging and upkeep', () => {
 
   test('edits, deletions and purges keep listings, facets and text in step', () => {
     const ix = filled(50);
-    expect(ix.search({ limit: 1 }).hits[0]!.id).toBe('r0048');
+    expect(ix.search({ limit: 1 }).hits[0]!.id).toBe('r0049');
     expect(ix.facets().cases).toEqual(['Case 0', 'Case 1', 'Case 2']);
     // Moved to the newest capture time, renamed to a new case and reworded.
     ix.upsert(summary(3, { capturedAt: '2027-01-01T00:00:00.000Z', case: 'Zulu', version: 2 }), body('zeppelin'));

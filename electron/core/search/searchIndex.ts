@@ -139,12 +139,12 @@ export class SearchIndex {
     return (this.#facets = { cases: [...cases].sort(), tags: [...tags].sort() });
   }
 
-  /** Newest capture first; the id breaks ties so pages never overlap. */
+  /** Newest capture first, then newest id (UUIDv7: latest created), as the database lists them. */
   #compare(a: number, b: number): number {
     const captured = this.#columns.captured;
     const ia = this.#summaries[a]!.id;
     const ib = this.#summaries[b]!.id;
-    return captured[b]! - captured[a]! || (ia < ib ? -1 : ia > ib ? 1 : 0);
+    return captured[b]! - captured[a]! || (ia > ib ? -1 : ia < ib ? 1 : 0);
   }
 
   #ordered(): number[] {
