@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ChunkedDecryptionError, chunkedCiphertextSize } from '../crypto/chunked.ts';
 import { decryptFile, decryptFileToBytes, encryptBytesToFile, encryptFile, verifyBlob } from './blobfile.ts';
+import { HASH_THREAD_THRESHOLD } from './plaintextDigest.ts';
 
 const key = randomBytes(32);
 const context = Buffer.from('custody/attachment/v1 vault=V1 attachment=A1');
@@ -20,6 +22,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 const at = (name: string): string => path.join(dir, name);
+const flip = (data: Buffer, offset: number): Buffer => {
+  const copy = Buffer.from(data);
+  copy[offset] = (copy[offset] ?? 0) ^ 0x80;
+  return copy;
+};
 
 describe('encryptFile / decryptFile / verifyBlob', () => {
   test.each([0, 1, 16383, 16384, 16385, 3 * 16384, 3 * 1024 * 1024 + 7])('round trip of %i bytes', async (size) => {
@@ -95,14 +102,56 @@ describe('encryptFile / decryptFile / verifyBlob', () => {
   });
 });
 
+describe('large files (SHA-256 on a helper thread)', () => {
+  // The exit of every worker thread started meanwhile (Node reports each with the 'worker' event).
+  let exits: Array<Promise<number>>;
+  const onWorker = (worker: Worker): void => void exits.push(new Promise((resolve) => worker.once('exit', resolve)));
+  beforeEach(() => {
+    exits = [];
+    process.on('worker', onWorker);
+  });
+  afterEach(() => {
+    process.off('worker', onWorker);
+  });
+
+  test('round trip above the threshold; every helper thread has ended when the call returns', async () => {
+    const plaintext = Buffer.concat([randomBytes(1024 * 1024), Buffer.alloc(HASH_THREAD_THRESHOLD - 1024 * 1024 + 4321, 0x5a)]);
+    writeFileSync(at('plain.bin'), plaintext);
+    const encrypted = await encryptFile(at('plain.bin'), at('blob'), key, context);
+    expect(encrypted).toEqual({ size: plaintext.length, sha256: sha256(plaintext) });
+    expect(statSync(at('blob')).size).toBe(chunkedCiphertextSize(plaintext.length));
+    expect(await decryptFile(at('blob'), at('out.bin'), key, context)).toEqual(encrypted);
+    expect(fingerprint(readFileSync(at('out.bin')))).toBe(fingerprint(plaintext));
+    expect(await verifyBlob(at('blob'), key, context)).toEqual(encrypted);
+    expect(exits).toHaveLength(3);
+    await Promise.all(exits);
+    expect(readdirSync(dir).sort()).toEqual(['blob', 'out.bin', 'plain.bin']);
+  });
+
+  test('a failure ends the helper thread and leaves no temp file', async () => {
+    writeFileSync(at('plain.bin'), Buffer.alloc(HASH_THREAD_THRESHOLD));
+    await expect(encryptFile(at('plain.bin'), at('missing-dir/blob'), key, context)).rejects.toThrow(/ENOENT/);
+    await encryptFile(at('plain.bin'), at('blob'), key, context);
+    writeFileSync(at('blob'), flip(readFileSync(at('blob')), 20 * 16_400));
+    await expect(decryptFile(at('blob'), at('out.bin'), key, context)).rejects.toThrow(/chunk 19 failed authentication/);
+    await expect(verifyBlob(at('blob'), key, context)).rejects.toBeInstanceOf(ChunkedDecryptionError);
+    expect(exits).toHaveLength(4);
+    await Promise.all(exits);
+    expect(readdirSync(dir).sort()).toEqual(['blob', 'plain.bin']);
+  });
+});
+
+// Linux's /dev/full fails every write with ENOSPC: a disk that fills up part-way.
+test.runIf(existsSync('/dev/full'))('a full disk fails the encryption and leaves nothing behind', async () => {
+  writeFileSync(at('plain.bin'), randomBytes(5 * 1024 * 1024));
+  symlinkSync('/dev/full', at('blob.tmp'));
+  await expect(encryptFile(at('plain.bin'), at('blob'), key, context)).rejects.toThrow(/ENOSPC/);
+  expect(readdirSync(dir)).toEqual(['plain.bin']);
+});
+
 describe('tampered blobs are rejected and leave nothing behind', () => {
   const plaintext = randomBytes(4 * 16384 + 1000);
   const chunkAt = (k: number): number => 56 + k * 16400;
-  const flip = (data: Buffer, offset: number): Buffer => {
-    const copy = Buffer.from(data);
-    copy[offset] = (copy[offset] ?? 0) ^ 0x80;
-    return copy;
-  };
 
   const tamperings: Array<[string, (blob: Buffer) => Buffer, RegExp]> = [
     ['truncated at a chunk boundary', (b) => b.subarray(0, chunkAt(4)), /truncated/],

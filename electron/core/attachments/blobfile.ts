@@ -1,43 +1,34 @@
 // Attachment blobs on disk: one chunked-encrypted file per attachment under <vault>/attachments/.
 // Everything streams (memory stays flat for multi-GB files) and every write is crash-safe:
 // temp file beside the destination, fsync, rename, fsync of the directory.
+//
+// Throughput: AES-GCM runs on this thread, the plaintext's SHA-256 on a helper thread for
+// large files (PlaintextDigest), and file reads and writes in libuv's thread pool, all at
+// once: reads are queued a few MiB ahead of the encryption, and ciphertext goes out in
+// batched writevs behind it. Every stage is bounded (the digest's buffer pool, READ_AHEAD,
+// MAX_QUEUED), so a slow stage holds back the others instead of letting buffers pile up:
+// memory stays flat (a few tens of MiB) whatever the file size.
 import { fsyncDir } from '../util/atomicFile.ts';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createDecryptStream, createEncryptStream, decryptChunked, encryptChunked } from '../crypto/chunked.ts';
+import { createChunkOpener, createChunkSealer, decryptChunked, encryptChunked } from '../crypto/chunked.ts';
+import { DIGEST_BUFFER_SIZE, PlaintextDigest, type BlobDigest } from './plaintextDigest.ts';
 
-/** Size and SHA-256 of an attachment's plaintext. */
-export interface BlobDigest {
-  size: number;
-  sha256: Buffer;
-}
+export type { BlobDigest } from './plaintextDigest.ts';
 
 /** Bytes of the source file processed so far, and its size. Called at most every 100 ms, and once at the end. */
 export type ProgressCallback = (done: number, total: number) => void;
 
-// Large reads, and a write buffer that lets the many small chunk buffers go out in one
-// writev, keep syscalls and thread-pool round trips rare next to the 16 KiB chunk work.
-const READ_SIZE = 1024 * 1024;
-const WRITE_BUFFER = 4 * READ_SIZE;
+// Large reads and batched writes keep syscalls and thread-pool round trips rare next to the
+// 16 KiB chunk work; a batch is many small chunk buffers that go out in one writev. Small
+// enough that the bytes are still in the CPU cache when the next stage touches them.
+const READ_SIZE = DIGEST_BUFFER_SIZE;
+const READ_AHEAD = 4;
+const WRITE_BATCH = 2 * 1024 * 1024;
+const MAX_QUEUED = 4 * 1024 * 1024;
+const SYNC_INTERVAL = 32 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 100;
-
-class Digest {
-  private readonly hash = createHash('sha256');
-  private size = 0;
-
-  update(chunk: Buffer): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-  }
-
-  result(): BlobDigest {
-    return { size: this.size, sha256: this.hash.digest() };
-  }
-}
 
 class Progress {
   private done = 0;
@@ -62,37 +53,198 @@ class Progress {
   }
 }
 
-/** A pass-through stage that lets `observe` see every chunk. */
-function tap(observe: (chunk: Buffer) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      observe(chunk);
-      callback(null, chunk);
-    },
-  });
+/**
+ * Reads `handle` from start to end into buffers from `acquire`, keeping READ_AHEAD reads
+ * queued so the caller rarely waits for the disk (or for a busy thread pool). Reads run one
+ * after another, each from where the previous one ended. A yielded view is valid until the
+ * caller asks for the next one (or hands its buffer on, as PlaintextDigest.release does).
+ */
+async function* readAhead(handle: FileHandle, acquire: () => Promise<Buffer<ArrayBuffer>>): AsyncGenerator<Buffer<ArrayBuffer>> {
+  let position = 0;
+  let atEnd = false;
+  let last: Promise<Buffer<ArrayBuffer>> = Promise.resolve(Buffer.alloc(0));
+  const queue: Array<Promise<Buffer<ArrayBuffer>>> = [];
+  const enqueue = (): void => {
+    last = last.then(async () => {
+      if (atEnd) return Buffer.alloc(0);
+      const buffer = await acquire();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      position += bytesRead;
+      atEnd = bytesRead === 0;
+      return buffer.subarray(0, bytesRead);
+    });
+    // Observed when it reaches the head of the queue; not an unhandled rejection before that.
+    last.catch(() => undefined);
+    queue.push(last);
+  };
+  try {
+    for (let i = 0; i < READ_AHEAD; i++) enqueue();
+    for (let head = queue.shift(); head; head = queue.shift()) {
+      const chunk = await head;
+      if (chunk.length === 0) return;
+      enqueue();
+      yield chunk;
+    }
+  } finally {
+    // If the caller stopped early, let the reads in flight settle before the handle closes.
+    await last.catch(() => undefined);
+  }
 }
 
-async function openSource(srcPath: string, onProgress: ProgressCallback | undefined): Promise<{ source: Readable; progress: Progress }> {
-  const { size } = await stat(srcPath);
-  const progress = new Progress(size, onProgress);
-  return { source: createReadStream(srcPath, { highWaterMark: READ_SIZE }), progress };
+/** Buffers taken in turn: enough for readAhead when the caller is done with each view at once. */
+function bufferRing(): () => Promise<Buffer<ArrayBuffer>> {
+  // READ_AHEAD queued plus the one the caller is working on.
+  const ring = Array.from({ length: READ_AHEAD + 1 }, () => Buffer.allocUnsafe(READ_SIZE));
+  let turn = 0;
+  return () => {
+    const buffer = ring[turn % ring.length] as Buffer<ArrayBuffer>;
+    turn++;
+    return Promise.resolve(buffer);
+  };
+}
+
+/**
+ * Appends to a file in batches of many small buffers (one writev each). Writing runs
+ * behind the caller: a batch starts as soon as the previous write finished, and the caller
+ * waits only when MAX_QUEUED bytes are waiting (backpressure). Errors surface on the next
+ * push() or in finish().
+ */
+class BatchWriter {
+  readonly #handle: FileHandle;
+  #queued: Buffer[] = [];
+  #queuedBytes = 0;
+  #position = 0;
+  #writing: Promise<void> | null = null;
+  #syncing: Promise<void> | null = null;
+  #synced = 0;
+  #failure: Error | null = null;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  /** Queues `pieces`, which must not change afterwards. */
+  async push(pieces: readonly Buffer[]): Promise<void> {
+    this.#throwIfFailed();
+    for (const piece of pieces) {
+      this.#queued.push(piece);
+      this.#queuedBytes += piece.length;
+    }
+    if (this.#queuedBytes < WRITE_BATCH) return;
+    if (this.#writing === null) {
+      this.#startWrite();
+    } else if (this.#queuedBytes >= MAX_QUEUED) {
+      await this.#writing; // which starts the next write
+      this.#throwIfFailed();
+    }
+  }
+
+  /** Writes everything queued and makes it durable (fsync). */
+  async finish(): Promise<void> {
+    await this.settle();
+    this.#throwIfFailed();
+    if (this.#queuedBytes > 0) this.#startWrite();
+    await this.settle();
+    this.#throwIfFailed();
+    await this.#handle.sync();
+  }
+
+  /** Waits until no write or sync is running (they never reject: failures are kept). */
+  async settle(): Promise<void> {
+    while (this.#writing) await this.#writing;
+    while (this.#syncing) await this.#syncing;
+  }
+
+  #startWrite(): void {
+    const batch = this.#queued;
+    const bytes = this.#queuedBytes;
+    const position = this.#position;
+    this.#queued = [];
+    this.#queuedBytes = 0;
+    this.#position += bytes;
+    this.#writing = this.#handle.writev(batch, position).then(
+      ({ bytesWritten }) => {
+        this.#writing = null;
+        // libuv retries short writes; a short count means it hit an error part-way (e.g. disk full).
+        if (bytesWritten !== bytes) return this.#fail(new Error(`could not write the attachment file (${bytesWritten} of ${bytes} bytes written; is the disk full?)`));
+        this.#startSync(position + bytes);
+        if (this.#queuedBytes >= WRITE_BATCH) this.#startWrite();
+      },
+      (error: unknown) => {
+        this.#writing = null;
+        this.#fail(error);
+      },
+    );
+  }
+
+  // The kernel would otherwise keep a large file's pages dirty and write them all in the final
+  // fsync, after the encryption; syncing as the file grows overlaps that disk work with it.
+  #startSync(written: number): void {
+    if (this.#syncing || written - this.#synced < SYNC_INTERVAL) return;
+    this.#synced = written;
+    this.#syncing = this.#handle.datasync().then(
+      () => {
+        this.#syncing = null;
+      },
+      (error: unknown) => {
+        this.#syncing = null;
+        this.#fail(error);
+      },
+    );
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error instanceof Error ? error : new Error(String(error));
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
+  }
 }
 
 /**
  * Lets `fill` write `destPath + '.tmp'`, then makes it durable and renames it over
  * `destPath`. If `fill` fails, the temp file is removed and `destPath` is never touched.
  */
-async function writeAtomically(destPath: string, fill: (sink: Writable) => Promise<void>): Promise<void> {
+async function writeAtomically(destPath: string, fill: (writer: BatchWriter) => Promise<void>): Promise<void> {
   const tempPath = `${destPath}.tmp`;
   try {
-    // flush: fsync before close, so the rename never exposes a file whose data is not on disk.
-    await fill(createWriteStream(tempPath, { mode: 0o600, flush: true, highWaterMark: WRITE_BUFFER }));
+    const handle = await open(tempPath, 'w', 0o600);
+    const writer = new BatchWriter(handle);
+    try {
+      await fill(writer);
+      // fsync before the rename, so the rename never exposes a file whose data is not on disk.
+      await writer.finish();
+    } finally {
+      await writer.settle();
+      await handle.close();
+    }
     await rename(tempPath, destPath);
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
   }
   fsyncDir(path.dirname(destPath));
+}
+
+/** Opens `srcPath` for `work`, with progress over its size and a digest sized for it; closes both. */
+async function withSource<T>(
+  srcPath: string,
+  onProgress: ProgressCallback | undefined,
+  work: (source: FileHandle, progress: Progress, digest: PlaintextDigest) => Promise<T>,
+): Promise<T> {
+  const source = await open(srcPath, 'r');
+  try {
+    const { size } = await source.stat();
+    const digest = new PlaintextDigest(size);
+    try {
+      return await work(source, new Progress(size, onProgress), digest);
+    } finally {
+      await digest.dispose();
+    }
+  } finally {
+    await source.close();
+  }
 }
 
 /** Encrypts the file at `srcPath` into `destPath`; returns the plaintext's size and SHA-256. */
@@ -103,15 +255,25 @@ export async function encryptFile(
   context: Uint8Array,
   onProgress?: ProgressCallback,
 ): Promise<BlobDigest> {
-  const { source, progress } = await openSource(srcPath, onProgress);
-  const digest = new Digest();
-  const observe = (chunk: Buffer): void => {
-    digest.update(chunk);
-    progress.advance(chunk.length);
-  };
-  await writeAtomically(destPath, (sink) => pipeline(source, tap(observe), createEncryptStream(key, context), sink));
-  progress.finish();
-  return digest.result();
+  return withSource(srcPath, onProgress, async (source, progress, digest) => {
+    await writeAtomically(destPath, async (writer) => {
+      const sealer = createChunkSealer(key, context);
+      for await (const plaintext of readAhead(source, () => digest.acquire())) {
+        const out: Buffer[] = [];
+        sealer.write(plaintext, out);
+        // Encrypted first: from here on the buffer belongs to the digest (maybe another thread).
+        digest.release(plaintext);
+        progress.advance(plaintext.length);
+        await writer.push(out);
+      }
+      const out: Buffer[] = [];
+      sealer.final(out);
+      await writer.push(out);
+    });
+    const result = await digest.result();
+    progress.finish();
+    return result;
+  });
 }
 
 /**
@@ -126,40 +288,50 @@ export async function decryptFile(
   context: Uint8Array,
   onProgress?: ProgressCallback,
 ): Promise<BlobDigest> {
-  const { source, progress } = await openSource(srcPath, onProgress);
-  const digest = new Digest();
-  await writeAtomically(destPath, (sink) =>
-    pipeline(
-      source,
-      tap((chunk) => progress.advance(chunk.length)),
-      createDecryptStream(key, context),
-      tap((chunk) => digest.update(chunk)),
-      sink,
-    ),
-  );
-  progress.finish();
-  return digest.result();
+  return withSource(srcPath, onProgress, async (source, progress, digest) => {
+    await writeAtomically(destPath, async (writer) => {
+      const opener = createChunkOpener(key, context);
+      for await (const ciphertext of readAhead(source, bufferRing())) {
+        const out: Buffer[] = [];
+        opener.write(ciphertext, out);
+        progress.advance(ciphertext.length);
+        await digest.update(out);
+        await writer.push(out);
+      }
+      const out: Buffer[] = [];
+      opener.final(out);
+      await digest.update(out);
+      await writer.push(out);
+    });
+    const result = await digest.result();
+    progress.finish();
+    return result;
+  });
 }
 
 /** Authenticates the whole blob and returns its plaintext's size and SHA-256, writing nothing. */
 export async function verifyBlob(srcPath: string, key: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest> {
-  const { source, progress } = await openSource(srcPath, onProgress);
-  const digest = new Digest();
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      digest.update(chunk);
-      callback();
-    },
+  return withSource(srcPath, onProgress, async (source, progress, digest) => {
+    const opener = createChunkOpener(key, context);
+    for await (const ciphertext of readAhead(source, bufferRing())) {
+      const out: Buffer[] = [];
+      opener.write(ciphertext, out);
+      progress.advance(ciphertext.length);
+      await digest.update(out);
+    }
+    const out: Buffer[] = [];
+    opener.final(out);
+    await digest.update(out);
+    const result = await digest.result();
+    progress.finish();
+    return result;
   });
-  await pipeline(source, tap((chunk) => progress.advance(chunk.length)), createDecryptStream(key, context), sink);
-  progress.finish();
-  return digest.result();
 }
 
 /** Encrypts an in-memory attachment into `destPath` (crash-safe like encryptFile). */
 export async function encryptBytesToFile(plaintext: Uint8Array, destPath: string, key: Uint8Array, context: Uint8Array): Promise<BlobDigest> {
   const ciphertext = encryptChunked(key, context, plaintext);
-  await writeAtomically(destPath, (sink) => pipeline(Readable.from(ciphertext), sink));
+  await writeAtomically(destPath, (writer) => writer.push([ciphertext]));
   return { size: plaintext.length, sha256: createHash('sha256').update(plaintext).digest() };
 }
 

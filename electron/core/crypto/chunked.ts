@@ -216,12 +216,16 @@ class ChunkOpener {
   }
 }
 
-interface Processor {
+/**
+ * Incremental encryptor or decryptor for callers that do their own I/O: `write` and `final`
+ * append output pieces to `out` (never retaining `data`, so its buffer may be reused at once).
+ */
+export interface ChunkProcessor {
   write(data: Uint8Array, out: Buffer[]): void;
   final(out: Buffer[]): void;
 }
 
-function processorStream(processor: Processor): Transform {
+function processorStream(processor: ChunkProcessor): Transform {
   const run = (stream: Transform, step: (out: Buffer[]) => void, callback: TransformCallback): void => {
     const out: Buffer[] = [];
     try {
@@ -252,6 +256,16 @@ export function createEncryptStream(key: Uint8Array, context: Uint8Array): Trans
   return processorStream(new ChunkSealer(key, context, newSalt()));
 }
 
+/** The encryptor behind createEncryptStream, without a stream around it. */
+export function createChunkSealer(key: Uint8Array, context: Uint8Array): ChunkProcessor {
+  return new ChunkSealer(key, context, newSalt());
+}
+
+/** The decryptor behind createDecryptStream (same guarantees), without a stream around it. */
+export function createChunkOpener(key: Uint8Array, context: Uint8Array): ChunkProcessor {
+  return new ChunkOpener(key, context);
+}
+
 /**
  * Decrypts a byte stream. Each chunk's plaintext is pushed only after that chunk
  * authenticated; truncation, reordering, trailing data, a wrong key or context make the
@@ -263,7 +277,7 @@ export function createDecryptStream(key: Uint8Array, context: Uint8Array): Trans
   return processorStream(new ChunkOpener(key, context));
 }
 
-function runAll(processor: Processor, input: Uint8Array): Buffer {
+function runAll(processor: ChunkProcessor, input: Uint8Array): Buffer {
   const out: Buffer[] = [];
   processor.write(input, out);
   processor.final(out);
