@@ -3,6 +3,35 @@
 // heap (that pointer chasing, not the comparisons, was most of a 100k-record listing).
 import { CLASSIFICATIONS, RECORD_KINDS, type ParsedSearchQuery, type RecordSummary } from '../../shared/records.ts';
 
+/** Slots grouped by a key (a tag, a case): which slots carry it, and each slot's keys. */
+class Groups<K> {
+  readonly #slots = new Map<K, Set<number>>();
+  readonly #keysOf = new Map<number, readonly K[]>();
+
+  set(slot: number, keys: readonly K[]): void {
+    this.remove(slot);
+    for (const key of keys) {
+      let slots = this.#slots.get(key);
+      if (!slots) this.#slots.set(key, (slots = new Set()));
+      slots.add(slot);
+    }
+    this.#keysOf.set(slot, keys);
+  }
+
+  remove(slot: number): void {
+    for (const key of this.#keysOf.get(slot) ?? []) {
+      const slots = this.#slots.get(key)!;
+      slots.delete(slot);
+      if (slots.size === 0) this.#slots.delete(key);
+    }
+    this.#keysOf.delete(slot);
+  }
+
+  of(key: K): ReadonlySet<number> {
+    return this.#slots.get(key) ?? new Set();
+  }
+}
+
 export class Columns {
   deleted = new Uint8Array(1024);
   kind = new Uint8Array(1024);
@@ -11,9 +40,8 @@ export class Columns {
   captured = new Float64Array(1024);
   /** Case names compared without regard to case, as numbers. */
   readonly #caseIds = new Map<string, number>();
-  /** The slots carrying each tag, and each slot's tags (to take it out again). */
-  readonly #tagged = new Map<string, Set<number>>();
-  readonly #tagsOf = new Map<number, readonly string[]>();
+  readonly #tags = new Groups<string>();
+  readonly #cases = new Groups<number>();
 
   set(slot: number, s: RecordSummary): void {
     if (slot >= this.deleted.length) this.#grow(slot + 1);
@@ -25,23 +53,29 @@ export class Columns {
     if (id === undefined) this.#caseIds.set(key, (id = this.#caseIds.size));
     this.caseId[slot] = id;
     this.captured[slot] = Date.parse(s.capturedAt);
-    this.remove(slot);
-    for (const tag of s.tags) {
-      let slots = this.#tagged.get(tag);
-      if (!slots) this.#tagged.set(tag, (slots = new Set()));
-      slots.add(slot);
-    }
-    this.#tagsOf.set(slot, s.tags);
+    this.#tags.set(slot, s.tags);
+    this.#cases.set(slot, [id]);
   }
 
-  /** Forgets a slot's tags (its other keys are overwritten when the slot is reused). */
+  /** Forgets a slot's tags and case (its other keys are overwritten when the slot is reused). */
   remove(slot: number): void {
-    for (const tag of this.#tagsOf.get(slot) ?? []) {
-      const slots = this.#tagged.get(tag)!;
-      slots.delete(slot);
-      if (slots.size === 0) this.#tagged.delete(tag);
-    }
-    this.#tagsOf.delete(slot);
+    this.#tags.remove(slot);
+    this.#cases.remove(slot);
+  }
+
+  /**
+   * The only slots that can pass the query's filters when it names a tag or a case (the smaller
+   * set), or undefined when any slot may: a listing by case or tag then sorts a few thousand
+   * records instead of testing every one.
+   */
+  candidates(q: ParsedSearchQuery): ReadonlySet<number> | undefined {
+    const sets = [q.tag === undefined ? undefined : this.#tags.of(q.tag), q.case === undefined ? undefined : this.#cases.of(this.#caseId(q.case))];
+    return sets.reduce((best, s) => (s && (!best || s.size < best.size) ? s : best), undefined);
+  }
+
+  #caseId(name: string): number {
+    // A case no record has matches nothing (-2 is no case's id).
+    return this.#caseIds.get(name.toLowerCase()) ?? -2;
   }
 
   /** The query's filters as a test on a slot. */
@@ -49,11 +83,10 @@ export class Columns {
     const deleted = q.deleted === 'exclude' ? 0 : q.deleted === 'only' ? 1 : -1;
     const kind = q.kind ? RECORD_KINDS.indexOf(q.kind) : -1;
     const classification = q.classification ? CLASSIFICATIONS.indexOf(q.classification) : -1;
-    // A case no record has matches nothing (-2 is no case's id).
-    const caseId = q.case === undefined ? -1 : (this.#caseIds.get(q.case.toLowerCase()) ?? -2);
+    const caseId = q.case === undefined ? -1 : this.#caseId(q.case);
     const from = q.capturedFrom ? Date.parse(q.capturedFrom) : -Infinity;
     const to = q.capturedTo ? Date.parse(q.capturedTo) : Infinity;
-    const tagged = q.tag === undefined ? undefined : (this.#tagged.get(q.tag) ?? new Set<number>());
+    const tagged = q.tag === undefined ? undefined : this.#tags.of(q.tag);
     return (slot) =>
       (deleted < 0 || this.deleted[slot] === deleted) &&
       (kind < 0 || this.kind[slot] === kind) &&

@@ -78,6 +78,20 @@ describe('InvertedIndex', () => {
     expect(matches(ix, 'even').size).toBe(500);
   });
 
+  test('repeated words answer from a cache that every change empties', () => {
+    const ix = new InvertedIndex();
+    ix.add(doc('convoy north'));
+    expect(matches(ix, 'convoy').size).toBe(1);
+    expect(matches(ix, 'convoy').size).toBe(1);
+    const second = ix.add(doc('convoy south'));
+    expect(matches(ix, 'convoy').size).toBe(2);
+    expect(matches(ix, 'con').size).toBe(2);
+    ix.remove(second);
+    expect(matches(ix, 'convoy').size).toBe(1);
+    expect(matches(ix, 'con').size).toBe(1);
+    expect(matches(ix, 'north con').size).toBe(1);
+  });
+
   test('agrees with a brute-force search on random documents, edits and removals', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

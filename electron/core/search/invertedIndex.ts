@@ -72,6 +72,19 @@ class Postings {
 /** The words a query word stands for, each with its weight. */
 type Group = { postings: Postings; weight: number }[];
 
+/** A query word's live documents, each once, with its BM25 score. */
+interface Matches {
+  slots: Int32Array;
+  scores: Float64Array;
+  length: number;
+}
+
+// Search as you type repeats words (each keystroke re-runs the words before the last one), and a
+// common word or short prefix can stand for 100k documents: their matches are kept until the
+// index changes, within these bounds.
+const CACHE_WORDS = 64;
+const CACHE_MATCHES = 4_000_000;
+
 export class InvertedIndex {
   readonly #terms = new Map<string, Postings>();
   readonly #tree = new SearchableMap<Postings>();
@@ -90,6 +103,9 @@ export class InvertedIndex {
   #liveCount = 0;
   #totalLength = 0;
   #round = 0;
+  readonly #cache = new Map<string, Matches>();
+  /** Matches held by the cache, over all its words. */
+  #cached = 0;
 
   get size(): number {
     return this.#liveCount;
@@ -101,6 +117,7 @@ export class InvertedIndex {
 
   /** Indexes a document; returns its slot. */
   add(fields: readonly Field[]): number {
+    this.#forget();
     const slot = this.#free.pop() ?? this.#newSlot();
     let length = 0;
     // No per-document word count: a word's postings end with this slot once it has been seen.
@@ -127,6 +144,7 @@ export class InvertedIndex {
   /** Takes a document out of results at once; its postings go at the next compaction. */
   remove(slot: number): void {
     if (!this.#live[slot]) return;
+    this.#forget();
     this.#live[slot] = 0;
     this.#liveCount--;
     this.#totalLength -= this.#length[slot]!;
@@ -153,10 +171,41 @@ export class InvertedIndex {
   match(text: string, expand: Expand, visit: Visit): boolean {
     const words = [...new Set(tokenize(text))];
     if (words.length === 0) return false;
-    const groups = words.map((w, i) => this.#group(w, { prefix: expand.prefixLast && i === words.length - 1, typos: expand.typos }));
-    if (groups.some((g) => g.length === 0)) return true;
-    this.#intersect(groups, visit);
+    const lists: Matches[] = [];
+    for (const [i, word] of words.entries()) {
+      const m = this.#matches(word, { prefix: expand.prefixLast && i === words.length - 1, typos: expand.typos });
+      if (m.length === 0) return true;
+      lists.push(m);
+    }
+    this.#intersect(lists, visit);
     return true;
+  }
+
+  /** A word's matches, from the cache when the same word was searched since the last change. */
+  #matches(word: string, opts: { prefix: boolean; typos: boolean }): Matches {
+    const key = `${opts.prefix ? 'p' : 'w'}${opts.typos ? 't' : ''}:${word}`;
+    const cached = this.#cache.get(key);
+    if (cached) {
+      // Most recently used last: the first key is the one to evict.
+      this.#cache.delete(key);
+      this.#cache.set(key, cached);
+      return cached;
+    }
+    const m = this.#union(this.#group(word, opts));
+    this.#cache.set(key, m);
+    this.#cached += m.length;
+    for (const [k, old] of this.#cache) {
+      if (this.#cache.size <= CACHE_WORDS && this.#cached <= CACHE_MATCHES) break;
+      this.#cache.delete(k);
+      this.#cached -= old.length;
+    }
+    return m;
+  }
+
+  #forget(): void {
+    if (this.#cache.size === 0) return;
+    this.#cache.clear();
+    this.#cached = 0;
   }
 
   #group(word: string, opts: { prefix: boolean; typos: boolean }): Group {
@@ -174,61 +223,76 @@ export class InvertedIndex {
     return [...weights].map(([postings, weight]) => ({ postings, weight }));
   }
 
-  #intersect(groups: Group[], visit: Visit): void {
-    const cost = (g: Group) => g.reduce((n, e) => n + e.postings.length, 0);
-    // Rarest word first: later words only touch documents that matched all before them.
-    groups.sort((a, b) => cost(a) - cost(b));
+  /** The live documents of a group's words, each once, with its summed BM25 score. */
+  #union(group: Group): Matches {
     const live = this.#live;
     const lengths = this.#length;
     const stamp = this.#stamp;
     const score = this.#score;
     const n = Math.max(1, this.#liveCount);
     const avgLength = this.#totalLength / n || 1;
-    const bm25 = (weight: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5)) * weight * (K1 + 1);
-    // One word that stands only for itself: its postings are the answer, no bookkeeping.
-    if (groups.length === 1 && groups[0]!.length === 1) {
-      const { postings, weight } = groups[0]![0]!;
-      const w = bm25(weight, Math.min(postings.length, n));
+    const size = Math.min(
+      this.#highWater,
+      group.reduce((sum, e) => sum + e.postings.length, 0),
+    );
+    const slots = new Int32Array(size);
+    const scores = new Float64Array(size);
+    let length = 0;
+    // A word standing for several (a prefix, typos) may meet a document more than once.
+    const mark = ++this.#round;
+    for (const { postings, weight } of group) {
+      const df = Math.min(postings.length, n);
+      const w = Math.log(1 + (n - df + 0.5) / (df + 0.5)) * weight * (K1 + 1);
       const p = postings.pairs;
-      for (let i = 0; i < postings.length * 2; i += 2) {
+      const end = postings.length * 2;
+      for (let i = 0; i < end; i += 2) {
         const slot = p[i]!;
+        if (live[slot] !== 1) continue;
         const tf = p[i + 1]!;
-        if (live[slot] === 1) visit(slot, (w * tf) / (tf + K1 * (1 - B + (B * lengths[slot]!) / avgLength)));
-      }
-      return;
-    }
-    // stamp === base + g: the slot has matched groups 0..g of this query.
-    const base = this.#round + 1;
-    this.#round += groups.length + 1;
-    for (let g = 0; g < groups.length; g++) {
-      const mark = base + g;
-      for (const { postings, weight } of groups[g]!) {
-        const w = bm25(weight, Math.min(postings.length, n));
-        const p = postings.pairs;
-        const end = postings.length * 2;
-        for (let i = 0; i < end; i += 2) {
-          const slot = p[i]!;
-          const st = stamp[slot]!;
-          let sum: number;
-          if (st === mark) sum = score[slot]!;
-          else if (g === 0 ? live[slot] === 1 : st === mark - 1) sum = g === 0 ? 0 : score[slot]!;
-          else continue;
-          const tf = p[i + 1]!;
+        const s = (w * tf) / (tf + K1 * (1 - B + (B * lengths[slot]!) / avgLength));
+        if (group.length === 1) {
+          slots[length] = slot;
+          scores[length++] = s;
+        } else if (stamp[slot] === mark) score[slot] = score[slot]! + s;
+        else {
           stamp[slot] = mark;
-          score[slot] = sum + (w * tf) / (tf + K1 * (1 - B + (B * lengths[slot]!) / avgLength));
+          score[slot] = s;
+          slots[length++] = slot;
         }
       }
     }
-    // The survivors are in the first group's lists; a new stamp reports each once.
-    const last = base + groups.length - 1;
-    for (const { postings } of groups[0]!) {
-      const p = postings.pairs;
-      for (let i = 0; i < postings.length * 2; i += 2) {
-        const slot = p[i]!;
-        if (stamp[slot] !== last) continue;
-        stamp[slot] = last + 1;
-        visit(slot, score[slot]!);
+    if (group.length > 1) for (let i = 0; i < length; i++) scores[i] = score[slots[i]!]!;
+    return { slots, scores, length };
+  }
+
+  #intersect(lists: Matches[], visit: Visit): void {
+    // Shortest first: later words only touch documents that matched all before them.
+    lists.sort((a, b) => a.length - b.length);
+    const first = lists[0]!;
+    if (lists.length === 1) {
+      for (let i = 0; i < first.length; i++) visit(first.slots[i]!, first.scores[i]!);
+      return;
+    }
+    const stamp = this.#stamp;
+    const score = this.#score;
+    // stamp === base + g: the slot has matched lists 0..g of this query.
+    const base = this.#round + 1;
+    this.#round += lists.length;
+    for (let g = 0; g < lists.length; g++) {
+      const { slots, scores, length } = lists[g]!;
+      const mark = base + g;
+      for (let i = 0; i < length; i++) {
+        const slot = slots[i]!;
+        if (g === 0) score[slot] = scores[i]!;
+        else if (stamp[slot] === mark - 1) score[slot] = score[slot]! + scores[i]!;
+        else continue;
+        stamp[slot] = mark;
       }
+    }
+    const last = base + lists.length - 1;
+    for (let i = 0; i < first.length; i++) {
+      const slot = first.slots[i]!;
+      if (stamp[slot] === last) visit(slot, score[slot]!);
     }
   }
 

@@ -117,6 +117,12 @@ export class SearchIndex {
       return { total, hits: top.sorted().slice(q.offset).map((r) => hit(r.slot, r.score)), indexReady: this.#ready };
     }
     const end = q.offset + q.limit;
+    const candidates = this.#columns.candidates(q);
+    // A case or tag holding a small share of the vault: sort its records rather than test all.
+    if (candidates && candidates.size * 8 < this.size) {
+      const slots = [...candidates].filter(keep).sort((a, b) => this.#compare(a, b));
+      return { total: slots.length, hits: slots.slice(q.offset, end).map((slot) => hit(slot, 0)), indexReady: this.#ready };
+    }
     const hits: SearchResult['hits'] = [];
     for (const slot of this.#ordered()) {
       if (!keep(slot)) continue;
