@@ -140,6 +140,23 @@ describe('SearchIndex paging and upkeep', () => {
     expect(ix.size).toBe(49);
   });
 
+  test('a listing by a rare case or tag gives the same pages as a full pass would', () => {
+    const ix = new SearchIndex();
+    for (let i = 0; i < 400; i++) ix.upsert(summary(i, { case: i % 50 === 0 ? 'Rare' : 'Common', tags: i % 40 === 1 ? ['scarce'] : [], classification: i % 3 ? 'internal' : 'public' }), body('x'));
+    ix.markReady();
+    const expected = (keep: (i: number) => boolean) => Array.from({ length: 400 }, (_, i) => i).filter(keep).reverse().map((i) => `r${String(i).padStart(4, '0')}`);
+    const ids = (q: Parameters<SearchIndex['search']>[0]) => ix.search(q).hits.map((h) => h.id);
+    expect(ids({ case: 'rare' })).toEqual(expected((i) => i % 50 === 0));
+    expect(ids({ case: 'Rare', classification: 'public', limit: 2, offset: 1 })).toEqual(expected((i) => i % 50 === 0 && i % 3 === 0).slice(1, 3));
+    expect(ix.search({ tag: 'scarce', case: 'Common' }).total).toBe(10);
+    expect(ids({ tag: 'scarce' })).toEqual(expected((i) => i % 40 === 1));
+    expect(ix.search({ tag: 'none such' }).total).toBe(0);
+    expect(ix.search({ case: 'no such case' }).total).toBe(0);
+    ix.remove('r0350');
+    ix.setSummary(summary(300, { case: 'Rare', deletedAt: '2026-03-01T00:00:00.000Z' }));
+    expect(ids({ case: 'Rare' })).toEqual(expected((i) => i % 50 === 0 && i !== 350 && i !== 300));
+  });
+
   test('accents and case do not matter', () => {
     const ix = new SearchIndex();
     ix.upsert(summary(1, { title: 'Café Zoë' }), body('Entrevue à Genève'));
