@@ -17,6 +17,8 @@ import { createVault, Vault } from './vault/vault.ts';
 
 /** The index build yields to waiting requests this often (a 100k-record build takes seconds). */
 const INDEX_SLICE_MS = 15;
+/** Records read from the database at a time by the index build. */
+const INDEX_BATCH = 500;
 
 export interface CreateOptions {
   password: string;
@@ -109,28 +111,33 @@ export class Custody {
     this.#indexBuild = (async () => {
       const total = await this.vault.db.prisma.record.count();
       let done = 0;
-      let cursor: string | undefined;
+      let after = '';
       let sliceStart = performance.now();
       for (;;) {
-        const rows = await this.vault.db.prisma.record.findMany({ orderBy: { id: 'asc' }, take: 1000, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) });
         if (generation !== this.#indexGeneration) return;
+        const rows = this.records.scan(after, INDEX_BATCH);
+        let paused = false;
         for (const row of rows) {
+          // Requests wait while this thread works: let them in every few milliseconds. They may
+          // change records, so the rest of the batch is read again afterwards.
+          if (performance.now() - sliceStart > INDEX_SLICE_MS) {
+            onProgress?.(done, total);
+            await new Promise((r) => setImmediate(r));
+            sliceStart = performance.now();
+            paused = true;
+            break;
+          }
           done++;
+          after = row.id;
           // An edit made while we build is already in the index, newer than this row.
           if ((this.index.summaryOf(row.id)?.version ?? 0) >= row.version) continue;
           const d = this.records.decrypt(row);
           this.index.upsert(d.summary, d.content);
-          // Requests wait while this thread works: let them in every few milliseconds.
-          if (performance.now() - sliceStart < INDEX_SLICE_MS) continue;
-          onProgress?.(done, total);
-          await new Promise((r) => setImmediate(r));
-          if (generation !== this.#indexGeneration) return;
-          sliceStart = performance.now();
         }
-        onProgress?.(done, total);
-        if (rows.length < 1000) break;
-        cursor = rows.at(-1)!.id;
+        if (!paused && rows.length < INDEX_BATCH) break;
       }
+      if (generation !== this.#indexGeneration) return;
+      onProgress?.(done, total);
       this.index.markReady();
     })();
     return this.#indexBuild;

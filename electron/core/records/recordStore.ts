@@ -18,6 +18,11 @@ import { iso, utcDay } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { openContent, openSummary, sealFields, unwrapDek, wrapDek, type Content, type Summary } from './codec.ts';
 import type { Record as RecordRow } from '../db/generated/client.ts';
+import type Database from 'better-sqlite3';
+
+/** What decrypt() reads of a record row. */
+export type ScannedRow = Pick<RecordRow, 'id' | 'kind' | 'capturedAt' | 'epochDay' | 'updatedAt' | 'version' | 'deletedAt' | 'wrappedDek' | 'summary' | 'content'>;
+type ScanTuple = [string, string, number, string, number, number, number | null, Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>];
 
 export interface DecryptedRecord {
   summary: RecordSummary;
@@ -39,6 +44,8 @@ export function splitInput(r: { title: string; case: string; tags: string[]; cla
 }
 
 export class RecordStore {
+  #scan: Database.Statement | undefined;
+
   constructor(private readonly vault: Vault) {}
 
   /** Validates input; throws BAD_REQUEST with the first problem. */
@@ -76,7 +83,7 @@ export class RecordStore {
   }
 
   /** Decrypts one row (no audit: callers decide what counts as a view). */
-  decrypt(row: Pick<RecordRow, 'id' | 'kind' | 'capturedAt' | 'epochDay' | 'updatedAt' | 'version' | 'deletedAt' | 'wrappedDek' | 'summary' | 'content'>): DecryptedRecord {
+  decrypt(row: ScannedRow): DecryptedRecord {
     const { vaultId } = this.vault;
     const dek = unwrapDek(this.vault.keys(), vaultId, row.id, row.epochDay, row.wrappedDek);
     try {
@@ -86,6 +93,27 @@ export class RecordStore {
     } finally {
       wipe(dek);
     }
+  }
+
+  /**
+   * Up to `limit` records after `afterId`, in id order, ready for decrypt(). The index build reads
+   * the whole vault this way: a prepared statement on the shared connection (Prisma's row mapping
+   * was a good share of a 100k-record build), in batches small enough to keep the thread responsive.
+   */
+  scan(afterId: string, limit: number): ScannedRow[] {
+    this.#scan ??= this.vault.db.sql.prepare('SELECT id, kind, captured_at, epoch_day, updated_at, version, deleted_at, wrapped_dek, summary, content FROM record WHERE id > ? ORDER BY id LIMIT ?').raw();
+    return (this.#scan.all(afterId, limit) as ScanTuple[]).map(([id, kind, capturedAt, epochDay, updatedAt, version, deletedAt, wrappedDek, summary, content]) => ({
+      id,
+      kind,
+      capturedAt: new Date(capturedAt),
+      epochDay,
+      updatedAt: new Date(updatedAt),
+      version,
+      deletedAt: deletedAt === null ? null : new Date(deletedAt),
+      wrappedDek,
+      summary,
+      content,
+    }));
   }
 
   /** Decrypts only what a list row shows. */

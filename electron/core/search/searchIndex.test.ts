@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RecordSummary } from '../../shared/records.ts';
+import { insertRecords } from '../records/importer.ts';
 import { tempVault, type TempVault } from '../testing/tempVault.ts';
 import { SearchIndex } from './searchIndex.ts';
 
@@ -73,6 +74,29 @@ describe('search', () => {
     expect(early.hits.map((h) => h.id)).toEqual(fromIndex.hits.map((h) => h.id));
     expect(early.hits[0]!.title).toBe(fromIndex.hits[0]!.title);
     await c.buildIndex();
+  });
+
+  test('records changed while the index builds end up in it as they are in the vault', async () => {
+    const own = await tempVault();
+    const c = own.custody;
+    const created = await insertRecords(c.vault, Array.from({ length: 1500 }, (_, i) => ({ kind: 'note' as const, title: `bulk ${i}`, body: 'filler words', fields: [], case: 'Bulk', tags: [], classification: 'internal' as const })));
+    const [first, middle, last] = [created[0]!.id, created[750]!.id, created.at(-1)!.id];
+    await c.lock();
+    let paused!: () => void;
+    const pause = new Promise<void>((resolve) => (paused = resolve));
+    await c.unlock('correct horse battery staple', { onIndexProgress: () => paused() });
+    await pause;
+    await c.deleteRecord(last);
+    await c.deleteRecord(middle);
+    await c.purgeRecord(middle);
+    const r = await c.getRecord(first);
+    await c.updateRecord(first, r.version, { title: 'renamed while indexing' });
+    await c.buildIndex();
+    expect((await c.search({ case: 'Bulk', limit: 2000 })).total).toBe(1498);
+    expect((await c.search({ case: 'Bulk', deleted: 'only' })).hits.map((h) => h.id)).toEqual([last]);
+    expect((await c.search({ text: 'renamed' })).hits.map((h) => h.id)).toEqual([first]);
+    expect(c.index.summaryOf(middle)).toBeUndefined();
+    await own.cleanup();
   });
 
   test('every search is audited with its filters and result count, not its text', async () => {
