@@ -17,8 +17,8 @@ import { createVault, Vault } from './vault/vault.ts';
 
 /** The index build yields to waiting requests this often (a 100k-record build takes seconds). */
 const INDEX_SLICE_MS = 15;
-/** Records read from the database at a time by the index build. */
-const INDEX_BATCH = 500;
+/** Records read from the database at a time by the index build (about one slice of work: what a pause makes it re-read). */
+const INDEX_BATCH = 100;
 
 export interface CreateOptions {
   password: string;
@@ -209,7 +209,7 @@ export class Custody {
     if (!q.success) throw new CustodyError('BAD_REQUEST', q.error.issues[0]!.message);
     this.vault.keys();
     if (!this.#indexBuild) await this.buildIndex();
-    const result = this.#canListFromDatabase(q.data) ? await this.#listFromDatabase(q.data) : this.index.search(q.data);
+    const result = this.#canListFromDatabase(q.data) ? this.#listFromDatabase(q.data) : this.index.search(q.data);
     const filters = (['case', 'tag', 'kind', 'classification', 'capturedFrom', 'capturedTo'] as const).filter((k) => q.data[k] !== undefined);
     // Scrolling fetches further pages of the same search: the first page is the search.
     if (q.data.offset > 0) return result;
@@ -225,17 +225,8 @@ export class Custody {
     return !this.index.ready && !q.text.trim() && q.case === undefined && q.tag === undefined && q.classification === undefined;
   }
 
-  async #listFromDatabase(q: ParsedSearchQuery): Promise<SearchResult> {
-    const where = {
-      ...(q.deleted === 'exclude' ? { deletedAt: null } : q.deleted === 'only' ? { deletedAt: { not: null } } : {}),
-      ...(q.kind ? { kind: q.kind } : {}),
-      capturedAt: { gte: q.capturedFrom ? new Date(q.capturedFrom) : undefined, lte: q.capturedTo ? new Date(q.capturedTo) : undefined },
-    };
-    const [total, rows] = await Promise.all([
-      this.vault.db.prisma.record.count({ where }),
-      // The index's order, read from the (deleted_at, captured_at, id) index without a sort.
-      this.vault.db.prisma.record.findMany({ where, orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }], skip: q.offset, take: q.limit }),
-    ]);
+  #listFromDatabase(q: ParsedSearchQuery): SearchResult {
+    const { total, rows } = this.records.listPage(q);
     return { total, hits: rows.map((r) => ({ ...this.records.decryptSummary(r), score: 0 })), indexReady: false };
   }
 

@@ -4,6 +4,7 @@ import { CustodyError } from '../../shared/errors.ts';
 import {
   RecordInputSchema,
   RecordPatchSchema,
+  type ParsedSearchQuery,
   type RecordInput,
   type RecordKind,
   type RecordPatch,
@@ -23,6 +24,11 @@ import type Database from 'better-sqlite3';
 /** What decrypt() reads of a record row. */
 export type ScannedRow = Pick<RecordRow, 'id' | 'kind' | 'capturedAt' | 'epochDay' | 'updatedAt' | 'version' | 'deletedAt' | 'wrappedDek' | 'summary' | 'content'>;
 type ScanTuple = [string, string, number, string, number, number, number | null, Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>];
+const SCAN_COLUMNS = 'SELECT id, kind, captured_at, epoch_day, updated_at, version, deleted_at, wrapped_dek, summary, content FROM record';
+
+function fromTuple([id, kind, capturedAt, epochDay, updatedAt, version, deletedAt, wrappedDek, summary, content]: ScanTuple): ScannedRow {
+  return { id, kind, capturedAt: new Date(capturedAt), epochDay, updatedAt: new Date(updatedAt), version, deletedAt: deletedAt === null ? null : new Date(deletedAt), wrappedDek, summary, content };
+}
 
 export interface DecryptedRecord {
   summary: RecordSummary;
@@ -101,19 +107,24 @@ export class RecordStore {
    * was a good share of a 100k-record build), in batches small enough to keep the thread responsive.
    */
   scan(afterId: string, limit: number): ScannedRow[] {
-    this.#scan ??= this.vault.db.sql.prepare('SELECT id, kind, captured_at, epoch_day, updated_at, version, deleted_at, wrapped_dek, summary, content FROM record WHERE id > ? ORDER BY id LIMIT ?').raw();
-    return (this.#scan.all(afterId, limit) as ScanTuple[]).map(([id, kind, capturedAt, epochDay, updatedAt, version, deletedAt, wrappedDek, summary, content]) => ({
-      id,
-      kind,
-      capturedAt: new Date(capturedAt),
-      epochDay,
-      updatedAt: new Date(updatedAt),
-      version,
-      deletedAt: deletedAt === null ? null : new Date(deletedAt),
-      wrappedDek,
-      summary,
-      content,
-    }));
+    this.#scan ??= this.vault.db.sql.prepare(`${SCAN_COLUMNS} WHERE id > ? ORDER BY id LIMIT ?`).raw();
+    return (this.#scan.all(afterId, limit) as ScanTuple[]).map(fromTuple);
+  }
+
+  /**
+   * A page of records filtered on what is stored in the clear (trash, kind, captured-at range),
+   * newest capture first, and how many match: the listing shown while the search index builds.
+   * Prepared statements, synchronous: the index build shares this thread, and each await of a
+   * Prisma query could wait behind one of its slices.
+   */
+  listPage(q: Pick<ParsedSearchQuery, 'deleted' | 'kind' | 'capturedFrom' | 'capturedTo' | 'offset' | 'limit'>): { total: number; rows: ScannedRow[] } {
+    const where = [q.deleted === 'exclude' ? 'deleted_at IS NULL' : q.deleted === 'only' ? 'deleted_at IS NOT NULL' : '1', q.kind ? 'kind = @kind' : '1', q.capturedFrom ? 'captured_at >= @from' : '1', q.capturedTo ? 'captured_at <= @to' : '1'].join(' AND ');
+    const params = { ...(q.kind ? { kind: q.kind } : {}), ...(q.capturedFrom ? { from: Date.parse(q.capturedFrom) } : {}), ...(q.capturedTo ? { to: Date.parse(q.capturedTo) } : {}) };
+    const sql = this.vault.db.sql;
+    const total = (sql.prepare(`SELECT count(*) FROM record WHERE ${where}`).pluck().get(params) as number) ?? 0;
+    // (deleted_at, captured_at, id) hands these rows over in order, without sorting the table.
+    const page = sql.prepare(`${SCAN_COLUMNS} WHERE ${where} ORDER BY captured_at DESC, id DESC LIMIT @limit OFFSET @offset`).raw();
+    return { total, rows: (page.all({ ...params, limit: q.limit, offset: q.offset }) as ScanTuple[]).map(fromTuple) };
   }
 
   /** Decrypts only what a list row shows. */
