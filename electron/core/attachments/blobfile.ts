@@ -227,18 +227,25 @@ async function writeAtomically(destPath: string, fill: (writer: BatchWriter) => 
   fsyncDir(path.dirname(destPath));
 }
 
-/** Opens `srcPath` for `work`, with progress over its size and a digest sized for it; closes both. */
-async function withSource<T>(
+/**
+ * Opens `srcPath` for `work`, with progress over its size and a digest sized for it; returns
+ * the digest of what `work` fed it, and closes both.
+ */
+async function withSource(
   srcPath: string,
   onProgress: ProgressCallback | undefined,
-  work: (source: FileHandle, progress: Progress, digest: PlaintextDigest) => Promise<T>,
-): Promise<T> {
+  work: (source: FileHandle, progress: Progress, digest: PlaintextDigest) => Promise<void>,
+): Promise<BlobDigest> {
   const source = await open(srcPath, 'r');
   try {
     const { size } = await source.stat();
     const digest = new PlaintextDigest(size);
     try {
-      return await work(source, new Progress(size, onProgress), digest);
+      const progress = new Progress(size, onProgress);
+      await work(source, progress, digest);
+      const result = await digest.result();
+      progress.finish();
+      return result;
     } finally {
       await digest.dispose();
     }
@@ -255,8 +262,8 @@ export async function encryptFile(
   context: Uint8Array,
   onProgress?: ProgressCallback,
 ): Promise<BlobDigest> {
-  return withSource(srcPath, onProgress, async (source, progress, digest) => {
-    await writeAtomically(destPath, async (writer) => {
+  return withSource(srcPath, onProgress, (source, progress, digest) =>
+    writeAtomically(destPath, async (writer) => {
       const sealer = createChunkSealer(key, context);
       for await (const plaintext of readAhead(source, () => digest.acquire())) {
         const out: Buffer[] = [];
@@ -269,11 +276,24 @@ export async function encryptFile(
       const out: Buffer[] = [];
       sealer.final(out);
       await writer.push(out);
-    });
-    const result = await digest.result();
-    progress.finish();
-    return result;
-  });
+    }),
+  );
+}
+
+/** Authenticates and decrypts every chunk of `source`, hashing the plaintext and handing it to `sink`. */
+async function openChunks(source: FileHandle, key: Uint8Array, context: Uint8Array, progress: Progress, digest: PlaintextDigest, sink: (plaintext: Buffer[]) => Promise<void>): Promise<void> {
+  const opener = createChunkOpener(key, context);
+  for await (const ciphertext of readAhead(source, bufferRing())) {
+    const out: Buffer[] = [];
+    opener.write(ciphertext, out);
+    progress.advance(ciphertext.length);
+    await digest.update(out);
+    await sink(out);
+  }
+  const out: Buffer[] = [];
+  opener.final(out);
+  await digest.update(out);
+  await sink(out);
 }
 
 /**
@@ -288,44 +308,14 @@ export async function decryptFile(
   context: Uint8Array,
   onProgress?: ProgressCallback,
 ): Promise<BlobDigest> {
-  return withSource(srcPath, onProgress, async (source, progress, digest) => {
-    await writeAtomically(destPath, async (writer) => {
-      const opener = createChunkOpener(key, context);
-      for await (const ciphertext of readAhead(source, bufferRing())) {
-        const out: Buffer[] = [];
-        opener.write(ciphertext, out);
-        progress.advance(ciphertext.length);
-        await digest.update(out);
-        await writer.push(out);
-      }
-      const out: Buffer[] = [];
-      opener.final(out);
-      await digest.update(out);
-      await writer.push(out);
-    });
-    const result = await digest.result();
-    progress.finish();
-    return result;
-  });
+  return withSource(srcPath, onProgress, (source, progress, digest) =>
+    writeAtomically(destPath, (writer) => openChunks(source, key, context, progress, digest, (out) => writer.push(out))),
+  );
 }
 
 /** Authenticates the whole blob and returns its plaintext's size and SHA-256, writing nothing. */
 export async function verifyBlob(srcPath: string, key: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest> {
-  return withSource(srcPath, onProgress, async (source, progress, digest) => {
-    const opener = createChunkOpener(key, context);
-    for await (const ciphertext of readAhead(source, bufferRing())) {
-      const out: Buffer[] = [];
-      opener.write(ciphertext, out);
-      progress.advance(ciphertext.length);
-      await digest.update(out);
-    }
-    const out: Buffer[] = [];
-    opener.final(out);
-    await digest.update(out);
-    const result = await digest.result();
-    progress.finish();
-    return result;
-  });
+  return withSource(srcPath, onProgress, (source, progress, digest) => openChunks(source, key, context, progress, digest, async () => undefined));
 }
 
 /** Encrypts an in-memory attachment into `destPath` (crash-safe like encryptFile). */
