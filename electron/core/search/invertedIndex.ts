@@ -30,7 +30,7 @@ const B = 0.75;
 const PREFIX_WEIGHT = 0.5;
 const TYPO_WEIGHT = 0.5;
 /** Below this length a prefix expands to most of the vocabulary, and typos to other words. */
-export const MIN_PREFIX = 3;
+const MIN_PREFIX = 3;
 const MIN_TYPO = 6;
 
 /** One word's postings: (slot, weighted frequency) pairs in insertion order (slots are reused). */
@@ -83,7 +83,7 @@ interface Matches {
 // common word or short prefix can stand for 100k documents: their matches are kept until the
 // index changes, within these bounds.
 const CACHE_WORDS = 64;
-const CACHE_MATCHES = 4_000_000;
+const CACHE_MATCHES = 2_000_000;
 
 export class InvertedIndex {
   readonly #terms = new Map<string, Postings>();
@@ -109,10 +109,6 @@ export class InvertedIndex {
 
   get size(): number {
     return this.#liveCount;
-  }
-
-  get vocabularySize(): number {
-    return this.#terms.size;
   }
 
   /** Indexes a document; returns its slot. */
