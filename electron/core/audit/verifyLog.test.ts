@@ -71,6 +71,27 @@ describe('audit verification', () => {
     expect(kinds(await c.verifyAudit())).toEqual(['columns-modified@3']);
   });
 
+  test('every column is compared, even when details and ranges hold look-alike text', async () => {
+    // Details that mimic the top-level keys, a time range, a null target, a failure, non-ASCII.
+    await tv.custody.vault.record(
+      { event: 'search', actor: 'Zoë "quoted"', details: { a: 1, event: 'record.viewed', note: ',"event":"x"', seq: 1, success: true }, range: { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' } },
+      { event: 'vault.unlock_failed', success: false, target: 'vault:v', details: { event: 'search' } },
+    );
+    expect((await tv.custody.verifyAudit()).ok).toBe(true);
+    const a = tv.custody.vault.audit.size() - 3;
+    const b = a + 1;
+    const select = tv.custody.vault.db.sql.prepare('SELECT event, actor, target, success, time FROM audit_entry WHERE seq = ?');
+    const original = new Map([a, b].map((seq) => [seq, select.get(seq) as Record<string, string | number | null>]));
+    const cases = [['event', 'record.viewed', a], ['actor', 'Zoe "quoted"', a], ['target', 'vault:v', a], ['time', 0, a], ['event', 'search', b], ['target', 'vault:w', b], ['success', 1, b]] as const;
+    for (const [column, value, seq] of cases) {
+      const set = (v: string | number | null) => tamper((db) => db.prepare(`UPDATE audit_entry SET ${column} = ? WHERE seq = ?`).run(v, seq));
+      const c = await set(value);
+      expect(kinds(await c.verifyAudit()), `${column} of entry ${seq}`).toContain(`columns-modified@${seq}`);
+      await set(original.get(seq)![column]!);
+    }
+    expect((await tv.custody.verifyAudit()).ok).toBe(true);
+  });
+
   test('a deleted row is reported where it was', async () => {
     const c = await tamper((db) => db.prepare('DELETE FROM audit_entry WHERE seq = 7').run());
     const r = await c.verifyAudit();

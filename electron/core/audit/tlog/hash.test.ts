@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_ROOT, leafHash, nodeHash } from './hash.ts';
+import { EMPTY_ROOT, leafHash, leafHashOfText, nodeHash } from './hash.ts';
 
 const sha256 = (...parts: Uint8Array[]): Buffer => {
   const h = createHash('sha256');
@@ -22,6 +22,12 @@ describe('RFC 6962 hashing', () => {
     const l = randomBytes(32);
     const r = randomBytes(32);
     expect(nodeHash(l, r)).toEqual(sha256(Uint8Array.of(1), l, r));
+  });
+
+  it('hashes a string as its UTF-8 bytes, whatever its length and characters', () => {
+    for (const text of ['', 'plain ascii', 'Genève — 北京 🚀', 'é'.repeat(30_000), 'x'.repeat(70_000), '\u{1F600}'.repeat(20_000)]) {
+      expect(leafHashOfText(text)).toEqual(sha256(Uint8Array.of(0), Buffer.from(text, 'utf8')));
+    }
   });
 
   it('returns independent buffers despite the reused scratch space', () => {

@@ -47,6 +47,16 @@ export function leafHash(data: Uint8Array): Buffer {
   return createHash('sha256').update(Uint8Array.of(LEAF_PREFIX)).update(data).digest();
 }
 
+/** leafHash of a string's UTF-8 bytes, encoded straight into the scratch buffer (no copy). */
+export function leafHashOfText(text: string): Buffer {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 + 1 > SCRATCH_LIMIT) return leafHash(Buffer.from(text, 'utf8'));
+  if (text.length * 3 + 1 > leafScratch.length) leafScratch = Buffer.allocUnsafe(Math.min(SCRATCH_LIMIT, (text.length * 3 + 1) * 2));
+  leafScratch[0] = LEAF_PREFIX;
+  const n = leafScratch.write(text, 1, 'utf8');
+  return Buffer.from(hash('sha256', new Uint8Array(leafScratch.buffer, leafScratch.byteOffset, n + 1), 'binary'), 'latin1');
+}
+
 /** RFC 6962 interior node hash of two 32-byte child hashes. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   checkHash(left, 'left child');
