@@ -22,7 +22,6 @@ import type { Custody } from '../custody.ts';
 import { MANIFEST_FILE, manifestText, sha256Hex } from './manifest.ts';
 import { memoryTree } from './memoryTree.ts';
 import type { ReportDocument, ReportEntry, ReportRecord } from './pdf/model.ts';
-import { renderSignedReportPdf } from './pdf/sign.ts';
 import { summariseEntries } from './pdf/summary.ts';
 import { certificateFingerprint, subjectName } from './pdf/certificate.ts';
 import { pdfSigningIdentity } from './signingIdentity.ts';
@@ -191,6 +190,9 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
     entries: reportEntries,
   };
   // Rendered and signed in one pass (signing a finished PDF would rewrite the whole file).
+  // Loaded on the first export, not at start-up: importing pdf-lib and fontkit (which unpacks
+  // its tables on import) takes a few hundred ms that every launch would otherwise pay.
+  const { renderSignedReportPdf } = await import('./pdf/sign.ts');
   const pdf = await renderSignedReportPdf(doc, identity, { reason: `Chain-of-custody report: ${o.purpose}`.slice(0, 200), name: vault.meta.actor, signingTime: generatedAt }, { fontsDir: o.fontsDir ?? join(resourcesDir(), 'fonts') });
   progress(4, 'writing files');
 

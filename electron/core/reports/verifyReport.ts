@@ -11,7 +11,6 @@ import { parseTlogProof, verifyConsistencyProof, verifyTlogProof } from '../audi
 import { verifyInclusion } from '../audit/tlog/verify.ts';
 import { leafHash } from '../audit/tlog/hash.ts';
 import { MANIFEST_FILE, parseManifest, sha256Hex } from './manifest.ts';
-import { readEmbeddedEntries, verifyPdfSignature } from './pdf/verify.ts';
 import { certificateFingerprint } from './pdf/certificate.ts';
 
 export interface Check {
@@ -49,6 +48,8 @@ export function readReport(path: string): Map<string, Uint8Array> {
 }
 
 export async function verifyReport(path: string, opts: { vkey?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<ReportVerification> {
+  // The PDF library loads on first use, not with the app (see export.ts).
+  const { readEmbeddedEntries, verifyPdfSignature } = await import('./pdf/verify.ts');
   const checks: Check[] = [];
   const check = (name: string, fn: () => string): boolean => {
     try {
