@@ -14,6 +14,26 @@ export function Spinner({ label, size = 16 }: { label?: string; size?: number })
   );
 }
 
+/** A form's error, announced to screen readers. */
+export function FormError({ id, children }: { id?: string; children: ReactNode }) {
+  return (
+    <p id={id} className="form-error" role="alert">
+      <Icon name="alert" size={14} /> {children}
+    </p>
+  );
+}
+
+/** A submit button's label: a spinner and what is happening while busy, else the action. */
+export function BusyLabel({ busy, busyText, children }: { busy: boolean; busyText: string; children: ReactNode }) {
+  return busy ? (
+    <>
+      <Spinner size={14} /> {busyText}
+    </>
+  ) : (
+    children
+  );
+}
+
 /** Determinate when main reports a total, indeterminate otherwise. */
 export function ProgressBar({ label, event, compact }: { label: string; event?: ProgressEvent; compact?: boolean }) {
   const f = fraction(event);

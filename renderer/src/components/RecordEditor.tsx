@@ -8,7 +8,7 @@ import { useRecords } from '../stores/records.ts';
 import { toast } from '../stores/toasts.ts';
 import { useUi } from '../stores/ui.ts';
 import { classificationLabel, kindLabel } from './Badges.tsx';
-import { Spinner } from './Feedback.tsx';
+import { FormError, Spinner } from './Feedback.tsx';
 import { FieldsEditor } from './FieldsEditor.tsx';
 import { Icon } from './Icon.tsx';
 import { TagInput } from './TagInput.tsx';
@@ -153,9 +153,7 @@ export function RecordEditor() {
 
       <footer className="editor-footer">
         {formError ? (
-          <p className="form-error" role="alert">
-            <Icon name="alert" size={14} /> {formError}
-          </p>
+          <FormError>{formError}</FormError>
         ) : (
           <span className="muted small">{shortcut('S')} to save · Esc to cancel</span>
         )}

@@ -1,7 +1,7 @@
 // First run: choose a master password, then the recovery kit — shown exactly once, and the
 // user must confirm they stored it before going on. The key lives only in this component.
 import { useId, useRef, useState, type FormEvent } from 'react';
-import { Spinner } from '../components/Feedback.tsx';
+import { BusyLabel, FormError } from '../components/Feedback.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PasswordField, StrengthMeter } from '../components/PasswordField.tsx';
 import { downloadBytes } from '../lib/download.ts';
@@ -87,13 +87,7 @@ function RecoveryKit({ kit, onContinue }: { kit: Kit; onContinue(): Promise<void
           });
         }}
       >
-        {busy ? (
-          <>
-            <Spinner size={14} /> Opening vault…
-          </>
-        ) : (
-          'Continue'
-        )}
+        <BusyLabel busy={busy} busyText="Opening vault…">Continue</BusyLabel>
       </button>
     </div>
   );
@@ -177,18 +171,10 @@ export function CreateVaultScreen() {
         <PasswordField label="Confirm password" value={confirm} onChange={setConfirm} autoComplete="new-password" invalid={mismatch} />
         {mismatch && <p className="field-hint field-error">The passwords do not match yet.</p>}
         {error && (
-          <p className="form-error" role="alert">
-            <Icon name="alert" size={14} /> {error}
-          </p>
+          <FormError>{error}</FormError>
         )}
         <button type="submit" className="button button-primary button-large" disabled={busy}>
-          {busy ? (
-            <>
-              <Spinner size={14} /> Creating vault…
-            </>
-          ) : (
-            'Create vault'
-          )}
+          <BusyLabel busy={busy} busyText="Creating vault…">Create vault</BusyLabel>
         </button>
         {busy && <p className="field-hint center">Deriving keys with Argon2id. This takes a few seconds on purpose.</p>}
         <p className="field-hint center">There is no password reset by email: if you lose both the password and the recovery key, the data cannot be recovered.</p>

@@ -2,7 +2,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { Settings } from '../../../electron/shared/contract.ts';
 import { getApi } from '../api/client.ts';
-import { Spinner } from '../components/Feedback.tsx';
+import { FormError, Spinner } from '../components/Feedback.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { SyncPanel } from '../components/SyncPanel.tsx';
 import { PasswordField, StrengthMeter } from '../components/PasswordField.tsx';
@@ -172,9 +172,7 @@ function ChangePassword() {
         <PasswordField label="Confirm new password" value={confirm} onChange={setConfirm} autoComplete="new-password" invalid={mismatch} />
         {mismatch && <p className="field-hint field-error">The passwords do not match.</p>}
         {error && (
-          <p className="form-error" role="alert">
-            <Icon name="alert" size={14} /> {error}
-          </p>
+          <FormError>{error}</FormError>
         )}
         <div>
           <button type="submit" className="button button-primary" disabled={busy || !oldPw || !newPw || !confirm}>

@@ -1,7 +1,7 @@
 // Unlock with the master password (KDF progress while Argon2id runs), or set a new password
 // with the recovery key. Passwords are cleared from state as soon as they were used.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { ProgressBar, Spinner } from '../components/Feedback.tsx';
+import { BusyLabel, FormError, ProgressBar } from '../components/Feedback.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PasswordField, StrengthMeter } from '../components/PasswordField.tsx';
 import { toApiError } from '../lib/errors.ts';
@@ -59,18 +59,10 @@ function UnlockForm({ onForgot }: { onForgot(): void }) {
       )}
       <PasswordField label="Master password" value={password} onChange={(v) => { setPassword(v); setError(null); }} autoFocus autoComplete="current-password" invalid={error !== null} describedBy={error ? `${id}-err` : undefined} />
       {error && (
-        <p id={`${id}-err`} className="form-error" role="alert">
-          <Icon name="alert" size={14} /> {error}
-        </p>
+        <FormError id={`${id}-err`}>{error}</FormError>
       )}
       <button type="submit" className="button button-primary button-large" disabled={busy}>
-        {busy ? (
-          <>
-            <Spinner size={14} /> Unlocking…
-          </>
-        ) : (
-          'Unlock'
-        )}
+        <BusyLabel busy={busy} busyText="Unlocking…">Unlock</BusyLabel>
       </button>
       {busy && <ProgressBar label="Deriving key with Argon2id…" event={progress} compact />}
       <button type="button" className="link-button center" onClick={onForgot}>
@@ -122,18 +114,10 @@ function RecoverForm({ onBack }: { onBack(): void }) {
       <StrengthMeter password={password} id={`${id}-strength`} />
       <PasswordField label="Confirm new password" value={confirm} onChange={setConfirm} autoComplete="new-password" invalid={mismatch} />
       {error && (
-        <p className="form-error" role="alert">
-          <Icon name="alert" size={14} /> {error}
-        </p>
+        <FormError>{error}</FormError>
       )}
       <button type="submit" className="button button-primary button-large" disabled={busy}>
-        {busy ? (
-          <>
-            <Spinner size={14} /> Recovering…
-          </>
-        ) : (
-          'Set new password and unlock'
-        )}
+        <BusyLabel busy={busy} busyText="Recovering…">Set new password and unlock</BusyLabel>
       </button>
       {busy && <ProgressBar label="Deriving keys…" event={progress} compact />}
       <button type="button" className="link-button center" onClick={onBack}>
