@@ -460,6 +460,8 @@ test('settings: theme, auto-lock, KDF calibration, password change', async () =>
   await page.getByRole('radio', { name: 'Dark' }).check();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   await expect(page.getByText('Theme: dark')).toBeVisible();
+  // The colours really change (light-dark() resolved by color-scheme), not just the attribute.
+  await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(15, 17, 21)');
   await shot('12-settings-dark', 1250);
   await nav('Records').click();
   await option(list(), OBSERVATION_EDITED).click();
@@ -471,6 +473,14 @@ test('settings: theme, auto-lock, KDF calibration, password change', async () =>
   await nav('Settings').click();
   await page.getByRole('radio', { name: 'Light' }).check();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(244, 245, 247)');
+  // "System" follows the operating system's choice.
+  await page.getByRole('radio', { name: 'System' }).check();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(15, 17, 21)');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(244, 245, 247)');
+  await page.getByRole('radio', { name: 'Light' }).check();
 
   await page.getByLabel('Current password', { exact: true }).fill('wrong current password');
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
