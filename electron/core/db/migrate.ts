@@ -12,17 +12,25 @@ export interface Migration {
   checksum: string;
 }
 
-const files = import.meta.glob('../../../prisma/migrations/*/migration.sql', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+/**
+ * Migrations from `import.meta.glob` results (folder `NNNN_name/migration.sql`), ordered by
+ * number. Shared with the sync server's migrations (sync/server/provision.ts).
+ */
+export function migrationsFrom(files: Record<string, string>, what = 'migration'): Migration[] {
+  return Object.entries(files)
+    .map(([path, sql]) => {
+      const dir = path.split('/').at(-2)!;
+      const m = /^(\d{4})_([a-z0-9_]+)$/.exec(dir);
+      if (!m) throw new Error(`${what} folder "${dir}" must be named NNNN_name`);
+      return { id: Number(m[1]), name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    })
+    .sort((a, b) => a.id - b.id);
+}
 
 /** The migrations shipped with this build, ordered by their numeric prefix. */
-export const MIGRATIONS: readonly Migration[] = Object.entries(files)
-  .map(([path, sql]) => {
-    const dir = path.split('/').at(-2)!;
-    const m = /^(\d{4})_([a-z0-9_]+)$/.exec(dir);
-    if (!m) throw new Error(`migration folder "${dir}" must be named NNNN_name`);
-    return { id: Number(m[1]), name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') };
-  })
-  .sort((a, b) => a.id - b.id);
+export const MIGRATIONS: readonly Migration[] = migrationsFrom(
+  import.meta.glob('../../../prisma/migrations/*/migration.sql', { query: '?raw', import: 'default', eager: true }) as Record<string, string>,
+);
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS "_custody_migrations" (
   "id" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, "checksum" TEXT NOT NULL, "applied_at" INTEGER NOT NULL)`;

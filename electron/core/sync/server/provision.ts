@@ -6,29 +6,19 @@
 //   <db>_analyst  NOLOGIN: the template analysts' login roles are members of (privileges).
 // The SQL migrations in prisma/server/migrations run in order, each in its own transaction as
 // the owner role, recorded with their checksum in custody._migrations (as the local ones).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { CustodyError } from '../../../shared/errors.ts';
+import { migrationsFrom, type Migration } from '../../db/migrate.ts';
 import { safeError, sqlState } from './connectionString.ts';
 import { scramVerifier } from './scram.ts';
 
-export interface ServerMigration {
-  id: number;
-  name: string;
-  sql: string;
-  checksum: string;
-}
+export type ServerMigration = Migration;
 
-const files = import.meta.glob('../../../../prisma/server/migrations/*/migration.sql', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
-
-export const SERVER_MIGRATIONS: readonly ServerMigration[] = Object.entries(files)
-  .map(([path, sql]) => {
-    const dir = path.split('/').at(-2)!;
-    const m = /^(\d{4})_([a-z0-9_]+)$/.exec(dir);
-    if (!m) throw new Error(`server migration folder "${dir}" must be named NNNN_name`);
-    return { id: Number(m[1]), name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') };
-  })
-  .sort((a, b) => a.id - b.id);
+export const SERVER_MIGRATIONS: readonly ServerMigration[] = migrationsFrom(
+  import.meta.glob('../../../../prisma/server/migrations/*/migration.sql', { query: '?raw', import: 'default', eager: true }) as Record<string, string>,
+  'server migration',
+);
 
 /** The schema version this build of the app speaks. */
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.at(-1)?.id ?? 0;
