@@ -46,6 +46,12 @@ describe('createSelfSignedIdentity / loadPkcs12', () => {
     expect(cert.serialNumber).toMatch(/^[0-7][0-9A-F]{31}$/);
   });
 
+  it('starts the validity period 60 s before the injected clock (second precision)', () => {
+    const cert = new X509Certificate(createSelfSignedIdentity('Custody vault clock', undefined, () => new Date('2026-11-23T09:16:00.700Z')).certificatePem);
+    expect(new Date(cert.validFrom).toISOString()).toBe('2026-11-23T09:15:00.000Z');
+    expect(new Date(cert.validTo).toISOString()).toBe('2031-11-23T09:15:00.000Z');
+  });
+
   it('writes a PKCS#12 that OpenSSL opens with the passphrase', () => {
     const file = writeTemp('vault.p12', created.p12);
     const pem = openssl('pkcs12', '-in', file, '-passin', `pass:${created.passphrase}`, '-nokeys', '-clcerts');

@@ -23,6 +23,27 @@ export interface SelfSignedIdentity {
 }
 
 const VALIDITY_YEARS = 5;
+/** How far the vault's own certificate is back-dated, for readers whose clocks run behind. */
+const BACKDATE_MS = 60_000;
+
+/**
+ * How far a certificate's notBefore may lie after the signing time and still be accepted.
+ * X.509 times have whole seconds and certificates are often issued on another machine (an
+ * organisation's CA), so a certificate valid "from now" can start a fraction of a second, or
+ * a clock difference, after the moment a report is signed. Five minutes is the customary
+ * tolerance between machines (Kerberos' and Active Directory's default): long enough for
+ * unsynchronised clocks, far too short to pass off a certificate issued later as an earlier
+ * one. It applies to notBefore only; an expired certificate is refused to the millisecond.
+ */
+export const NOT_BEFORE_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Why the certificate cannot sign at `when` (notBefore with the skew above), or undefined if it can. */
+export function certificateProblemAt(certificate: X509Certificate, when: Date): string | undefined {
+  const subject = subjectName(certificate);
+  if (when.getTime() + NOT_BEFORE_CLOCK_SKEW_MS < Date.parse(certificate.validFrom)) return `the signing certificate (${subject}) is not valid before ${certificate.validFrom}`;
+  if (when.getTime() > Date.parse(certificate.validTo)) return `the signing certificate (${subject}) expired on ${certificate.validTo}`;
+  return undefined;
+}
 const SUPPORTED_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 
 /** Lowercase hex SHA-256 of the certificate's DER: what a reader compares out of band. */
@@ -36,7 +57,8 @@ export function subjectName(certificate: X509Certificate): string {
   return certificate.subject.split('\n').filter(Boolean).reverse().join(', ');
 }
 
-export function createSelfSignedIdentity(commonName: string, organisation?: string): SelfSignedIdentity {
+/** `now` is the clock the validity period starts from (injected by tests). */
+export function createSelfSignedIdentity(commonName: string, organisation?: string, now: () => Date = () => new Date()): SelfSignedIdentity {
   if (commonName.trim() === '') throw new Error('a signing certificate needs a common name');
   // node:crypto finds the primes in native code, far faster than forge.
   const pair = generateKeyPairSync('rsa', { modulusLength: 3072 });
@@ -48,7 +70,7 @@ export function createSelfSignedIdentity(commonName: string, organisation?: stri
   const serial = randomBytes(16);
   serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
   cert.serialNumber = serial.toString('hex');
-  const notBefore = new Date(Date.now() - 60_000); // a little slack for clock skew
+  const notBefore = new Date(now().getTime() - BACKDATE_MS);
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + VALIDITY_YEARS);
   cert.validity.notBefore = notBefore;

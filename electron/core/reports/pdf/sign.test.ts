@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, type SigningIdentity } from './certificate.ts';
+import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, NOT_BEFORE_CLOCK_SKEW_MS, type SigningIdentity } from './certificate.ts';
 import { renderReportPdf } from './render.ts';
 import { sampleDocument } from './sample-document.test-helper.ts';
 import { renderSignedReportPdf, signPdf } from './sign.ts';
@@ -22,9 +22,12 @@ let identity: SigningIdentity;
 let unsigned: Uint8Array;
 let signed: Uint8Array;
 const signingTime = new Date('2026-11-23T09:16:00Z');
+// Issued on an injected clock shortly before signingTime: a certificate made "now" on the
+// wall clock would not be valid at a fixed signing time in the past.
+const issuedAt = () => new Date('2026-11-23T09:10:00Z');
 
 beforeAll(async () => {
-  const created = createSelfSignedIdentity('Custody vault Harbour district inquiry', 'Office of the Inspector');
+  const created = createSelfSignedIdentity('Custody vault Harbour district inquiry', 'Office of the Inspector', issuedAt);
   identity = loadPkcs12(created.p12, created.passphrase);
   unsigned = await renderReportPdf(doc);
   signed = await signPdf(unsigned, identity, {
@@ -127,6 +130,11 @@ describe('signPdf', () => {
     await expect(signPdf(unsigned, identity, { reason: 'r', name: 'n', signingTime: new Date('2040-01-01') })).rejects.toThrow(/expired/);
   });
 
+  it('refuses an expired certificate to the millisecond (no clock skew for expiry)', async () => {
+    const justAfter = new Date(Date.parse(identity.certificate.validTo) + 1);
+    await expect(signPdf(unsigned, identity, { reason: 'r', name: 'n', signingTime: justAfter })).rejects.toThrow(/expired on/);
+  });
+
   it('keeps entries.json readable after signing', async () => {
     expect(await readEmbeddedEntries(signed)).toEqual(doc.entries.map((e) => ({ seq: e.seq, leafHash: e.leafHash })));
   });
@@ -161,5 +169,33 @@ describe('signPdf', () => {
     const result = verifyPdfSignature(pdf);
     expect(result.problems).toEqual([]);
     expect(result.signer.subject).toBe('CN=Example Signer, O=Example Org');
+  });
+});
+
+describe('certificate start and the signing time (clock skew)', () => {
+  // A certificate whose notBefore is the second after the signing time: the signature was made
+  // 0.9 s before the certificate's first whole second (what failed on a loaded machine).
+  const notBefore = Date.parse('2026-11-23T09:16:01Z');
+  let fresh: SigningIdentity;
+  beforeAll(() => {
+    const created = createSelfSignedIdentity('Custody vault skew', undefined, () => new Date(notBefore + 60_000)); // back-dated 60 s
+    fresh = loadPkcs12(created.p12, created.passphrase);
+    expect(Date.parse(fresh.certificate.validFrom)).toBe(notBefore);
+  });
+
+  it('signs 0.9 s before notBefore, and the signature verifies (pdfsig and verifyPdfSignature)', async () => {
+    const at = new Date(notBefore - 900);
+    const pdf = await signPdf(unsigned, fresh, { reason: 'r', name: 'n', signingTime: at });
+    expect(pdfsig(pdf, 'skew.pdf')).toContain('Signature is Valid.');
+    const result = verifyPdfSignature(pdf);
+    expect(result.problems).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('accepts up to the documented skew, and refuses a certificate that starts later than that', async () => {
+    await expect(signPdf(unsigned, fresh, { reason: 'r', name: 'n', signingTime: new Date(notBefore - NOT_BEFORE_CLOCK_SKEW_MS) })).resolves.toBeInstanceOf(Uint8Array);
+    await expect(signPdf(unsigned, fresh, { reason: 'r', name: 'n', signingTime: new Date(notBefore - NOT_BEFORE_CLOCK_SKEW_MS - 1000) })).rejects.toThrow(
+      /is not valid before/,
+    );
   });
 });

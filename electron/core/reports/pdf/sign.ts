@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { SignPdf, Signer } from '@signpdf/signpdf';
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFInvalidObject, PDFName, PDFNumber, PDFString, type PDFRef } from 'pdf-lib';
-import { type SigningIdentity, subjectName } from './certificate.ts';
+import { certificateProblemAt, type SigningIdentity } from './certificate.ts';
 import { buildCadesSignature } from './cms.ts';
 import type { ReportDocument } from './model.ts';
 import { buildReportDocument, type RenderOptions, SAVE_OPTIONS } from './render.ts';
@@ -20,7 +20,10 @@ export interface SignatureInfo {
   name: string;
   location?: string;
   contactInfo?: string;
-  /** Defaults to now; recorded in the signature dictionary's /M as PAdES requires. */
+  /**
+   * Defaults to now; recorded in the signature dictionary's /M as PAdES requires. The
+   * certificate must be valid then, give or take NOT_BEFORE_CLOCK_SKEW_MS for its start.
+   */
   signingTime?: Date;
 }
 
@@ -35,14 +38,6 @@ class CadesSigner extends Signer {
   override async sign(signedRanges: Buffer): Promise<Buffer> {
     return buildCadesSignature(createHash('sha256').update(signedRanges).digest(), this.identity);
   }
-}
-
-function assertCertificateValidAt(identity: SigningIdentity, when: Date): void {
-  const from = Date.parse(identity.certificate.validFrom);
-  const to = Date.parse(identity.certificate.validTo);
-  const subject = subjectName(identity.certificate);
-  if (when.getTime() < from) throw new Error(`the signing certificate (${subject}) is not valid before ${identity.certificate.validFrom}`);
-  if (when.getTime() > to) throw new Error(`the signing certificate (${subject}) expired on ${identity.certificate.validTo}`);
 }
 
 /** Room for the DER signature: certificates, a signature of up to 8192-bit RSA, attributes and slack. */
@@ -140,7 +135,8 @@ export async function renderSignedReportPdf(
 
 async function signPdfDocument(doc: PDFDocument, identity: SigningIdentity, info: SignatureInfo): Promise<Uint8Array> {
   const signingTime = info.signingTime ?? new Date();
-  assertCertificateValidAt(identity, signingTime);
+  const problem = certificateProblemAt(identity.certificate, signingTime);
+  if (problem) throw new Error(problem);
   addSignaturePlaceholder(doc, info, signingTime, contentsSize(identity));
   const prepared = await doc.save(SAVE_OPTIONS);
   const signed = await new SignPdf().sign(Buffer.from(prepared.buffer, prepared.byteOffset, prepared.byteLength), new CadesSigner(identity), signingTime);

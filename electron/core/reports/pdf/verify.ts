@@ -7,7 +7,7 @@
 // SHA-256 is returned for comparison with a fingerprint received out of band.
 import { createHash, verify as verifySignature, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
-import { certificateFingerprint, subjectName } from './certificate.ts';
+import { certificateFingerprint, NOT_BEFORE_CLOCK_SKEW_MS, subjectName } from './certificate.ts';
 import { fromDer, issuerAndSerial, OID, toDer } from './cms.ts';
 import { ENTRIES_FILE_NAME, type EmbeddedEntry, parseEntries, readEmbeddedFile } from './entries-file.ts';
 
@@ -247,7 +247,8 @@ export function verifyPdfSignature(pdf: Uint8Array): PdfSignatureVerification {
 
   if (result.signingTime) {
     const t = Date.parse(result.signingTime);
-    if (t < Date.parse(certificate.validFrom) || t > Date.parse(certificate.validTo)) {
+    // The same notBefore tolerance as signing (certificate.ts), or Custody would refuse its own reports.
+    if (t + NOT_BEFORE_CLOCK_SKEW_MS < Date.parse(certificate.validFrom) || t > Date.parse(certificate.validTo)) {
       problems.push(`the signer\u2019s certificate was not valid at the signing time ${result.signingTime}`);
     }
   }
