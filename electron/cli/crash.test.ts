@@ -28,16 +28,23 @@ test('kill -9 during bulk imports loses nothing committed and leaves an openable
   const duration = performance.now() - t0;
   let committed = ROWS;
   let killedMidway = 0;
-  const rounds = 8;
+  const rounds = 9;
   for (let round = 0; round < rounds; round++) {
     const child = cliAsync(vault, ['import', file], { CUSTODY_PASSWORD: password });
-    // Kill at a random moment from early start-up to after a normal run would have ended.
-    const delay = duration * (0.3 + Math.random());
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+    let timer: NodeJS.Timeout | undefined;
+    if (round === 0) {
+      // Once at a known point, so the kill lands mid-import however loaded the machine is:
+      // while the import holds the vault's write lock in its long transaction.
+      if (await inLongWriteTransaction(join(vault, 'custody.db'), exited)) child.kill('SIGKILL');
+    } else {
+      // Then at random moments from early start-up to after a normal run would have ended.
+      timer = setTimeout(() => child.kill('SIGKILL'), duration * (0.3 + Math.random()));
+    }
     const code = await exited;
     clearTimeout(timer);
     if (code === null) killedMidway++;
+    if (round === 0) expect(code).toBeNull();
 
     // The vault opens, the database is intact, and the count moved by 0 or by a whole file.
     const db = new Database(join(vault, 'custody.db'));
@@ -58,6 +65,38 @@ test('kill -9 during bulk imports loses nothing committed and leaves an openable
     expect(audit.problems).toEqual([]);
     await c.close();
   }
-  // The random delays must have hit both outcomes at least once for this test to mean something.
   expect(killedMidway).toBeGreaterThan(0);
 }, 300_000);
+
+/**
+ * Resolves true once another connection holds the database's write lock twice in a row 20 ms
+ * apart (a long write transaction: the import, not a single audit entry), false if the
+ * process exits first. Probes with BEGIN IMMEDIATE without waiting (busy timeout 0).
+ */
+async function inLongWriteTransaction(dbFile: string, exited: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void exited.then(() => (done = true));
+  const locked = (probe: Database.Database) => {
+    try {
+      probe.exec('BEGIN IMMEDIATE');
+      probe.exec('ROLLBACK');
+      return false;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_BUSY') return true;
+      throw e;
+    }
+  };
+  const probe = new Database(dbFile, { timeout: 0 });
+  try {
+    while (!done) {
+      if (locked(probe)) {
+        await new Promise((r) => setTimeout(r, 20));
+        if (locked(probe)) return true;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return false;
+  } finally {
+    probe.close();
+  }
+}

@@ -26,7 +26,8 @@ export interface SyncContext {
   server: SyncServer;
   vaultId: string;
   deviceId: string;
-  onProgress?: (p: SyncProgress) => void;
+  /** After each batch; a returned promise holds the pull or push until it settles (tests fault the connection there). */
+  onProgress?: (p: SyncProgress) => void | Promise<void>;
   /** Deletes attachment blobs whose rows are gone (Attachments.removeBlobs). */
   removeBlobs(ids: readonly string[]): void;
 }

@@ -82,10 +82,11 @@ export class SyncEngine {
   #online = false;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(custody: Custody, opts: { retry?: RetryPolicy } = {}) {
+  /** `now` is the circuit breaker's clock (injected by tests). */
+  constructor(custody: Custody, opts: { retry?: RetryPolicy; now?: () => number } = {}) {
     this.#custody = custody;
     this.#state = new SyncState(custody.vault);
-    this.#breaker = new CircuitBreaker(opts.retry ?? DEFAULT_RETRY);
+    this.#breaker = new CircuitBreaker(opts.retry ?? DEFAULT_RETRY, opts.now);
   }
 
   get #vault() {

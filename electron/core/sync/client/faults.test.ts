@@ -1,17 +1,66 @@
 // Faults: connections the server ends in the middle of a push or a pull (what a restart looks
 // like to a client; pg_terminate_backend, so other test files sharing the cluster are not
 // disturbed), replies lost after a commit, and a server that cannot be reached at all.
+// Each fault lands at a known point (during the query after the first batch), not wherever a
+// kill sent off asynchronously happens to land on a busy machine.
 import net from 'node:net';
+import pg from 'pg';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { makeRecords } from '../../../../bench/vault.bench.ts';
 import { insertRecords } from '../../records/importer.ts';
 import { tempVault } from '../../testing/tempVault.ts';
 import { describePg } from '../testing/describePg.ts';
 import { closeDevices, firstDevice, joinDevice, snapshot, type Device } from '../testing/devices.ts';
-import { terminateBackends, type TestServer } from '../testing/pg.ts';
+import { type TestServer } from '../testing/pg.ts';
+import type { SyncProgress } from './context.ts';
 import { SyncEngine } from './engine.ts';
 
 let server: TestServer;
+
+/**
+ * Ends the analyst's connection in the middle of its next query on custody.record: holds the
+ * table's ACCESS EXCLUSIVE lock so that query waits, terminates the backend waiting for it
+ * (pg_terminate_backend), then lets the lock go. Resolves once the lock is held, so the caller
+ * can let the client go on; `ended` resolves with the number of connections ended.
+ */
+async function endNextQueryOnRecords(role: string): Promise<{ ended: Promise<number> }> {
+  const locker = new pg.Client({ connectionString: server.adminUrl });
+  locker.on('error', () => undefined);
+  await locker.connect();
+  await locker.query('BEGIN');
+  await locker.query('LOCK TABLE custody.record IN ACCESS EXCLUSIVE MODE');
+  const ended = (async () => {
+    try {
+      // Waits for the condition (a backend of the role blocked on the lock), however slow the machine.
+      for (const deadline = Date.now() + 45_000; Date.now() < deadline; ) {
+        const r = await server.admin.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock') t",
+          [role],
+        );
+        if (r.rows[0]!.n > 0) return r.rows[0]!.n;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return 0;
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end().catch(() => undefined);
+    }
+  })();
+  return { ended };
+}
+
+/** A progress callback that, after the first batch of `phase`, ends the connection during the next query. */
+function faultAfterFirstBatch(phase: SyncProgress['phase'], role: string): { onProgress: (p: SyncProgress) => Promise<void>; ended: () => Promise<number> } {
+  let fault: Promise<{ ended: Promise<number> }> | undefined;
+  return {
+    onProgress: async (p) => {
+      if (p.phase !== phase || fault) return;
+      fault = endNextQueryOnRecords(role);
+      await fault; // the pull or push waits here until the lock is held
+    },
+    ended: async () => (fault ? (await fault).ended : 0),
+  };
+}
 
 const serverCounts = async (vaultId: string) =>
   (
@@ -61,25 +110,20 @@ describePg('sync faults', (testServer) => {
     const { url, role } = await server.analyst();
     const a = await firstDevice(url);
     await insertRecords(a.custody.vault, makeRecords(2000, 3));
-    let killed: Promise<number> | undefined;
-    const failed = await a.engine
-      .syncNow((p) => {
-        if (p.phase === 'push' && !killed) killed = terminateBackends(server.admin, role);
-      })
-      .then(
-        () => null,
-        (e: Error) => e,
-      );
-    expect(await killed).toBeGreaterThan(0);
+    const fault = faultAfterFirstBatch('push', role);
+    const failed = await a.engine.syncNow(fault.onProgress).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(await fault.ended()).toBe(1);
     expect(failed?.message).toMatch(/unreachable|terminat/i);
     expect(failed?.message).not.toContain(/:([^@:]+)@/.exec(url)![1]);
     expect(a.engine.status()).toMatchObject({ online: false, lastError: expect.stringMatching(/unreachable|terminat/i) });
-    const partial = await serverCounts(a.custody.vault.vaultId);
-    expect(partial.records % 500).toBe(0); // whole batches or nothing
-    expect(partial.records).toBeLessThan(2000);
-    expect(a.engine.status().pending).toBe(2000 - partial.records);
+    // The first batch landed; the second was rolled back whole with its connection.
+    expect(await serverCounts(a.custody.vault.vaultId)).toEqual({ records: 500, distinct: 500, versions: 0 });
+    expect(a.engine.status().pending).toBe(1500);
 
-    await a.engine.syncNow();
+    expect((await a.engine.syncNow()).pushed.records).toBe(1500);
     expect(await serverCounts(a.custody.vault.vaultId)).toEqual({ records: 2000, distinct: 2000, versions: 0 });
     expect(a.engine.status()).toMatchObject({ pending: 0, online: true, lastError: null });
     const b = await joinDevice(url, 'B');
@@ -93,17 +137,17 @@ describePg('sync faults', (testServer) => {
     const b = await joinDevice(url, 'B');
     await insertRecords(a.custody.vault, makeRecords(2000, 4));
     await a.engine.syncNow();
-    let killed: Promise<number> | undefined;
-    await expect(
-      b.engine.syncNow((p) => {
-        if (p.phase === 'pull' && !killed) killed = terminateBackends(server.admin, role);
-      }),
-    ).rejects.toThrow(/unreachable|terminat/i);
-    const partial = (await snapshot(b)).length;
-    expect(partial).toBeGreaterThan(0);
-    expect(partial).toBeLessThan(2000);
-    expect(partial % 500).toBe(0);
-    await b.engine.syncNow();
+    const fault = faultAfterFirstBatch('pull', role);
+    await expect(b.engine.syncNow(fault.onProgress)).rejects.toThrow(/unreachable|terminat/i);
+    expect(await fault.ended()).toBe(1);
+    // The first batch is applied with its cursor; the second, cut short, left nothing behind.
+    expect(await snapshot(b)).toHaveLength(500);
+    const cursor = () => (b.custody.vault.db.sql.prepare("SELECT value FROM sync_state WHERE key = 'cursor_records'").get() as { value: string } | undefined)?.value;
+    const afterFault = Number(cursor());
+    expect(afterFault).toBeGreaterThan(0);
+    // The next pull starts from that cursor: it fetches the other 1500 records, not all 2000.
+    expect((await b.engine.syncNow()).pulled.records).toBe(1500);
+    expect(Number(cursor())).toBeGreaterThan(afterFault);
     expect(await snapshot(b)).toEqual(await snapshot(a));
   });
 
@@ -142,11 +186,14 @@ describePg('sync faults', (testServer) => {
     const { url: direct } = await server.analyst();
     const url = direct.replace(':5432/', `:${link.port}/`);
     const tv = await tempVault();
-    const engine = new SyncEngine(tv.custody, { retry: { baseMs: 100, maxMs: 800, threshold: 3 } });
+    // The circuit breaker's clock stands still while the circuit must stay open.
+    let frozenAt: number | undefined;
+    const engine = new SyncEngine(tv.custody, { retry: { baseMs: 100, maxMs: 800, threshold: 3 }, now: () => frozenAt ?? Date.now() });
     try {
       await engine.configure({ url });
       await engine.syncNow();
       await link.cut();
+      frozenAt = Date.now();
 
       // Working offline: every change queues; syncing fails fast, saying why, without the password.
       for (let i = 0; i < 5; i++) await tv.custody.createRecord({ kind: 'note', title: `offline ${i}` });
@@ -156,7 +203,7 @@ describePg('sync faults', (testServer) => {
       expect(s.lastError).not.toContain(/:([^@:]+)@/.exec(url)![1]);
       const attempts = tv.custody.vault.db.sql.prepare('SELECT min(attempts) AS n FROM sync_outbox').get() as { n: number };
       expect(attempts.n).toBeGreaterThanOrEqual(3);
-      // The circuit is open (for about 400 ms): automatic syncs do not even try.
+      // The circuit is open (for about 400 ms of the breaker's clock): automatic syncs do not even try.
       const tries = () => (tv.custody.vault.db.sql.prepare('SELECT max(attempts) AS n FROM sync_outbox').get() as { n: number }).n;
       const before = tries();
       expect(await engine.requestSync()).toBeNull();
@@ -164,9 +211,10 @@ describePg('sync faults', (testServer) => {
 
       // Back online: the background loop retries after its backoff and drains the outbox.
       await link.restore();
+      frozenAt = undefined;
       engine.start(100);
       const drained = () => engine.status().pending === 0 && engine.status().lastError === null;
-      for (let i = 0; i < 100 && !drained(); i++) await new Promise((r) => setTimeout(r, 100));
+      for (const deadline = Date.now() + 45_000; Date.now() < deadline && !drained(); ) await new Promise((r) => setTimeout(r, 50));
       expect(engine.status()).toMatchObject({ pending: 0, online: true, lastError: null });
       expect((await serverCounts(tv.vaultId)).records).toBe(5);
     } finally {

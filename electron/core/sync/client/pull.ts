@@ -79,7 +79,7 @@ export async function pullRecords(ctx: SyncContext): Promise<PullResult> {
     if (rows.length === 0) break;
     const effects = await applyBatch(ctx, rows, rows.at(-1)!.changeSeq);
     add(result, effects, rows.length);
-    ctx.onProgress?.({ phase: 'pull', done: result.records, total: Math.max(total, result.records) });
+    await ctx.onProgress?.({ phase: 'pull', done: result.records, total: Math.max(total, result.records) });
   }
   if (head && Number(head.changeSeq) > state.num('cursor_records')) await ctx.vault.db.writeSync(() => state.set('cursor_records', Number(head.changeSeq)));
   return result;

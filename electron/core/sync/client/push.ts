@@ -92,7 +92,7 @@ export async function pushRecords(ctx: SyncContext): Promise<PushResult> {
     });
     result.records += batch.pushed;
     result.rejected.push(...batch.rejected);
-    ctx.onProgress?.({ phase: 'push', done: Math.min(ids.length, i + PUSH_BATCH), total: ids.length });
+    await ctx.onProgress?.({ phase: 'push', done: Math.min(ids.length, i + PUSH_BATCH), total: ids.length });
   }
   return result;
 }
