@@ -40,7 +40,7 @@ describe('Session', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(core.unlocked).toBe(true);
     clock.idle = 61;
-    await vi.waitFor(() => expect(locked).toEqual(['idle']));
+    await vi.waitFor(() => expect(locked).toEqual(['idle']), { timeout: 30_000 });
     expect(core.unlocked).toBe(false);
     await new Promise((r) => setTimeout(r, 30));
     expect(locked).toEqual(['idle']);
@@ -54,7 +54,7 @@ describe('Session', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(core.unlocked).toBe(true);
     await session.call('settings.set', { autoLockMinutes: 1 });
-    await vi.waitFor(() => expect(locked).toEqual(['idle']));
+    await vi.waitFor(() => expect(locked).toEqual(['idle']), { timeout: 30_000 });
     session.stop();
   });
 

@@ -84,7 +84,7 @@ describe('core api handlers', () => {
           { event: 'progress', payload: { op: 'unlock', done: 1, total: 1 } },
         ]),
       );
-      await vi.waitFor(() => expect(events.some((e) => e.event === 'index.ready')).toBe(true));
+      await vi.waitFor(() => expect(events.some((e) => e.event === 'index.ready')).toBe(true), { timeout: 30_000 });
       const rec = await ok('records.create', { kind: 'note', title: 'River crossing', tags: ['field'], case: 'C-1' });
       expect((await ok('records.get', { id: rec.id })).title).toBe('River crossing');
       expect((await ok('records.search', { text: 'river' })).total).toBe(1);
