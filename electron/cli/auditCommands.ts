@@ -132,7 +132,7 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
       const o = g<{ olderThanDays?: number }>(cmd);
       const r = await h.withVault(o, (c) => pruneAuditBodies(c.vault, { olderThanDays: o.olderThanDays }));
       if (o.json) h.printJson(r);
-      else process.stdout.write(`pruned ${r.pruned} entry bodies older than ${r.before}; their hashes remain in the log\n`);
+      else process.stdout.write(`pruned ${r.pruned} entry bodies older than ${r.cutoff}: no entry before ${r.prunedBelowSeq} keeps its body, their hashes remain in the log; the run is entry ${r.retentionSeq}\n`);
     });
 
   audit

@@ -8,6 +8,7 @@ import type { Checkpoints } from './checkpoints.ts';
 import { leafHashOfText } from './tlog/hash.ts';
 import { CompactRange } from './tlog/tree.ts';
 import type { Checkpoint } from './tlog/checkpoint.ts';
+import { SeqRuns, uncoveredPrunedEntries } from './retention.ts';
 
 export type Problem = AuditVerification['problems'][number];
 export type Progress = (done: number, total: number) => void;
@@ -92,9 +93,12 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
   } else if (total > 0) report({ kind: 'external-checkpoint-missing', message: 'the checkpoint kept outside the database (checkpoint.txt) is missing' });
 
   const range = new CompactRange();
+  // The largest signed checkpoint the log matches: a retention run before it is authentic.
+  let signedSize = 0;
   const checkRoots = () => {
     for (const { cp, what } of wanted.get(range.size) ?? []) {
-      if (!range.root().equals(cp.rootHash)) report({ kind: 'checkpoint-root-mismatch', seq: cp.size, message: `the log's first ${cp.size} entries do not match the ${what}: an entry before ${cp.size} was changed, removed or inserted` });
+      if (range.root().equals(cp.rootHash)) signedSize = range.size;
+      else report({ kind: 'checkpoint-root-mismatch', seq: cp.size, message: `the log's first ${cp.size} entries do not match the ${what}: an entry before ${cp.size} was changed, removed or inserted` });
     }
   };
   checkRoots();
@@ -106,16 +110,17 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
   const full = db.prepare<[number], Row>('SELECT seq, time, event, actor, target, success, entry, leaf_hash, pruned_at FROM audit_entry WHERE seq = ?');
   let expected = 0;
   const step = Math.max(1, Math.floor(total / 100));
-  for (const [seq, entry, leaf, prunedAt, columnsOk] of stmt.iterate() as IterableIterator<RawRow>) {
+  const pruned = new SeqRuns();
+  for (const [seq, entry, leaf, , columnsOk] of stmt.iterate() as IterableIterator<RawRow>) {
     if (seq !== expected) {
       if (seq > expected) report({ kind: 'missing', seq: expected, message: seq - expected === 1 ? `entry ${expected} was deleted` : `entries ${expected} to ${seq - 1} were deleted` });
       else report({ kind: 'inserted', seq, message: `entry ${seq} is out of order` });
       // Keep hashing what is there: the checkpoint comparisons show the consequence.
       expected = seq;
     }
-    if (entry === null) {
-      if (prunedAt === null) report({ kind: 'body-deleted', seq, message: `the body of entry ${seq} was removed without a retention run` });
-    } else {
+    // A missing body is judged after the pass, against the signed retention runs (whatever pruned_at says).
+    if (entry === null) pruned.add(seq);
+    else {
       // A body that no longer matches its stored leaf hash is reported here; the tree goes on
       // with the stored hash, so the checkpoint comparisons isolate any other change.
       if (!leafHashOfText(entry).equals(leaf)) report({ kind: 'modified', seq, message: `entry ${seq} was modified after it was logged (its hash no longer matches)` });
@@ -127,6 +132,7 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
     if (onProgress && expected % step === 0) onProgress(expected, total);
   }
   onProgress?.(total, total);
+  for (const p of uncoveredPrunedEntries(db, pruned, signedSize, MAX_PROBLEMS)) report(p);
   const size = range.size;
   for (const [s, list] of wanted) {
     if (s > size) for (const { what } of list) report({ kind: what.startsWith('checkpoint.txt') ? 'rolled-back' : 'truncated', seq: size, message: `the ${what} covers ${s} entries but the log has only ${size}: entries were removed from its end or the database was rolled back` });
