@@ -201,11 +201,14 @@ async function pushBatch(ctx: SyncContext, items: Item[]): Promise<BatchResult> 
          FROM custody.record WHERE vault_id = $1 AND id = ANY($2::uuid[]) ON CONFLICT DO NOTHING`,
         [vaultId, updates.map((l) => l.id)],
       );
+      // One UPDATE per row and change (the server refuses a second one with the same change
+      // number), so a trash change of an edited record travels with its edit.
       await c.query(
-        `UPDATE custody.record r SET kind = u.kind, captured_at = u.captured_at, epoch_day = u.epoch_day, updated_at = u.updated_at, version = u.version,
+        `UPDATE custody.record r SET captured_at = u.captured_at, epoch_day = u.epoch_day, updated_at = u.updated_at, version = u.version,
+           deleted_at = CASE WHEN u.id = ANY($15::uuid[]) THEN u.deleted_at ELSE r.deleted_at END,
            wrapped_dek = u.wrapped_dek, summary = u.summary, content = u.content, device_id = $2, change_seq = u.change_seq
          FROM ${RECORD_UNNEST} WHERE r.vault_id = $1 AND r.id = u.id`,
-        [vaultId, deviceId, ...recordArrays(updates, seqOf)],
+        [vaultId, deviceId, ...recordArrays(updates, seqOf), trash.map((l) => l.id)],
       );
     }
     if (history.length)
@@ -215,10 +218,12 @@ async function pushBatch(ctx: SyncContext, items: Item[]): Promise<BatchResult> 
          ON CONFLICT DO NOTHING`,
         [vaultId, ...versionArrays(history)],
       );
-    if (trash.length)
+    const edited = new Set(updates.map((l) => l.id));
+    const trashOnly = trash.filter((l) => !edited.has(l.id));
+    if (trashOnly.length)
       await c.query(
         'UPDATE custody.record r SET deleted_at = u.deleted_at, device_id = $2, change_seq = u.change_seq FROM unnest($3::uuid[], $4::timestamptz[], $5::bigint[]) AS u(id, deleted_at, change_seq) WHERE r.vault_id = $1 AND r.id = u.id',
-        [vaultId, deviceId, trash.map((l) => l.id), trash.map((l) => iso(l.deleted_at)), trash.map((l) => seqOf.get(l.id))],
+        [vaultId, deviceId, trashOnly.map((l) => l.id), trashOnly.map((l) => iso(l.deleted_at)), trashOnly.map((l) => seqOf.get(l.id))],
       );
     if (purges.length) {
       // A tombstone stays so other devices learn of the purge; ciphertext, history and attachments go.
@@ -227,8 +232,9 @@ async function pushBatch(ctx: SyncContext, items: Item[]): Promise<BatchResult> 
          FROM unnest($3::uuid[], $4::bigint[]) AS u(id, change_seq) WHERE r.vault_id = $1 AND r.id = u.id`,
         [vaultId, deviceId, purges, purges.map((id) => seqOf.get(id))],
       );
-      await c.query('DELETE FROM custody.record_version WHERE vault_id = $1 AND record_id = ANY($2::uuid[])', [vaultId, purges]);
-      await c.query('DELETE FROM custody.attachment WHERE vault_id = $1 AND record_id = ANY($2::uuid[])', [vaultId, purges]);
+      // Analysts may not DELETE (server migration 0002): this removes the history and
+      // attachments of records that are tombstones, and nothing else.
+      await c.query('SELECT custody.purge_records($1, $2::uuid[])', [vaultId, purges]);
     }
     if (touched.length) await c.query('UPDATE custody.vault SET change_seq = $2 WHERE id = $1', [vaultId, from + touched.length]);
     return { synced, rejected, seq: touched.length ? { from, to: from + touched.length } : null, clean, pushed: touched.length };

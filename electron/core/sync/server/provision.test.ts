@@ -110,8 +110,7 @@ describePg('sync server provisioning', (testServer) => {
     }
     expect((await b.db.query('SELECT * FROM custody.record WHERE id = $1', [a.recordId])).rowCount).toBe(0);
     expect((await b.db.query('UPDATE custody.record SET version = 99 WHERE id = $1', [a.recordId])).rowCount).toBe(0);
-    expect((await b.db.query('DELETE FROM custody.record WHERE id = $1', [a.recordId])).rowCount).toBe(0);
-    expect((await b.db.query("UPDATE custody.vault SET header = 'x' WHERE id = $1", [a.vaultId])).rowCount).toBe(0);
+    expect((await b.db.query('UPDATE custody.vault SET change_seq = 99 WHERE id = $1', [a.vaultId])).rowCount).toBe(0);
     // Writing into a's vault, or as a, is refused outright.
     const intoA = await sqlError(
       b.db.query(
@@ -121,7 +120,7 @@ describePg('sync server provisioning', (testServer) => {
       ),
     );
     expect(intoA.message).toMatch(/row-level security/);
-    const asA = await sqlError(b.db.query('UPDATE custody.record SET owner = $1 WHERE id = $2', [a.role, b.recordId]));
+    const asA = await sqlError(b.db.query('INSERT INTO custody.vault (id, header, owner) VALUES ($1, $2, $3)', [crypto.randomUUID(), '{}', a.role]));
     expect(asA.message).toMatch(/row-level security/);
     // Nor can they go around the policies: partitions, the owner role, turning RLS off.
     const part = (await server.admin.query<{ t: string }>("SELECT c.relname AS t FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'custody.audit_entry'::regclass LIMIT 1")).rows[0]!.t;
@@ -155,6 +154,56 @@ describePg('sync server provisioning', (testServer) => {
     await admin.query('ALTER TABLE custody.audit_checkpoint FORCE ROW LEVEL SECURITY');
     await admin.query(`REVOKE UPDATE, DELETE, TRUNCATE ON custody.audit_entry, custody.audit_checkpoint FROM ${owner}`);
     expect((await a.db.query('SELECT entry FROM custody.audit_entry')).rows).toEqual([{ entry: '{}' }]);
+  });
+
+  test('analysts may not UPDATE or DELETE what sync only ever INSERTs, and a record row only moves forward (server migration 0002)', async () => {
+    const a = await analystWithRows();
+    const attachment = crypto.randomUUID();
+    await a.db.query("INSERT INTO custody.record_version (vault_id, record_id, version, kind, captured_at, epoch_day, saved_at, wrapped_dek, summary, content) VALUES ($1, $2, 0, 'note', now(), '2026-01-01', now(), '\\x00', '\\x01', '\\x02')", [a.vaultId, a.recordId]);
+    await a.db.query("INSERT INTO custody.attachment (vault_id, id, record_id, created_at, wrapped_key, meta, blob_size, device_id, change_seq) VALUES ($1, $2, $3, now(), '\\x00', '\\x00', 1, $2, 0)", [a.vaultId, attachment, a.recordId]);
+    await a.db.query("INSERT INTO custody.attachment_chunk (vault_id, attachment_id, idx, data) VALUES ($1, $2, 0, '\\x00')", [a.vaultId, attachment]);
+    const refused = async (sql: string, params: unknown[] = []) => {
+      const e = await sqlError(a.db.query(sql, params));
+      expect(e.code, sql).toBe('42501');
+      return e.message;
+    };
+    // Privileges: no DELETE anywhere, no UPDATE of history, chunks, identity columns or the header.
+    for (const sql of [
+      'DELETE FROM custody.record',
+      'DELETE FROM custody.record_version',
+      'DELETE FROM custody.attachment',
+      'DELETE FROM custody.attachment_chunk',
+      "UPDATE custody.record_version SET content = '\\xff'",
+      "UPDATE custody.attachment_chunk SET data = '\\xff'",
+      "UPDATE custody.attachment SET meta = '\\xff'",
+      "UPDATE custody.record SET kind = 'observation'",
+      "UPDATE custody.record SET id = gen_random_uuid()",
+      "UPDATE custody.vault SET header = '{\"forged\": true}'",
+    ])
+      expect(await refused(sql), sql).toMatch(/permission denied/);
+    // The trigger: a record row cannot go back, change a version's ciphertext, hide a change
+    // from pulls (same change number), or lose its ciphertext without becoming a tombstone.
+    const where = `WHERE vault_id = '${a.vaultId}' AND id = '${a.recordId}'`;
+    expect(await refused(`UPDATE custody.record SET version = 0, change_seq = 2 ${where}`)).toMatch(/cannot go back/);
+    expect(await refused(`UPDATE custody.record SET content = '\\xff', change_seq = 2 ${where}`)).toMatch(/a change is a new version/);
+    expect(await refused(`UPDATE custody.record SET deleted_at = now() ${where}`)).toMatch(/new change number/);
+    expect(await refused(`UPDATE custody.record SET content = NULL, change_seq = 2 ${where}`)).toMatch(/keeps its ciphertext/);
+    expect(await refused(`UPDATE custody.record SET purged_at = now(), change_seq = 2 ${where}`)).toMatch(/keeps no ciphertext/);
+    await a.db.query('UPDATE custody.vault SET change_seq = 5 WHERE id = $1', [a.vaultId]);
+    expect(await refused('UPDATE custody.vault SET change_seq = 1 WHERE id = $1', [a.vaultId])).toMatch(/cannot go back/);
+    // purge_records removes nothing of a record that is not a tombstone...
+    expect((await a.db.query<{ n: number }>('SELECT custody.purge_records($1, $2::uuid[]) AS n', [a.vaultId, [a.recordId]])).rows[0]!.n).toBe(0);
+    // ...nor of another analyst's vault.
+    const b = await analystWithRows();
+    expect(await sqlError(b.db.query('SELECT custody.purge_records($1, $2::uuid[])', [a.vaultId, [a.recordId]]))).toMatchObject({ code: '42501' });
+    // What sync does is allowed: a new version, a trash change, then a purge (tombstone first).
+    await a.db.query(`UPDATE custody.record SET version = 2, content = '\\x03', change_seq = 2 ${where}`);
+    await a.db.query(`UPDATE custody.record SET deleted_at = now(), change_seq = 3 ${where}`);
+    await a.db.query(`UPDATE custody.record SET purged_at = now(), wrapped_dek = NULL, summary = NULL, content = NULL, change_seq = 4 ${where}`);
+    expect((await a.db.query<{ n: number }>('SELECT custody.purge_records($1, $2::uuid[]) AS n', [a.vaultId, [a.recordId]])).rows[0]!.n).toBe(2);
+    const left = await server.admin.query('SELECT (SELECT count(*) FROM custody.record_version WHERE record_id = $1)::int AS versions, (SELECT count(*) FROM custody.attachment_chunk WHERE attachment_id = $2)::int AS chunks', [a.recordId, attachment]);
+    expect(left.rows[0]).toEqual({ versions: 0, chunks: 0 });
+    expect(await refused(`UPDATE custody.record SET purged_at = NULL, change_seq = 5 ${where}`)).toMatch(/tombstone is final/);
   });
 
   test('audit entries go to the partition of their month; clients create missing months, not far-future ones', async () => {
