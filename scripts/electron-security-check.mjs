@@ -2,7 +2,8 @@
 // Electronegativity looks for (until it is a devDependency): unsafe webPreferences, a missing
 // CSP, shell.openExternal with non-constant input, no window-open handler, navigation not
 // denied, no permission handler. Scans electron/main and electron/preload (sources) and the
-// built out/main/index.js and out/preload/index.cjs when present. Exits 1 on any finding.
+// built out/main/index.js and out/preload/index.cjs when present, and the Electron fuses that
+// electron-builder.yml flips at packaging. Exits 1 on any finding.
 //   node scripts/electron-security-check.mjs [root]
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -32,6 +33,48 @@ const REQUIRED = [
   { id: 'CONTEXT_ISOLATION_SET', re: /\bcontextIsolation\s*:\s*(?:true|!0)\b/, message: 'contextIsolation is not set explicitly' },
   { id: 'SANDBOX_SET', re: /\bsandbox\s*:\s*(?:true|!0)\b|\benableSandbox\s*\(/, message: 'the renderer sandbox is not enabled explicitly' },
 ];
+
+/** The fuses electron-builder.yml must set, and to what (Electron's security guide). */
+export const REQUIRED_FUSES = {
+  runAsNode: false,
+  enableCookieEncryption: true,
+  enableNodeOptionsEnvironmentVariable: false,
+  enableNodeCliInspectArguments: false,
+  enableEmbeddedAsarIntegrityValidation: true,
+  onlyLoadAppFromAsar: true,
+  grantFileProtocolExtraPrivileges: false,
+};
+
+/**
+ * The `electronFuses:` block of electron-builder.yml as key -> boolean (a flat block of
+ * `key: true|false` lines is all it holds; anything else there is reported as not a boolean).
+ * @param {string} yml
+ * @returns {Record<string, unknown> | null}
+ */
+export function parseFuses(yml) {
+  const lines = yml.split(/\r?\n/);
+  const start = lines.findIndex((l) => /^electronFuses:\s*(#.*)?$/.test(l));
+  if (start < 0) return null;
+  /** @type {Record<string, unknown>} */
+  const fuses = {};
+  for (const line of lines.slice(start + 1)) {
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const m = /^\s+([A-Za-z0-9]+):\s*([^#]*?)\s*(#.*)?$/.exec(line);
+    if (!m) break; // the next top-level key
+    fuses[m[1]] = m[2] === 'true' ? true : m[2] === 'false' ? false : m[2];
+  }
+  return fuses;
+}
+
+function checkFuses(root) {
+  const file = join(root, 'electron-builder.yml');
+  if (!existsSync(file)) return [{ id: 'FUSES', message: 'no electron-builder.yml: the Electron fuses are not set', file: 'electron-builder.yml' }];
+  const fuses = parseFuses(readFileSync(file, 'utf8'));
+  if (!fuses) return [{ id: 'FUSES', message: 'electron-builder.yml sets no electronFuses', file: 'electron-builder.yml' }];
+  return Object.entries(REQUIRED_FUSES)
+    .filter(([name, want]) => fuses[name] !== want)
+    .map(([name, want]) => ({ id: `FUSE_${name}`, message: `the ${name} fuse must be ${want} (it is ${fuses[name] ?? 'not set'})`, file: 'electron-builder.yml' }));
+}
 
 function files(dir, test) {
   if (!existsSync(dir)) return [];
@@ -69,6 +112,7 @@ export function scan(root) {
     const all = texts.map((t) => t.text).join('\n');
     for (const rule of REQUIRED) if (!rule.re.test(all)) findings.push({ id: rule.id, message: rule.message, file: `(${group.name})` });
   }
+  findings.push(...checkFuses(root));
   return findings;
 }
 
