@@ -1,11 +1,17 @@
-// The layering rule of DESIGN.md section 2 is enforced by eslint.config.js: prove it bites.
-import { describe, expect, test } from 'vitest';
+// The layering rule of docs/architecture.md ("Layers and what each may import") is enforced by eslint.config.js: prove it bites.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
 import { ESLint } from 'eslint';
+import { classificationProblems, DEPENDENCY_CLASSES } from './dependency-classes.mjs';
 
+const LAYERING_RULES = new Set(['no-restricted-imports', '@typescript-eslint/no-restricted-imports', 'no-restricted-syntax']);
 const eslint = new ESLint();
+/** The layering messages for `code` linted as if it were at `filePath` (a virtual file). */
 async function violations(filePath: string, code: string): Promise<string[]> {
   const [r] = await eslint.lintText(code, { filePath });
-  return r!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return r!.messages.filter((m) => m.ruleId !== null && LAYERING_RULES.has(m.ruleId)).map((m) => m.message);
 }
 
 describe('layering lint rule', () => {
@@ -22,6 +28,43 @@ describe('layering lint rule', () => {
     ['electron/shared/x.ts', "import { Custody } from '../core/custody.ts';"],
     ['electron/cli/x.ts', "import { BrowserWindow } from 'electron';"],
     ['electron/preload/x.ts', "import { Custody } from '../core/custody.ts';"],
+    // Gap: the renderer could import Node packages.
+    ['renderer/src/x.ts', "import Database from 'better-sqlite3';"],
+    ['renderer/src/x.ts', "import pg from 'pg';"],
+    ['renderer/src/x.tsx', "import argon2 from 'argon2';"],
+    ['renderer/src/x.ts', "import forge from 'node-forge';"],
+    ['renderer/src/x.ts', "import { PDFDocument } from 'pdf-lib';"],
+    ['renderer/src/x.ts', "import { test } from 'vitest';"],
+    // Gap: shared could import Node packages (only schema libraries are allowed).
+    ['electron/shared/x.ts', "import argon2 from 'argon2';"],
+    ['electron/shared/x.ts', "import forge from 'node-forge';"],
+    ['electron/shared/x.ts', "import pg from 'pg';"],
+    ['electron/shared/x.ts', "import { create } from 'zustand';"],
+    // Gap: core could load electron at run time.
+    ['electron/core/x.ts', "export const load = async () => await import('electron');"],
+    ['electron/core/x.ts', 'export const load = () => import(`electron`);'],
+    ['electron/core/x.ts', "export const load = () => import('electron/main');"],
+    ['electron/core/x.ts', "export const e = require('electron');"],
+    ['electron/core/x.ts', "export const load = () => import('../main/index.ts');"],
+    ['electron/core/x.ts', "import { test } from 'vitest';"],
+    // Gap: electron/main had no rule: the database on the UI thread.
+    ['electron/main/x.ts', "import { Custody } from '../core/custody.ts';"],
+    ['electron/main/x.ts', "import { openDatabase } from '../core/db/database.ts';"],
+    ['electron/main/x.ts', "import { RecordStore } from '../core/records/recordStore.ts';"],
+    ['electron/main/x.ts', "import { AuditLog } from '../core/audit/log.ts';"],
+    ['electron/main/x.ts', "import { createCore } from '../core/api/handlers.ts';"],
+    ['electron/main/x.ts', "import { Custody } from '../../electron/core/custody.ts';"],
+    ['electron/main/x.ts', "export const load = () => import('../core/custody.ts');"],
+    ['electron/main/x.ts', "import Database from 'better-sqlite3';"],
+    ['electron/main/x.ts', "import pg from 'pg';"],
+    ['electron/main/x.ts', "import argon2 from 'argon2';"],
+    ['electron/main/x.ts', "import { x } from '../cli/main.ts';"],
+    ['electron/main/x.ts', "import { x } from '../../renderer/src/App.tsx';"],
+    // The web shell beside main: the same, and no electron.
+    ['electron/web/x.ts', "import { app } from 'electron';"],
+    ['electron/web/x.ts', "import { Custody } from '../core/custody.ts';"],
+    ['electron/preload/x.ts', "import forge from 'node-forge';"],
+    ['electron/preload/x.ts', "import React from 'react';"],
   ])('%s may not: %s', async (file, code) => {
     expect(await violations(file, code)).toHaveLength(1);
   });
@@ -29,10 +72,53 @@ describe('layering lint rule', () => {
   test.each([
     ['renderer/src/x.ts', "import type { RecordView } from '../../electron/shared/records.ts';"],
     ['renderer/src/x.ts', "import { create } from 'zustand';"],
+    ['renderer/src/x.tsx', "import { createRoot } from 'react-dom/client';"],
+    ['renderer/src/x.test.ts', "import { expect } from 'vitest';"],
+    ['electron/shared/x.ts', "import { z } from 'zod';"],
     ['electron/core/x.ts', "import { z } from 'zod';\nimport { readFileSync } from 'node:fs';\nimport { CustodyError } from '../shared/errors.ts';"],
+    ['electron/core/x.ts', "import Database from 'better-sqlite3';\nexport const load = () => import('./pdf/sign.ts');"],
+    ['electron/core/x.test.ts', "import { expect } from 'vitest';"],
     ['electron/cli/x.ts', "import { Custody } from '../core/custody.ts';"],
     ['electron/main/x.ts', "import { app } from 'electron';"],
+    ['electron/main/x.ts', "import type { Custody } from '../core/custody.ts';\nimport type { Dialogs } from '../core/api/handlers.ts';"],
+    ['electron/main/x.ts', "import { settingsFileFor } from '../core/api/settings.ts';\nimport { defaultVaultDir } from '../core/vault/location.ts';"],
+    ['electron/main/x.ts', "import { UPLOAD_WINDOW } from '../core/api/protocol.ts';\nimport { firstIssue } from '../core/api/issues.ts';"],
+    ['electron/main/x.ts', "import { Worker } from 'node:worker_threads';"],
+    ['electron/main/x.test.ts', "import { createCore } from '../core/api/handlers.ts';"],
+    ['electron/preload/x.ts', "import { contextBridge } from 'electron';"],
   ])('%s may: %s', async (file, code) => {
     expect(await violations(file, code)).toEqual([]);
+  });
+});
+
+describe('dependency classes', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const dir = mkdtempSync(join(tmpdir(), 'custody-layering-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Lint messages on scripts/dependency-classes.mjs against the package.json at `packageJson`. */
+  async function classMessages(packageJson: string): Promise<string[]> {
+    const linter = new ESLint({ overrideConfig: { files: ['scripts/dependency-classes.mjs'], rules: { 'custody/dependency-classes': ['error', { packageJson }] } } });
+    const [r] = await linter.lintText(readFileSync('scripts/dependency-classes.mjs', 'utf8'), { filePath: 'scripts/dependency-classes.mjs' });
+    return r!.messages.map((m) => `${m.ruleId}: ${m.message}`);
+  }
+
+  test('every dependency of package.json has a class, and every class entry is a dependency', async () => {
+    expect(classificationProblems(pkg)).toEqual([]);
+    expect(await classMessages(join(process.cwd(), 'package.json'))).toEqual([]);
+  });
+
+  test('an uncategorised dependency is a lint error', async () => {
+    const file = join(dir, 'package.json');
+    writeFileSync(file, JSON.stringify({ ...pkg, dependencies: { ...pkg.dependencies, 'left-pad': '^1.3.0' } }));
+    expect(await classMessages(file)).toEqual([
+      'custody/dependency-classes: package.json dependency "left-pad" has no class in scripts/dependency-classes.mjs (node | browser | shared | electron | tooling)',
+    ]);
+  });
+
+  test('a class entry package.json no longer has is reported too', () => {
+    const { zod: _zod, ...rest } = pkg.dependencies;
+    expect(classificationProblems({ ...pkg, dependencies: rest })).toEqual(['"zod" is classified but package.json does not depend on it']);
+    expect(classificationProblems(pkg, { ...DEPENDENCY_CLASSES, zod: 'anywhere' as 'shared' })).toEqual(['"zod" has an unknown class "anywhere" (node | browser | shared | electron | tooling)']);
   });
 });
