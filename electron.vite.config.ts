@@ -1,4 +1,4 @@
-// Builds the desktop app into out/ (DESIGN.md section 2):
+// Builds the desktop app into out/ (docs/architecture.md, "Layers and what each may import"):
 //   out/main/index.js        Electron main (ESM)
 //   out/main/coreWorker.js   core's worker thread (keys, database, KDF, crypto)
 //   out/main/webShell.js     the loopback web shell (plain Node, no electron import)

@@ -1,5 +1,5 @@
 // The real desktop app, launched with Playwright's Electron driver where Electron's binary is
-// installed; reported skipped, with the reason, where it is not (DESIGN.md section 7).
+// installed; reported skipped, with the reason, where it is not (docs/architecture.md, "Where it runs").
 import { _electron as electron, expect, test, type ElectronApplication, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

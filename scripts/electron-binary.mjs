@@ -1,5 +1,5 @@
 // Is Electron's binary installed? Answered without downloading it: `require('electron')`
-// would try to fetch it on first use (DESIGN.md section 7), which fails offline.
+// would try to fetch it on first use (docs/architecture.md, "Where it runs"), which fails offline.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

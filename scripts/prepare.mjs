@@ -1,6 +1,6 @@
 // Runs after `npm install`: generates the Prisma clients and builds the CLI (bin/custody.mjs).
 // Prisma's CLI wants a schema-engine binary even for `generate`, which only needs its wasm;
-// pointing it at any executable keeps it from downloading one (see DESIGN.md section 7).
+// pointing it at any executable keeps it from downloading one (see docs/architecture.md, "Where it runs").
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

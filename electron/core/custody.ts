@@ -300,7 +300,7 @@ export class Custody {
     return this.vault.audit.failures(limit);
   }
 
-  /** Verifies the whole audit log (DESIGN.md section 4); see verifyLog for what is checked. */
+  /** Verifies the whole audit log (docs/architecture.md, "The audit log"); see verifyLog for what is checked. */
   verifyAudit(onProgress?: Progress) {
     return this.vault.verifyAudit(onProgress);
   }

@@ -1,4 +1,4 @@
-// Owns the core worker thread (DESIGN.md section 1): forwards validated calls, correlates the
+// Owns the core worker thread (docs/architecture.md, "Processes and trust"): forwards validated calls, correlates the
 // replies, relays core's events, and answers the worker's dialog requests. A worker that dies
 // is reported (every pending and later call fails with INTERNAL), never silently restarted:
 // its keys died with it, and a restart would hide whatever killed it.

@@ -1,6 +1,6 @@
 // Electron main: one hardened window, the menu, auto-lock, and the IPC contract bound to
 // ipcMain with a sender check and schema validation before anything reaches the core worker.
-// Nothing domain-specific lives here (DESIGN.md sections 1 and 2).
+// Nothing domain-specific lives here (docs/architecture.md: "Processes and trust", "Layers and what each may import").
 import { app, BrowserWindow, dialog, ipcMain, Menu, powerMonitor, protocol, session as electronSession, type IpcMainInvokeEvent } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';

@@ -1,4 +1,4 @@
-// The preload (DESIGN.md section 1): exposes exactly the IPC contract as `window.custody`,
+// The preload (docs/architecture.md, "Processes and trust"): exposes exactly the IPC contract as `window.custody`,
 // one function per method plus `on(event, listener)`. The page never sees ipcRenderer, an
 // IPC event object or any Node API; main validates every call again anyway.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';

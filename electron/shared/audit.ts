@@ -1,4 +1,4 @@
-// Audit log vocabulary (DESIGN.md section 4) shared by core, IPC and the renderer.
+// Audit log vocabulary (docs/architecture.md, "The audit log") shared by core, IPC and the renderer.
 import { z } from 'zod';
 
 export const AUDIT_EVENTS = [

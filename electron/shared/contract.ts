@@ -1,4 +1,4 @@
-// The IPC contract between the renderer and main (DESIGN.md section 1): one entry per
+// The IPC contract between the renderer and main (docs/architecture.md, "Processes and trust"): one entry per
 // method, with the schema main validates the request against and the response type.
 // No method takes a table, a key or a file path from the renderer: files come from main's
 // own dialogs, or as bytes the user dropped or picked.
@@ -34,7 +34,7 @@ export const SettingsSchema = z
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;
 
-/** What a signed report covers; the export itself happens in core (DESIGN.md section 5). */
+/** What a signed report covers; the export itself happens in core (docs/architecture.md, "Signed reports"). */
 export const ReportRequestSchema = z
   .object({
     purpose: z.string().trim().min(1, 'a report needs a purpose').max(500),
@@ -159,7 +159,7 @@ export interface Responses {
   'settings.set': Settings;
 }
 
-/** Sync with a PostgreSQL server (DESIGN.md section 6); the server address never includes its password here. */
+/** Sync with a PostgreSQL server (docs/architecture.md, "Sync"); the server address never includes its password here. */
 export interface SyncStatusView {
   configured: boolean;
   server: string | null;

@@ -1,4 +1,4 @@
-// The core worker thread (DESIGN.md section 1): keys, the database, KDF and bulk crypto live
+// The core worker thread (docs/architecture.md, "Processes and trust"): keys, the database, KDF and bulk crypto live
 // here, so Electron's main thread never stalls. It answers validated calls from its parent
 // and forwards core's events; it trusts nothing but its parent port.
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,4 +1,4 @@
-// Full verification of the audit log (DESIGN.md section 4): recompute every leaf from the
+// Full verification of the audit log (docs/architecture.md, "The audit log"): recompute every leaf from the
 // stored entry, rebuild the tree in one streaming pass, and check every stored checkpoint's
 // signature and root, and the checkpoint kept outside the database. Every problem is reported
 // with where it is; verification never stops at the first one.

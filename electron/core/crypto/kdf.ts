@@ -1,4 +1,4 @@
-// Master password -> key-encryption key with Argon2id (DESIGN.md section 3).
+// Master password -> key-encryption key with Argon2id (docs/architecture.md, "Keys and formats").
 import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import { CustodyError } from '../../shared/errors.ts';

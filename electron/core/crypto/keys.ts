@@ -8,7 +8,7 @@ export function wipe(...bufs: (Uint8Array | undefined | null)[]): void {
   for (const b of bufs) b?.fill(0);
 }
 
-/** EK_day = HKDF-SHA-256(epoch root, info = "custody/epoch/v1" || day) (DESIGN.md section 3). */
+/** EK_day = HKDF-SHA-256(epoch root, info = "custody/epoch/v1" || day) (docs/architecture.md, "Keys and formats"). */
 export function epochKey(epochRoot: Uint8Array, day: string): Buffer {
   return Buffer.from(hkdfSync('sha256', epochRoot, Buffer.alloc(0), Buffer.concat([Buffer.from('custody/epoch/v1'), Buffer.from(day)]), 32));
 }

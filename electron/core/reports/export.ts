@@ -1,4 +1,4 @@
-// Signed audit reports (DESIGN.md section 5): one folder (or zip) that anyone can verify offline.
+// Signed audit reports (docs/architecture.md, "Signed reports"; docs/reports.md): one folder (or zip) that anyone can verify offline.
 //   report.pdf                 human-readable, PAdES-signed with the vault's certificate
 //   events.jsonl               the exact canonical bytes of every included entry, in log order
 //   inclusion-proofs.jsonl     {"seq", "tlogProof"}: a C2SP tlog-proof per entry against checkpoint.note

@@ -37,7 +37,7 @@ function copy(name: string): string {
 const failed = (r: Awaited<ReturnType<typeof verifyReport>>) => r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
 
 describe('signed report', () => {
-  test('holds the files DESIGN.md names, and the export is an audit entry', async () => {
+  test('holds the files docs/reports.md lists, and the export is an audit entry', async () => {
     expect(readdirSync(report).sort()).toEqual(['checkpoint.note', 'events.jsonl', 'inclusion-proofs.jsonl', 'manifest', 'report.pdf', 'signing-certificate.pem', 'verifier.vkey']);
     const events = readFileSync(join(report, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const targets = new Set(events.map((e) => e.target));

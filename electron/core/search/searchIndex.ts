@@ -1,5 +1,5 @@
 // Search over decrypted records. The index lives only in this process's memory: built in the
-// background after unlock (with progress), dropped on lock (DESIGN.md section 1).
+// background after unlock (with progress), dropped on lock (docs/architecture.md, "Search").
 // Text goes to the inverted index; filters, ordering and paging happen here, on per-record
 // keys computed once, so a query costs a pass over its matches and never sorts all of them.
 import type { RecordSummary, SearchQuery, SearchResult } from '../../shared/records.ts';

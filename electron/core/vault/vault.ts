@@ -1,5 +1,5 @@
 // A vault's lifecycle: create, open (locked), unlock with the password or the recovery key,
-// change password, lock. Key hierarchy of DESIGN.md section 3:
+// change password, lock. Key hierarchy of docs/architecture.md, "Keys and formats":
 //   password --Argon2id--> KEK --wraps--> vault key (VK) <--wraps-- recovery key
 //   VK --wraps--> epoch root --HKDF(day)--> epoch keys --wrap--> record data keys
 //   VK --wraps--> device signing key (Ed25519)

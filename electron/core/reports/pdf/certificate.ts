@@ -1,5 +1,5 @@
 // The identity that signs report PDFs: a per-vault self-signed certificate
-// (RSA-3072, DESIGN.md section 3) kept as a PKCS#12, or an organisation's own
+// (RSA-3072, docs/architecture.md, "Keys and formats") kept as a PKCS#12, or an organisation's own
 // PKCS#12 (RSA or ECDSA). Keys are node:crypto KeyObjects; node-forge is used
 // only for what node lacks: building X.509 certificates and PKCS#12 files.
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';

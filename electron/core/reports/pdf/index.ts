@@ -1,4 +1,4 @@
-// report.pdf of a signed audit report (DESIGN.md section 5): the document
+// report.pdf of a signed audit report (docs/reports.md): the document
 // model, rendering, PAdES signing with a per-vault or organisation identity,
 // and the offline checks `custody verify` makes of the PDF.
 export type { AppendixBlock, ReportCover, ReportDocument, ReportEntry, ReportRecord, ReportRecordEntry, ReportSummary } from './model.ts';

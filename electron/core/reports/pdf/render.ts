@@ -1,4 +1,4 @@
-// Renders report.pdf (DESIGN.md section 5) from a prepared ReportDocument:
+// Renders report.pdf (docs/reports.md) from a prepared ReportDocument:
 // cover, contents, summary with the activity chart, the chain of custody of
 // each record, the full entry table, and how to verify the report; a header
 // and "Page n of N" footer on every page, bookmarks, document metadata, and
