@@ -176,8 +176,8 @@ export interface SyncResultView {
   pushed: { records: number; attachments: number; auditEntries: number };
   merged: number;
   conflicts: number;
-  /** What verifying the other devices' audit logs found wrong with the server. */
-  problems: { device: string; kind: string; seq?: number; message: string }[];
+  /** What verifying the other devices' audit logs, and the records pulled, found wrong with the server (record: a server row refused). */
+  problems: { device: string; kind: string; seq?: number; record?: string; message: string }[];
 }
 
 export interface SyncConflictView {

@@ -70,6 +70,35 @@ describe('migrations', () => {
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'record_deleted_at_idx'").get()).toBeUndefined();
   });
 
+  test('0007_sync_evidence indexes the record events of other devices\' entries pulled before it, and keeps refusals', () => {
+    const db = fresh();
+    const upTo7 = MIGRATIONS.filter((m) => m.id < 7);
+    migrate(db, upTo7);
+    db.prepare("INSERT INTO remote_device (id, public_key) VALUES ('d', x'00')").run();
+    const entry = db.prepare("INSERT INTO remote_audit_entry (device_id, seq, time, entry, leaf_hash) VALUES ('d', ?, 0, ?, x'00')");
+    const e = (seq: number, event: string, target: string | null, details: object = {}) => entry.run(seq, JSON.stringify({ seq, device: 'd', event, target, details }));
+    e(0, 'record.created', 'record:r1');
+    e(1, 'record.updated', 'record:r1', { version: 2, fields: ['body'] });
+    e(2, 'record.deleted', 'record:r1');
+    e(3, 'record.viewed', 'record:r1');
+    e(4, 'record.purged', 'record:r2', { attachments: 0 });
+    e(5, 'record.deleted', 'attachment:x');
+    entry.run(6, null); // pruned by retention: nothing to read
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 7))).toEqual([7]);
+    expect(db.prepare('SELECT device_id, seq, record_id, event, version, applied FROM remote_record_event ORDER BY seq').all()).toEqual([
+      { device_id: 'd', seq: 1, record_id: 'r1', event: 'record.updated', version: 2, applied: 0 },
+      { device_id: 'd', seq: 2, record_id: 'r1', event: 'record.deleted', version: null, applied: 0 },
+      { device_id: 'd', seq: 4, record_id: 'r2', event: 'record.purged', version: null, applied: 0 },
+    ]);
+    const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT * FROM remote_record_event WHERE record_id = 'r1'").all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan).toContain('remote_record_event_record_id_idx');
+    db.pragma('foreign_keys = ON');
+    db.prepare("DELETE FROM remote_device WHERE id = 'd'").run();
+    expect(db.prepare('SELECT count(*) AS n FROM remote_record_event').get()).toEqual({ n: 0 });
+    db.prepare("INSERT INTO sync_refusal VALUES ('r1', 'unsigned', 'why', 0)").run();
+    expect(() => db.prepare("INSERT INTO sync_refusal VALUES ('r1', 'other', 'why', 0)").run()).toThrow(/UNIQUE/);
+  });
+
   test('running again applies nothing', () => {
     const db = fresh();
     migrate(db);

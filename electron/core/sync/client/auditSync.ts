@@ -8,7 +8,8 @@
 //     (consistency: nothing before it was dropped, edited or reordered since);
 //   - the server still holds at least as many entries as were pulled before.
 // A server that drops, edits, reorders or withholds entries is reported, and the report is
-// itself a local audit entry (sync.server_misbehaved), once per distinct problem.
+// itself a local audit entry (sync.server_misbehaved), once per distinct problem. The record
+// events among the entries taken in are what a pull later accepts changes on (evidence.ts).
 import { logOrigin } from '../../audit/checkpoints.ts';
 import { openCheckpoint, type Checkpoint } from '../../audit/tlog/checkpoint.ts';
 import { leafHash } from '../../audit/tlog/hash.ts';
@@ -17,6 +18,7 @@ import { CompactRange } from '../../audit/tlog/tree.ts';
 import type { AuditInput } from '../../audit/entry.ts';
 import type { SyncContext, SyncProblem } from './context.ts';
 import { attestedKey } from './device.ts';
+import { indexRecordEvents } from './evidence.ts';
 
 const PUSH_BATCH = 2000;
 const PULL_BATCH = 5000;
@@ -135,6 +137,8 @@ export async function pullAudit(ctx: SyncContext): Promise<AuditPullResult> {
         .run(d.id, key, checked.verifiedSize, checked.verifiedRoot, checked.problems[0]?.message ?? null);
       const insert = sql.prepare('INSERT INTO remote_audit_entry (device_id, seq, time, entry, leaf_hash) VALUES (?, ?, ?, ?, ?)');
       for (const e of checked.accepted) insert.run(d.id, e.seq, e.time, e.entry, e.leafHash);
+      // What backs that device's edits, trash changes and purges when their rows are pulled.
+      indexRecordEvents(sql, d.id, checked.accepted);
     });
     result.entries += checked.accepted.length;
   }

@@ -10,12 +10,14 @@ export interface SyncProgress {
   total: number;
 }
 
-/** Something the server did that an honest server cannot do (found by audit verification). */
+/** Something the server did that an honest server cannot do (found by audit verification, or in a pulled row). */
 export interface SyncProblem {
-  /** The device whose log it concerns. */
+  /** The device whose log it concerns ('' for a record row). */
   device: string;
   kind: string;
   seq?: number;
+  /** The record whose server row was refused. */
+  record?: string;
   message: string;
 }
 
@@ -30,6 +32,12 @@ export interface SyncContext {
   onProgress?: (p: SyncProgress) => void | Promise<void>;
   /** Deletes attachment blobs whose rows are gone (Attachments.removeBlobs). */
   removeBlobs(ids: readonly string[]): void;
+  /**
+   * Pulls and checks the other devices' audit entries again (auditSync.pullAudit): a pulled
+   * change whose signed entry is missing may be one its device pushed a moment after this
+   * device last pulled the audit.
+   */
+  refreshAudit?: () => Promise<void>;
 }
 
 /** Change numbers a push handed out: (from, to]. Lets the pull cursors skip our own changes. */

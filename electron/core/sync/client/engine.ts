@@ -2,7 +2,8 @@
 //
 //   configure({ url })   store the server (sealed with the vault key), register vault and device
 //   status()             configured, lastSyncAt, pending, online, lastError, conflicts
-//   syncNow(onProgress)  pull, push (with merges of refused edits), audit push and verification
+//   syncNow(onProgress)  audit pull and verification, pull (only changes other devices signed),
+//                        push (with merges of refused edits, each batch after its audit entries)
 //   conflicts()          edits that overlapped, for the user to resolve
 //   resolveConflict(id, 'mine' | 'theirs')
 //   verifyServer()       full comparison of the server's audit copies with the local ones
@@ -29,7 +30,7 @@ import { pullAudit, pushAudit, verifyServerAudit } from './auditSync.ts';
 import type { SyncContext, SyncProblem, SyncProgress } from './context.ts';
 import { registerDevice } from './device.ts';
 import { MERGE_KEYS, threeWayMerge, type MergeKey, type RecordValues } from './merge.ts';
-import { pullIds, pullRecords } from './pull.ts';
+import { checkMissing, pullIds, pullRecords, pullRefused, refusals } from './pull.ts';
 import { pushRecords } from './push.ts';
 import { CircuitBreaker, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { decodeVersions, fromLocal, fromLocalVersion, valuesOf, type LocalRecord, type LocalVersion, type SealedVersion } from './rows.ts';
@@ -213,28 +214,43 @@ export class SyncEngine {
         await registerDevice(server, vault);
         this.#registered = true;
       }
+      // The other devices' audit first: a pulled edit, trash change or purge is applied only
+      // with its device's signed entry (evidence.ts), looked for again when one is missing.
+      const auditProblems: SyncProblem[] = [];
+      const pullAuditNow = async () => {
+        const audit = await pullAudit(ctx);
+        result.pulled.auditEntries += audit.entries;
+        for (const p of audit.problems) if (!auditProblems.some((q) => q.message === p.message)) auditProblems.push(p);
+      };
+      await pullAuditNow();
+      ctx.refreshAudit = pullAuditNow;
+      const took = (pulled: Awaited<ReturnType<typeof pullRecords>>) => {
+        changed.push(...pulled.changed);
+        result.merged += pulled.merged;
+        result.conflicts += pulled.conflicts;
+      };
       const pulled = await pullRecords(ctx);
-      changed.push(...pulled.changed);
+      took(pulled);
       result.pulled.records += pulled.records;
-      result.merged += pulled.merged;
-      result.conflicts += pulled.conflicts;
+      // Rows refused before, in case the server put them right; then rows it lost outright.
+      const retried = await pullRefused(ctx);
+      took(retried);
+      await checkMissing(ctx);
       result.pulled.attachments += await pullAttachments(ctx);
+      if (retried.changed.length) result.pulled.attachments += await pullAttachments(ctx, retried.changed);
       // A refused push means another device got there first: pull that record, merge, push again.
       for (let round = 0; round < 3; round++) {
         const pushed = await pushRecords(ctx);
         result.pushed.records += pushed.records;
+        result.pushed.auditEntries += pushed.auditEntries;
         if (pushed.rejected.length === 0) break;
         const again = await pullIds(ctx, pushed.rejected);
-        changed.push(...again.changed);
-        result.merged += again.merged;
-        result.conflicts += again.conflicts;
+        took(again);
         result.pulled.attachments += await pullAttachments(ctx, again.changed);
       }
       result.pushed.attachments += await pushAttachments(ctx);
-      result.pushed.auditEntries = await pushAudit(ctx);
-      const audit = await pullAudit(ctx);
-      result.pulled.auditEntries = audit.entries;
-      result.problems = audit.problems;
+      result.pushed.auditEntries += await pushAudit(ctx);
+      result.problems = [...auditProblems, ...refusals(ctx)];
       // Syncs that moved only audit entries are not themselves logged, or two devices would
       // keep sending each other the entry about the last exchange.
       const entries: AuditInput[] = [];
@@ -399,7 +415,7 @@ export class SyncEngine {
 }
 
 function resetBookkeeping(state: SyncState): void {
-  state.sql.exec('DELETE FROM sync_record; DELETE FROM remote_audit_entry; DELETE FROM remote_device;');
+  state.sql.exec('DELETE FROM sync_record; DELETE FROM remote_record_event; DELETE FROM remote_audit_entry; DELETE FROM remote_device; DELETE FROM sync_refusal;');
   for (const key of ['cursor_records', 'cursor_attachments', 'audit_pushed', 'checkpoint_pushed', 'last_sync_at', 'last_error'] as const) state.set(key, null);
 }
 

@@ -10,6 +10,12 @@
 //     history); overlapping edits become a conflict the user resolves, nothing is dropped;
 //   - trash state: the side that changed it wins; when both did, the local change is pushed.
 // A push that landed but whose acknowledgement was lost is recognised by its ciphertext.
+//
+// The server is not trusted with the evidence (evidence.ts): a purge, trash state or edit is
+// applied only if another device signed it, new ciphertext only if it opens with the vault's
+// keys, and a version older than one this device saw is never taken. A row that fails is
+// refused whole (nothing local changes), kept in sync_refusal, reported as server misbehaviour
+// (once per distinct problem in the audit log) and looked at again at every sync.
 import type Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
 import { target, type AuditInput } from '../../audit/entry.ts';
@@ -19,8 +25,9 @@ import { wipe } from '../../crypto/keys.ts';
 import { uuidv7 } from '../../util/ids.ts';
 import { utcDay } from '../../util/time.ts';
 import type { ServerRecord, ServerRecordVersion } from '../generated/client.ts';
-import type { SyncContext } from './context.ts';
-import { threeWayMerge, type RecordValues } from './merge.ts';
+import type { SyncContext, SyncProblem } from './context.ts';
+import { Evidence, opens, type Backing } from './evidence.ts';
+import { MERGE_KEYS, threeWayMerge, type RecordValues } from './merge.ts';
 import { encodeVersions, fromLocal, fromLocalVersion, fromRemote, sameSealed, valuesOf, type LocalRecord, type LocalVersion, type RemoteRecord, type SealedVersion } from './rows.ts';
 
 const PULL_BATCH = 500;
@@ -51,6 +58,7 @@ function remoteOf(r: ServerRecord): RemoteRecord {
     summary: buf(r.summary),
     content: buf(r.content),
     changeSeq: Number(r.changeSeq),
+    deviceId: r.deviceId,
   };
 }
 
@@ -128,19 +136,100 @@ async function applyBatch(ctx: SyncContext, rows: RemoteRecord[], cursor: number
       history.set(v.recordId, list);
     }
   }
-  const removedBlobs: string[] = [];
-  const effects = await vault.db.writeSync(() => {
-    state.set('applying', 1);
-    const applier = new Applier(ctx, sql);
-    for (const r of rows) applier.apply(r, history.get(r.id) ?? [], removedBlobs);
-    if (cursor !== null) state.set('cursor_records', cursor);
-    state.set('applying', null);
-    if (applier.audit.length) vault.audit.appendSync(vault.meta, applier.audit);
-    return { changed: applier.changed, conflicts: applier.conflicts, merged: applier.merged };
+  for (let lookedAgain = !ctx.refreshAudit; ; lookedAgain = true) {
+    const removedBlobs: string[] = [];
+    let effects: BatchEffects;
+    try {
+      effects = await vault.db.writeSync(() => {
+        state.set('applying', 1);
+        const applier = new Applier(ctx, sql);
+        for (const r of rows) applier.apply(r, history.get(r.id) ?? [], removedBlobs);
+        // Its device may have pushed the entry after this device pulled the audit: roll back,
+        // pull the audit again, and decide once more.
+        if (!lookedAgain && applier.refused.some((x) => x.kind.startsWith('unsigned'))) throw new LookAgain();
+        const refusals = keepRefusals(sql, applier.refused, applier.accepted);
+        if (cursor !== null) state.set('cursor_records', cursor);
+        state.set('applying', null);
+        const audit = [...applier.audit, ...refusals.map(misbehaved)];
+        if (audit.length) vault.audit.appendSync(vault.meta, audit);
+        return { changed: applier.changed, conflicts: applier.conflicts, merged: applier.merged };
+      });
+    } catch (e) {
+      if (!(e instanceof LookAgain)) throw e;
+      await ctx.refreshAudit!();
+      continue;
+    }
+    // The blobs of purged records go once their rows are gone for good.
+    if (removedBlobs.length) ctx.removeBlobs(removedBlobs);
+    return effects;
+  }
+}
+
+/** Rolls a batch back so it can be decided again after a fresh audit pull. */
+class LookAgain extends Error {}
+
+/** A server row refused, and why. */
+export interface Refusal {
+  id: string;
+  kind: string;
+  message: string;
+  /** The device the server named as the row's writer ('' when the row is gone). */
+  device: string;
+  version?: number;
+}
+
+const misbehaved = (r: Refusal): AuditInput => ({
+  event: 'sync.server_misbehaved',
+  target: target.record(r.id),
+  success: false,
+  details: { kind: r.kind, ...(r.device ? { device: r.device } : {}), ...(r.version !== undefined ? { version: r.version } : {}) },
+});
+
+/** Stores refusals, clears those of rows now accepted; returns the ones not reported before. */
+function keepRefusals(sql: Database.Database, refused: readonly Refusal[], accepted: readonly string[]): Refusal[] {
+  const clear = sql.prepare('DELETE FROM sync_refusal WHERE record_id = ?');
+  for (const id of accepted) clear.run(id);
+  const known = sql.prepare('SELECT message FROM sync_refusal WHERE record_id = ?').pluck();
+  const keep = sql.prepare('INSERT INTO sync_refusal (record_id, kind, message, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind, message = excluded.message, seen_at = excluded.seen_at');
+  const fresh: Refusal[] = [];
+  for (const r of refused) {
+    if (known.get(r.id) !== r.message) fresh.push(r);
+    keep.run(r.id, r.kind, r.message, Date.now());
+  }
+  return fresh;
+}
+
+/** Every server row this device refuses (as of its last look), as problems to show. */
+export function refusals(ctx: SyncContext): SyncProblem[] {
+  const rows = ctx.vault.db.sql.prepare('SELECT record_id AS id, kind, message FROM sync_refusal ORDER BY seen_at, record_id').all() as { id: string; kind: string; message: string }[];
+  return rows.map((r) => ({ device: '', record: r.id, kind: r.kind, message: r.message }));
+}
+
+/** Looks again at the rows refused before: a server that put them right gets them applied. */
+export async function pullRefused(ctx: SyncContext): Promise<PullResult> {
+  const ids = (ctx.vault.db.sql.prepare('SELECT record_id FROM sync_refusal ORDER BY record_id').pluck().all() as string[]);
+  return pullIds(ctx, ids);
+}
+
+/**
+ * Records this device synced that the server no longer holds at all (an honest server keeps
+ * even a purged record, as a tombstone): refused like any other loss, and reported.
+ */
+export async function checkMissing(ctx: SyncContext): Promise<void> {
+  const { vault, server, vaultId } = ctx;
+  const sql = vault.db.sql;
+  const synced = sql.prepare('SELECT record_id AS id, version FROM sync_record').all() as { id: string; version: number }[];
+  if (synced.length === 0) return;
+  const held = await server.run('list records', (c) => c.query<{ id: string }>('SELECT id::text AS id FROM custody.record WHERE vault_id = $1', [vaultId]));
+  const onServer = new Set(held.rows.map((r) => r.id));
+  const missing: Refusal[] = synced
+    .filter((r) => !onServer.has(r.id))
+    .map((r) => ({ id: r.id, kind: 'missing', device: '', version: r.version, message: `the server no longer holds record ${r.id} (this device synced version ${r.version} of it): it was deleted there` }));
+  if (missing.length === 0) return;
+  await vault.db.writeSync(() => {
+    const fresh = keepRefusals(sql, missing, []);
+    if (fresh.length) vault.audit.appendSync(vault.meta, fresh.map(misbehaved));
   });
-  // The blobs of purged records go once their rows are gone for good.
-  if (removedBlobs.length) ctx.removeBlobs(removedBlobs);
-  return effects;
 }
 
 const statements = (sql: Database.Database) => ({
@@ -162,42 +251,75 @@ const statements = (sql: Database.Database) => ({
 class Applier {
   readonly changed: string[] = [];
   readonly audit: AuditInput[] = [];
+  /** Rows refused (nothing of them applied) and rows taken (or with nothing to take). */
+  readonly refused: Refusal[] = [];
+  readonly accepted: string[] = [];
   conflicts = 0;
   merged = 0;
   readonly #s: ReturnType<typeof statements>;
+  readonly #evidence: Evidence;
 
   constructor(
     private readonly ctx: SyncContext,
     sql: Database.Database,
   ) {
     this.#s = statements(sql);
+    this.#evidence = new Evidence(sql);
   }
 
   apply(r: RemoteRecord, history: SealedVersion[], removedBlobs: string[]): void {
-    const { state } = this.ctx;
+    const refusal = this.#apply(r, history, removedBlobs);
+    if (refusal) this.refused.push({ id: r.id, device: r.deviceId, version: r.version, ...refusal });
+    else this.accepted.push(r.id);
+  }
+
+  #apply(r: RemoteRecord, history: SealedVersion[], removedBlobs: string[]): Pick<Refusal, 'kind' | 'message'> | undefined {
+    const { state, records } = this.ctx;
+    const evidence = this.#evidence;
     const l = this.#s.local.get(r.id) as LocalRecord | undefined;
     const s = state.shadow(r.id);
     if (r.purgedAt !== null) {
       if (l) {
+        const signed = evidence.purge(r.id, r.deviceId);
+        if (!signed) return { kind: 'unsigned-purge', message: `the server purged record ${r.id}, but no device of this vault signed a purge of it` };
         // Edits made here to a record purged there are kept, as a conflict.
         if (s && l.version !== s.version) this.#conflict(r.id, s.version, this.#mine(l, s.version), null, ['purged']);
-        for (const a of this.#s.attachmentsOf.all(r.id) as { id: string }[]) removedBlobs.push(a.id);
+        const attachments = this.#s.attachmentsOf.all(r.id) as { id: string }[];
+        for (const a of attachments) removedBlobs.push(a.id);
         this.#s.purge.run(r.id);
         this.#s.dropOutbox.run(r.id);
+        // This device's own chain of custody says where the purge came from.
+        this.audit.push({ event: 'record.purged', target: target.record(r.id), details: { attachments: attachments.length, via: 'sync', device: signed.device, seq: signed.seq } });
         this.changed.push(r.id);
       }
       state.setShadow(r.id, null);
-      return;
+      return undefined;
     }
+    if (s && r.version < s.version) return { kind: 'rolled-back', message: `the server sent version ${r.version} of record ${r.id}, older than version ${s.version} it held before` };
+    if (!r.wrappedDek || !r.summary || !r.content) return { kind: 'altered', message: `the server holds record ${r.id} without its ciphertext, yet not as a purge` };
     const theirs = fromRemote(r);
+    // Ciphertext held here already is known good; anything new must open with the vault's keys.
+    if (!this.#known(r.id, l, theirs) && !opens(records, r.id, theirs))
+      return { kind: 'altered', message: `version ${r.version} of record ${r.id} on the server does not decrypt with this vault's keys: it was altered or swapped` };
+    const bad = history.find((v) => v.version < r.version && !this.#known(r.id, l, v) && !opens(records, r.id, v));
+    if (bad) return { kind: 'altered', message: `version ${bad.version} in the history of record ${r.id} on the server does not decrypt with this vault's keys: it was altered or swapped` };
     if (!l) {
       // Our purge is on its way; if the server refuses it, the record comes back then.
-      if (state.hasPending('purge', r.id)) return;
+      if (state.hasPending('purge', r.id)) return undefined;
+      let restore: Backing | undefined;
+      if (evidence.purgedHere(r.id)) {
+        // Purged here: it comes back only if the server refused that purge for a newer change
+        // another device signed (push.ts), never because the server says so.
+        const edited = s && r.version > s.version ? evidence.edit(r.id, r.version, r.deviceId) : undefined;
+        restore = !edited && s?.deleted && r.version === s.version && r.deletedAt === null ? evidence.trash(r.id, false, r.deviceId) : undefined;
+        if (!edited && !restore) return { kind: 'resurrected', message: `the server brought back record ${r.id}, which was purged on this device, without a newer change signed by another device` };
+      }
+      if (restore) evidence.applied(restore);
       this.#s.insert.run(r.id, r.kind, r.capturedAt, r.epochDay, r.createdAt, r.updatedAt, r.version, r.deletedAt, theirs.wrappedDek, theirs.summary, theirs.content);
       for (const v of history) if (v.version < r.version) this.#addVersion(r.id, v);
       state.setShadow(r.id, { version: r.version, deleted: r.deletedAt !== null });
       this.changed.push(r.id);
-      return;
+      return undefined;
     }
     const atVersion = (n: number): SealedVersion | undefined => (r.version === n ? theirs : history.find((v) => v.version === n));
     let base = s;
@@ -213,14 +335,33 @@ class Applier {
     }
     const localEdit = !base || l.version !== base.version;
     const remoteEdit = !base || r.version !== base.version;
-    if (remoteEdit && !sameSealed(fromLocal(l), theirs)) {
+    const contentChange = remoteEdit && !sameSealed(fromLocal(l), theirs);
+    const localTrash = base !== undefined && (l.deleted_at !== null) !== base.deleted;
+    const trashChange = !localTrash && (l.deleted_at !== null) !== (r.deletedAt !== null);
+    // Both changes signed, or neither is applied.
+    if (contentChange && !(r.version > 1 && evidence.edit(r.id, r.version, r.deviceId)))
+      return { kind: 'unsigned-edit', message: `the server changed record ${r.id} to version ${r.version}, but no device of this vault signed that version` };
+    const trash = trashChange ? evidence.trash(r.id, r.deletedAt !== null, r.deviceId) : undefined;
+    if (trashChange && !trash)
+      return { kind: 'unsigned-trash', message: `the server ${r.deletedAt !== null ? 'put record ' + r.id + ' in the trash' : 'took record ' + r.id + ' out of the trash'}, but no device of this vault signed that` };
+    if (contentChange) {
       if (!localEdit) this.#fastForward(l, r, theirs, history);
       else this.#merge(l, r, theirs, history, base?.version ?? 0);
     }
-    const localTrash = base !== undefined && (l.deleted_at !== null) !== base.deleted;
-    if (!localTrash && (l.deleted_at !== null) !== (r.deletedAt !== null)) this.#s.setDeleted.run(r.deletedAt, r.id);
+    if (trash) {
+      this.#s.setDeleted.run(r.deletedAt, r.id);
+      evidence.applied(trash);
+    }
     state.setShadow(r.id, { version: r.version, deleted: r.deletedAt !== null });
     this.changed.push(r.id);
+    return undefined;
+  }
+
+  /** Whether this device holds exactly this version of the record already (its own copy). */
+  #known(id: string, l: LocalRecord | undefined, v: SealedVersion): boolean {
+    if (l && l.version === v.version) return sameSealed(fromLocal(l), v);
+    const mine = this.#localVersion(id, v.version);
+    return mine !== undefined && sameSealed(mine, v);
   }
 
   #localVersion(id: string, version: number): SealedVersion | undefined {
@@ -262,8 +403,13 @@ class Applier {
     if (canonicalize(merged) === canonicalize(theirsValues)) this.#setContent(l.id, theirs);
     else {
       this.#addVersion(l.id, theirs);
-      this.#setContent(l.id, sealMerged(this.ctx, l.id, theirs, merged));
+      const sealed = sealMerged(this.ctx, l.id, theirs, merged);
+      this.#setContent(l.id, sealed);
       state.enqueue('record', l.id);
+      // The merged version is a new version of the record like any edit: other devices take it
+      // only with this signed entry.
+      const fields = MERGE_KEYS.filter((k) => canonicalize(merged[k]) !== canonicalize(theirsValues[k]));
+      this.audit.push({ event: 'record.updated', target: target.record(l.id), details: { version: sealed.version, fields, via: 'sync merge' } });
     }
   }
 

@@ -9,6 +9,7 @@
 // every change numbered up to N. Then it locks its records, decides, and writes each kind of
 // change with one statement, numbering the rows as it writes them.
 import type pg from 'pg';
+import { pushAudit } from './auditSync.ts';
 import { skipOwnChanges, type SeqRange, type SyncContext } from './context.ts';
 import { sameSealed, type LocalRecord, type LocalVersion } from './rows.ts';
 import type { OutboxTarget, Shadow } from './state.ts';
@@ -17,6 +18,8 @@ const PUSH_BATCH = 500;
 
 export interface PushResult {
   records: number;
+  /** Audit entries pushed ahead of the records. */
+  auditEntries: number;
   /** Records the server refused (a newer version there): pull them, merge, push again. */
   rejected: string[];
 }
@@ -78,10 +81,13 @@ export async function pushRecords(ctx: SyncContext): Promise<PushResult> {
   const byId = new Map<string, OutboxTarget[]>();
   for (const t of state.targets(['record', 'purge'])) byId.set(t.targetId, [...(byId.get(t.targetId) ?? []), t]);
   const ids = [...byId.keys()];
-  const result: PushResult = { records: 0, rejected: [] };
+  const result: PushResult = { records: 0, auditEntries: 0, rejected: [] };
   const getLocal = vault.db.sql.prepare('SELECT * FROM record WHERE id = ?');
   for (let i = 0; i < ids.length; i += PUSH_BATCH) {
     const items: Item[] = ids.slice(i, i + PUSH_BATCH).map((id) => ({ id, targets: byId.get(id)!, local: getLocal.get(id) as LocalRecord | undefined, shadow: state.shadow(id) }));
+    // The signed entries of these changes (written with them, so already in the log) go first:
+    // other devices take a change only with its entry under a checkpoint (evidence.ts).
+    result.auditEntries += await pushAudit(ctx);
     const batch = await pushBatch(ctx, items);
     await vault.db.writeSync(() => {
       for (const [id, shadow] of batch.synced) state.setShadow(id, shadow);

@@ -47,6 +47,8 @@ export interface RemoteRecord {
   summary: Buffer | null;
   content: Buffer | null;
   changeSeq: number;
+  /** The device the server names as the row's last writer (its word only). */
+  deviceId: string;
 }
 
 /** One sealed version, in the form conflicts store and everything converts to. */
