@@ -18,7 +18,7 @@ const run = (name, cmd, args, env = {}) => {
 };
 
 run('lint', 'npx', ['--no-install', 'eslint', '.']);
-run('typecheck', 'npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']);
+run('typecheck', process.execPath, ['scripts/typecheck.mjs']);
 run('electron security check', process.execPath, ['scripts/electron-security-check.mjs']);
 run('electronegativity (fails on high severity)', process.execPath, ['scripts/electronegativity.mjs']);
 

@@ -1,0 +1,1 @@
+export declare const PROJECTS: readonly string[];
