@@ -1,11 +1,14 @@
 // `custody audit ...`: query, statistics, failures (verification and proofs are added by the
 // tamper-evident log module).
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import type { AuditRow } from '../shared/audit.ts';
+import type { AuditVerification } from '../shared/contract.ts';
 import type { Custody } from '../core/custody.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { consistencyProof, exportCanonical, inclusionProof } from '../core/audit/proofs.ts';
 import { pruneAuditBodies, setRetentionPolicy } from '../core/audit/retention.ts';
+import { vkeyFingerprint } from '../core/audit/vkeyFingerprint.ts';
 import { progressBar } from './progress.ts';
 
 interface Helpers {
@@ -71,15 +74,19 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
   audit
     .command('verify')
     .description('recompute the whole log and check every signed checkpoint; exit 0 only if all holds')
+    .option('--vkey <file>', 'trust only this verifier key (one saved earlier with `custody audit vkey`): a log re-signed with another key fails')
+    .option('--unlock', 'unlock first (password needed): trust only device keys the vault key attests')
     .action(async (_o, cmd: Command) => {
-      const o = g(cmd);
+      const o = g<{ vkey?: string; unlock?: boolean }>(cmd);
+      const vkey = o.vkey === undefined ? undefined : readVkeyFile(o.vkey);
       const bar = progressBar('verify');
-      const r = await h.withVault(o, (c) => c.verifyAudit(bar.update), { unlock: false }).finally(bar.stop);
+      const r = await h.withVault(o, (c) => c.verifyAudit(bar.update, { vkey }), { unlock: o.unlock === true }).finally(bar.stop);
       if (o.json) h.printJson(r);
       else {
         process.stdout.write(r.ok ? `OK: ${r.entries} entries, ${r.checkpoints} signed checkpoints, nothing changed, removed, inserted or reordered\n` : `FAILED: ${r.problems.length} problem(s) in ${r.entries} entries\n`);
         for (const p of r.problems) process.stdout.write(`  ${p.seq !== undefined ? `entry ${p.seq}: ` : ''}${p.message} [${p.kind}]\n`);
         if (r.unsignedTail) process.stdout.write(`  note: the last ${r.unsignedTail} entries are not yet covered by a signed checkpoint (one is signed at the next unlock)\n`);
+        if (r.trust) process.stdout.write(trustText(r.trust));
       }
       if (!r.ok) throw new VerifyFailed();
     });
@@ -95,9 +102,13 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
 
   audit
     .command('vkey')
-    .description("print this device's verifier key in signed-note vkey form (name+keyid+base64)")
+    .description("print this device's verifier key in signed-note vkey form (name+keyid+base64): give it to whoever verifies your reports (custody verify --vkey)")
+    .option('--fingerprint', "print the key's fingerprint instead (the one custody verify and custody audit verify show), to compare by reading it aloud")
     .action(async (_o, cmd: Command) => {
-      process.stdout.write((await h.withVault(g(cmd), async (c) => c.vault.checkpoints.vkey, { unlock: false })) + '\n');
+      const o = g<{ fingerprint?: boolean }>(cmd);
+      const vkey = await h.withVault(o, async (c) => c.vault.checkpoints.vkey, { unlock: false });
+      if (o.json) h.printJson({ vkey, fingerprint: vkeyFingerprint(vkey) });
+      else process.stdout.write((o.fingerprint ? vkeyFingerprint(vkey) : vkey) + '\n');
     });
 
   audit
@@ -149,6 +160,27 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     });
 
   return audit;
+}
+
+function readVkeyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new CustodyError('NOT_FOUND', `cannot read the verifier key file ${path}`);
+  }
+}
+
+/** Which key the checkpoints were checked against, and what that trust rests on. */
+function trustText(t: NonNullable<AuditVerification['trust']>): string {
+  const keys = t.keys.map((k) => `${k.fingerprint} (${k.vkey})`).join(', ');
+  if (t.basis === 'attested') return `  signing key: ${keys}, attested by the vault key\n`;
+  if (t.basis === 'pinned') return `  signing key: ${keys}, the key you pinned with --vkey\n`;
+  return (
+    `  signing key: ${keys}, read from the vault's key registry. The vault is locked, so nothing proved it is the vault's own key:\n` +
+    `  someone able to write this folder could have re-signed the log with a key of theirs. Compare this fingerprint with one you saved\n` +
+    `  earlier, or pin that key (custody audit vkey > device.vkey on a copy you trust, then custody audit verify --vkey device.vkey),\n` +
+    `  or check it against the vault key with the password: custody audit verify --unlock\n`
+  );
 }
 
 /** Verification failed: the report was printed; exit non-zero without another message. */

@@ -3,6 +3,7 @@
 //   events.jsonl               the exact canonical bytes of every included entry, in log order
 //   inclusion-proofs.jsonl     {"seq", "tlogProof"}: a C2SP tlog-proof per entry against checkpoint.note
 //   checkpoint.note            the signed checkpoint the report is anchored to
+//   openings.jsonl             {"seq", "target", "key", "sha256"}: openings of the entries' hash commitments (openings.ts)
 //   consistency-proof.txt      from an earlier checkpoint the reader holds (--since-checkpoint), with it as since-checkpoint.note
 //   verifier.vkey              the device's signed-note verifier key
 //   signing-certificate.pem    the certificate that signed report.pdf
@@ -14,6 +15,8 @@ import { CustodyError } from '../../shared/errors.ts';
 import type { AuditEntry } from '../../shared/audit.ts';
 import type { RecordSummary } from '../../shared/records.ts';
 import { target } from '../audit/entry.ts';
+import { retentionRunsFor } from '../audit/retention.ts';
+import { vkeyFingerprint } from '../audit/vkeyFingerprint.ts';
 import { signNote } from '../audit/tlog/note.ts';
 import { formatConsistencyProof, formatTlogProof } from '../audit/tlog/proof.ts';
 import { writeFileAtomic } from '../util/atomicFile.ts';
@@ -21,6 +24,8 @@ import { uuidv7, UUID_RE } from '../util/ids.ts';
 import type { Custody } from '../custody.ts';
 import { MANIFEST_FILE, manifestText, sha256Hex } from './manifest.ts';
 import { memoryTree } from './memoryTree.ts';
+import { formatPrunedLine } from './prunedLine.ts';
+import { collectOpenings, OPENINGS_FILE } from './openings.ts';
 import type { ReportDocument, ReportEntry, ReportRecord } from './pdf/model.ts';
 import { summariseEntries } from './pdf/summary.ts';
 import { certificateFingerprint, subjectName } from './pdf/certificate.ts';
@@ -38,6 +43,8 @@ export interface ReportOptions {
   to?: string;
   /** Write one zip (outDir + '.zip') instead of a folder. */
   zip?: boolean;
+  /** Write nothing: return the zip's bytes (the browser shell downloads them; no temp file). outDir is ignored. */
+  toMemory?: boolean;
   /** A signed checkpoint the reader already holds: the report adds a consistency proof from it. */
   sinceCheckpoint?: string;
   fontsDir?: string;
@@ -51,12 +58,20 @@ export interface ReportResult {
   entries: number;
   manifestSha256: string;
   checkpointSize: number;
+  /** The zip, with toMemory. */
+  data?: Uint8Array;
+  /** The verifier key the report carries, and its fingerprint, for the analyst to hand to the recipient out of band. */
+  vkey: string;
+  vkeyFingerprint: string;
 }
 
 interface Row {
   seq: number;
-  entry: string;
+  /** null once retention removed the body. */
+  entry: string | null;
   leaf_hash: Buffer;
+  time: number;
+  target: string | null;
 }
 
 const RECORD_TARGET = /^(record|attachment):/;
@@ -66,8 +81,8 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   vault.keys();
   if (!o.purpose.trim()) throw new CustodyError('BAD_REQUEST', 'a report needs a purpose (--purpose)');
   if (o.recordIds?.some((id) => !UUID_RE.test(id))) throw new CustodyError('BAD_REQUEST', 'a record id in --records is malformed');
-  const outPath = o.zip ? `${o.outDir.replace(/\.zip$/, '')}.zip` : o.outDir;
-  if (existsSync(outPath) && (o.zip || readdirSync(outPath).length > 0)) throw new CustodyError('CONFLICT', `${outPath} already exists and is not empty`);
+  const outPath = o.toMemory ? '' : o.zip ? `${o.outDir.replace(/\.zip$/, '')}.zip` : o.outDir;
+  if (!o.toMemory && existsSync(outPath) && (o.zip || readdirSync(outPath).length > 0)) throw new CustodyError('CONFLICT', `${outPath} already exists and is not empty`);
   const steps = 5;
   const progress = (step: number, label: string) => o.onProgress?.(step, steps, label);
 
@@ -106,12 +121,14 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   // 2. A fresh checkpoint; the entries in scope are those it covers.
   progress(1, 'signing a checkpoint');
   const cp = await vault.checkpointNow('report');
-  const all = vault.db.sql.prepare('SELECT seq, entry, leaf_hash FROM audit_entry WHERE seq < ? AND entry IS NOT NULL ORDER BY seq').iterate(cp.size) as IterableIterator<Row>;
+  const all = vault.db.sql.prepare('SELECT seq, entry, leaf_hash, time, target FROM audit_entry WHERE seq < ? ORDER BY seq').iterate(cp.size) as IterableIterator<Row>;
   const recordScoped = o.case !== undefined || o.recordIds !== undefined || o.from !== undefined || o.to !== undefined;
   const included: { row: Row; entry: AuditEntry }[] = [];
   const vaultLevel: { row: Row; entry: AuditEntry }[] = [];
   for (const row of all) {
-    const entry = JSON.parse(row.entry) as AuditEntry;
+    // An entry whose body retention removed is placed by the time and target it keeps, and
+    // listed as pruned: a report never drops an entry in its scope silently.
+    const entry = row.entry === null ? ({ seq: row.seq, time: new Date(row.time).toISOString(), target: row.target, details: {} } as unknown as AuditEntry) : (JSON.parse(row.entry) as AuditEntry);
     if (entry.target && RECORD_TARGET.test(entry.target)) {
       if (!recordScoped || targets.has(entry.target)) included.push({ row, entry });
     } else vaultLevel.push({ row, entry });
@@ -124,7 +141,19 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
     const t = Date.parse(v.entry.time);
     if (t >= lo && t <= hi) included.push(v);
   }
+  // Each pruned entry names the signed retention run that removed its body; that run's entry
+  // is part of the report too, so a reader can check the claim.
+  const prunedBy = retentionRunsFor(vault.db.sql, included.filter((x) => x.row.entry === null).map((x) => ({ seq: x.row.seq, timeMs: x.row.time })), cp.size);
+  const have = new Set(included.map((x) => x.row.seq));
+  const runRow = vault.db.sql.prepare<[number], Row>('SELECT seq, entry, leaf_hash, time, target FROM audit_entry WHERE seq = ?');
+  for (const run of new Set([...prunedBy.values()].map((r) => r.seq))) {
+    if (have.has(run)) continue;
+    const row = runRow.get(run)!;
+    included.push({ row, entry: JSON.parse(row.entry!) as AuditEntry });
+  }
   included.sort((a, b) => a.row.seq - b.row.seq);
+  // The hashes the log holds only as commitments, revealed for the reader to check (openings.ts).
+  const openings = await collectOpenings(custody, included.map(({ row, entry }) => ({ seq: row.seq, entry })));
 
   // 3. Inclusion proofs against the checkpoint.
   progress(2, `proving ${included.length} entries`);
@@ -146,7 +175,11 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   // 4. The PDF, from the same entries.
   progress(3, 'rendering report.pdf');
   const identity = await pdfSigningIdentity(vault);
-  const reportEntries: ReportEntry[] = included.map(({ row, entry }) => ({ seq: row.seq, time: entry.time, event: entry.event, actor: entry.actor, success: entry.success, target: entry.target, leafHash: row.leaf_hash.toString('hex') }));
+  const reportEntries: ReportEntry[] = included.map(({ row, entry }) =>
+    row.entry === null
+      ? { seq: row.seq, time: '', event: 'pruned', actor: '', success: true, target: row.target, leafHash: row.leaf_hash.toString('hex'), pruned: { retentionSeq: prunedBy.get(row.seq)!.seq } }
+      : { seq: row.seq, time: entry.time, event: entry.event, actor: entry.actor, success: entry.success, target: entry.target, leafHash: row.leaf_hash.toString('hex') },
+  );
   const byTarget = new Map<string, ReportEntry[]>();
   for (const e of reportEntries) {
     if (!e.target) continue;
@@ -200,9 +233,10 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   const enc = (s: string) => Buffer.from(s, 'utf8');
   const files = new Map<string, Uint8Array>([
     ['report.pdf', pdf],
-    ['events.jsonl', enc(included.map((x) => x.row.entry).join('\n') + (included.length ? '\n' : ''))],
+    ['events.jsonl', enc(included.map((x) => x.row.entry ?? formatPrunedLine({ seq: x.row.seq, leafHash: x.row.leaf_hash.toString('hex'), retentionSeq: prunedBy.get(x.row.seq)!.seq })).join('\n') + (included.length ? '\n' : ''))],
     ['inclusion-proofs.jsonl', enc(proofLines.join('\n') + (proofLines.length ? '\n' : ''))],
     ['checkpoint.note', enc(cp.note)],
+    [OPENINGS_FILE, enc(openings)],
     ['verifier.vkey', enc(vault.checkpoints.vkey + '\n')],
     ['signing-certificate.pem', enc(identity.certificate.toString())],
   ]);
@@ -210,9 +244,11 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
     files.set('consistency-proof.txt', enc(consistency));
     files.set('since-checkpoint.note', enc(o.sinceCheckpoint));
   }
-  const manifest = signNote(manifestText(files), [{ name: vault.checkpoints.origin, privateKey: vault.keys().signingSeed }]);
+  const manifest = signNote(manifestText(files), [{ name: vault.checkpoints.keyName, privateKey: vault.keys().signingSeed }]);
   files.set(MANIFEST_FILE, enc(manifest));
-  if (o.zip) writeFileAtomic(outPath, zipSync(Object.fromEntries(files), { level: 6 }));
+  let data: Uint8Array | undefined;
+  if (o.toMemory) data = zipSync(Object.fromEntries(files), { level: 6 });
+  else if (o.zip) writeFileAtomic(outPath, zipSync(Object.fromEntries(files), { level: 6 }));
   else {
     mkdirSync(outPath, { recursive: true });
     for (const [name, bytes] of files) writeFileAtomic(join(outPath, name), bytes);
@@ -223,10 +259,13 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
     event: 'report.exported',
     target: target.report(reportId),
     ...(o.from || o.to ? { range: { from: o.from ?? '', to: o.to ?? '' } } : {}),
-    details: { scope: scopeText, purpose: o.purpose, recipient: o.recipient ?? '', records: chosen.length, entries: included.length, checkpointSize: cp.size, manifestSha256 },
+    // Purpose, recipient and case name are analyst-written: they stay inside the report, which
+    // the log binds through manifestSha256; the log says only what kind of scope it was.
+    details: { scope: o.case !== undefined ? 'case' : o.recordIds ? 'records' : 'all', records: chosen.length, entries: included.length, checkpointSize: cp.size, manifestSha256 },
   });
   progress(5, 'done');
-  return { path: outPath, reportId, records: chosen.length, entries: included.length, manifestSha256, checkpointSize: cp.size };
+  const vkey = vault.checkpoints.vkey;
+  return { path: outPath, reportId, records: chosen.length, entries: included.length, manifestSha256, checkpointSize: cp.size, vkey, vkeyFingerprint: vkeyFingerprint(vkey), ...(data ? { data } : {}) };
 }
 
 /** SQLite caps bound parameters; large id lists go in slices. */

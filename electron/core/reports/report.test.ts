@@ -38,13 +38,15 @@ const failed = (r: Awaited<ReturnType<typeof verifyReport>>) => r.checks.filter(
 
 describe('signed report', () => {
   test('holds the files docs/reports.md lists, and the export is an audit entry', async () => {
-    expect(readdirSync(report).sort()).toEqual(['checkpoint.note', 'events.jsonl', 'inclusion-proofs.jsonl', 'manifest', 'report.pdf', 'signing-certificate.pem', 'verifier.vkey']);
+    expect(readdirSync(report).sort()).toEqual(['checkpoint.note', 'events.jsonl', 'inclusion-proofs.jsonl', 'manifest', 'openings.jsonl', 'report.pdf', 'signing-certificate.pem', 'verifier.vkey']);
     const events = readFileSync(join(report, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const targets = new Set(events.map((e) => e.target));
     expect(targets.has(`record:${ids[0]}`) && targets.has(`record:${ids[1]}`)).toBe(true);
     expect(targets.has(`record:${ids[2]}`)).toBe(false);
     const entry = (await tv.custody.auditQuery({ event: 'report.exported' }))[0]!;
-    expect(entry.entry!.details).toMatchObject({ purpose: 'Court filing', recipient: 'District court', records: 2, entries: events.length });
+    expect(entry.entry!.details).toMatchObject({ scope: 'case', records: 2, entries: events.length });
+    // Purpose, recipient and case name stay in the report (bound by the manifest's hash), not in the log.
+    expect(JSON.stringify(entry.entry)).not.toMatch(/Court filing|District court|Gull/);
     expect(entry.entry!.details.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -131,7 +133,9 @@ describe('signed report', () => {
     try {
       const r = await verifyReport(report, { vkey: other.custody.vault.checkpoints.vkey });
       expect(r.ok).toBe(false);
-      expect(failed(r)[0]).toContain('differs from the key you expected');
+      expect(failed(r)[0]).toContain('not the one you expected with --vkey');
+      expect(r.signer).toMatchObject({ vkey: tv.custody.vault.checkpoints.vkey, trust: 'report' });
+      expect(r.expectedSigner?.vkey).toBe(other.custody.vault.checkpoints.vkey);
     } finally {
       await other.cleanup();
     }

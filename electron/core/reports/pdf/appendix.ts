@@ -38,6 +38,21 @@ export function defaultVerificationAppendix(): AppendixBlock[] {
         'against the checkpoint; the checkpoint\u2019s signature with the verifier key; and the manifest. It names each ' +
         'problem it finds.',
     },
+    {
+      kind: 'paragraph',
+      text:
+        'An entry whose body was removed under the vault\u2019s retention policy appears in events.jsonl as a line ' +
+        '{"leafHash":\u2026,"pruned":true,"retentionSeq":R,"seq":N}: its leaf hash is checked against its inclusion proof, ' +
+        'and entry R, included in the same report, is the signed retention run that removed it (it names its cutoff and ' +
+        'the sequence number before which no entry keeps a body).',
+    },
+    {
+      kind: 'paragraph',
+      text:
+        'Without --vkey the verifier checks the export against the verifier key it carries, and prints that key and its ' +
+        'fingerprint: compare them with the ones the analyst gives you through another channel (custody audit vkey on ' +
+        'their vault), or pass that key with --vkey, and any other key fails verification.',
+    },
     { kind: 'heading', text: '3. The manifest, with OpenSSL' },
     {
       kind: 'paragraph',

@@ -19,10 +19,23 @@ describe('entries.json', () => {
     const pdf = await PDFDocument.create();
     pdf.addPage();
     await embedEntriesFile(pdf, entries, new Date('2026-11-23T09:15:00Z'));
-    const bytes = await pdf.save();
+    // Custody writes no object streams (see render.ts); the reader refuses them.
+    const bytes = await pdf.save({ useObjectStreams: false });
     const file = await readEmbeddedFile(bytes, 'entries.json');
     expect(file && parseEntries(file)).toEqual(entries.map((e) => ({ seq: e.seq, leafHash: e.leafHash })));
     expect(await readEmbeddedFile(bytes, 'other.json')).toBeUndefined();
+  });
+
+  it('lists a pruned entry as such', async () => {
+    const pdf = await PDFDocument.create();
+    pdf.addPage();
+    await embedEntriesFile(pdf, [{ ...entries[0]!, pruned: { retentionSeq: 9 } }, entries[1]!]);
+    const file = await readEmbeddedFile(await pdf.save({ useObjectStreams: false }), 'entries.json');
+    expect(parseEntries(file!)).toEqual([
+      { seq: 1, leafHash: entries[0]!.leafHash, pruned: true },
+      { seq: 2, leafHash: entries[1]!.leafHash },
+    ]);
+    expect(() => parseEntries(json({ format: 'custody-report-entries/v1', entries: [{ seq: 1, leafHash: 'a'.repeat(64), pruned: 'yes' }] }))).toThrow('pruned must be true');
   });
 
   it('refuses to write malformed entries', () => {

@@ -71,6 +71,11 @@ export interface ReportRecordEntry {
   actor: string;
   success: boolean;
   target: string | null;
+  /**
+   * Retention removed the entry's body: only its leaf hash is left (time, event and actor are
+   * not shown); retentionSeq is the retention.run entry that removed it.
+   */
+  pruned?: { retentionSeq: number };
 }
 
 export interface ReportEntry extends ReportRecordEntry {

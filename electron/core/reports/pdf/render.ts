@@ -32,6 +32,9 @@ const FURNITURE = 'PageFurniture';
 
 const resultColour = (v: string) => (v === 'OK' ? THEME.ok : THEME.fail);
 const result = (success: boolean) => (success ? 'OK' : 'Failed');
+const DASH = '\u2014';
+/** The Event cell of an entry whose body retention removed. */
+const prunedEvent = (retentionSeq: number) => `pruned by #${retentionSeq}`;
 
 function parseDate(iso: string): Date | undefined {
   const ms = Date.parse(iso);
@@ -246,11 +249,11 @@ function drawRecord(layout: Layout, record: ReportRecord, number: string, column
       if (!e) return '';
       switch (c) {
         case 0: return String(e.seq);
-        case 1: return formatTime(e.time);
-        case 2: return e.event;
-        case 3: return e.actor;
+        case 1: return e.pruned ? DASH : formatTime(e.time);
+        case 2: return e.pruned ? prunedEvent(e.pruned.retentionSeq) : e.event;
+        case 3: return e.pruned ? DASH : e.actor;
         case 4: return e.target === null ? '\u2014' : e.target === record.id || e.target.endsWith(suffix) ? THIS_RECORD : e.target;
-        default: return result(e.success);
+        default: return e.pruned ? DASH : result(e.success);
       }
     }, { continued: continued('access history') });
   }
@@ -263,7 +266,8 @@ function drawEntries(layout: Layout, doc: ReportDocument): { page: number; top: 
   layout.paragraph(
     `All ${formatCount(doc.entries.length)} entries of this report in log order, as in events.jsonl. The leaf hash is ` +
       'SHA-256 of a zero byte followed by the entry\u2019s canonical JSON (RFC 6962, RFC 8785); the same sequence numbers ' +
-      `and leaf hashes are embedded in this PDF as ${ENTRIES_FILE_NAME}.`,
+      `and leaf hashes are embedded in this PDF as ${ENTRIES_FILE_NAME}. An entry marked \u201cpruned by #R\u201d had its body ` +
+      'removed by the retention run at entry R: its leaf hash is still in the signed log, its content is gone.',
     { size: 8.8, after: 12 },
   );
   const size = 7.2;
@@ -294,14 +298,15 @@ function drawEntries(layout: Layout, doc: ReportDocument): { page: number; top: 
         case 0: return String(e.seq);
         // Date over time: the row is two lines tall for the hash anyway.
         case 1: {
+          if (e.pruned) return DASH;
           const t = formatTime(e.time);
           const space = t.indexOf(' ');
           return space > 0 ? [t.slice(0, space), t.slice(space + 1)] : t;
         }
-        case 2: return e.event;
-        case 3: return e.actor;
+        case 2: return e.pruned ? prunedEvent(e.pruned.retentionSeq) : e.event;
+        case 3: return e.pruned ? DASH : e.actor;
         case 4: return e.target ?? '\u2014';
-        case 5: return result(e.success);
+        case 5: return e.pruned ? DASH : result(e.success);
         // 64 hex digits as two lines of 32; anything else wraps as text.
         default: return e.leafHash.length === 64 ? [e.leafHash.slice(0, 32), e.leafHash.slice(32)] : e.leafHash;
       }

@@ -14,13 +14,16 @@ export function summariseEntries(entries: readonly ReportEntry[], records: reado
   const byEvent = new Map<string, { count: number; failures: number }>();
   const byDay = new Map<string, { total: number; byEvent: Record<string, number> }>();
   let successCount = 0;
+  // A pruned entry's outcome is gone with its body: counted as neither success nor failure.
+  let prunedCount = 0;
   let first: { ms: number; time: string } | undefined;
   let last: { ms: number; time: string } | undefined;
   for (const e of entries) {
-    if (e.success) successCount++;
+    if (e.pruned) prunedCount++;
+    else if (e.success) successCount++;
     const ev = byEvent.get(e.event) ?? { count: 0, failures: 0 };
     ev.count++;
-    if (!e.success) ev.failures++;
+    if (!e.success && !e.pruned) ev.failures++;
     byEvent.set(e.event, ev);
     const day = utcDay(e.time);
     if (day !== undefined) {
@@ -38,8 +41,8 @@ export function summariseEntries(entries: readonly ReportEntry[], records: reado
     totalRecords: records.length,
     totalAttachments: records.reduce((n, r) => n + r.attachments.length, 0),
     successCount,
-    failureCount: entries.length - successCount,
-    successRate: entries.length === 0 ? 1 : successCount / entries.length,
+    failureCount: entries.length - prunedCount - successCount,
+    successRate: entries.length === prunedCount ? 1 : successCount / (entries.length - prunedCount),
     ...(first ? { firstEntryTime: first.time } : {}),
     ...(last ? { lastEntryTime: last.time } : {}),
     byEvent: [...byEvent]

@@ -81,6 +81,9 @@ export function parsePdfDate(text: string): string | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
+/** A signature value (hex, so twice its DER size) beyond this is refused unread: a hostile file could make it the whole file. */
+export const MAX_SIGNATURE_HEX = 2 * 1024 * 1024;
+
 function decodeHex(hex: string): Buffer | undefined {
   const clean = hex.replace(/\s+/g, '');
   return /^[0-9a-fA-F]*$/.test(clean) ? Buffer.from(clean.length % 2 === 0 ? clean : `${clean}0`, 'hex') : undefined;
@@ -134,6 +137,10 @@ export function verifyPdfSignature(pdf: Uint8Array): PdfSignatureVerification {
   result.coversWholeFile = a === 0 && gapIsContents && c + d === file.length;
   if (!gapIsContents || c + d > file.length) return done();
 
+  if (c - b - 2 > MAX_SIGNATURE_HEX) {
+    problems.push(`the signature value (/Contents) is larger than ${MAX_SIGNATURE_HEX / 2 / 1024 / 1024} MiB, the limit for a report's signature`);
+    return done();
+  }
   const cms = decodeHex(file.subarray(b + 1, c - 1).toString('latin1'));
   if (!cms) {
     problems.push('the signature value (/Contents) is not a hex string');
@@ -258,9 +265,12 @@ export function verifyPdfSignature(pdf: Uint8Array): PdfSignatureVerification {
   return done();
 }
 
-/** The entries listed in the report (seq and leaf hash), from its embedded entries.json. */
-export async function readEmbeddedEntries(pdf: Uint8Array): Promise<EmbeddedEntry[]> {
-  const bytes = await readEmbeddedFile(pdf, ENTRIES_FILE_NAME);
+/**
+ * The entries listed in the report (seq and leaf hash), from its embedded entries.json,
+ * inflated to at most `maxBytes` (a verifier passes a bound derived from events.jsonl).
+ */
+export async function readEmbeddedEntries(pdf: Uint8Array, maxBytes?: number): Promise<EmbeddedEntry[]> {
+  const bytes = await readEmbeddedFile(pdf, ENTRIES_FILE_NAME, maxBytes);
   if (!bytes) throw new Error(`the PDF has no embedded ${ENTRIES_FILE_NAME}`);
   return parseEntries(bytes);
 }
