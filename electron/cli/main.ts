@@ -20,7 +20,7 @@ interface Globals {
 }
 
 /** Exit codes, documented in the README. */
-const EXIT: Partial<Record<CustodyError['code'], number>> = { BAD_REQUEST: 2, WRONG_PASSWORD: 3, WRONG_RECOVERY_KEY: 3, NOT_FOUND: 4, VAULT_NOT_FOUND: 4, CONFLICT: 5, TAMPERED: 6, ROLLED_BACK: 6 };
+const EXIT: Partial<Record<CustodyError['code'], number>> = { BAD_REQUEST: 2, IMPORT_FAILED: 2, WRONG_PASSWORD: 3, WRONG_RECOVERY_KEY: 3, NOT_FOUND: 4, VAULT_NOT_FOUND: 4, CONFLICT: 5, TAMPERED: 6, ROLLED_BACK: 6 };
 
 export const vaultDir = (g: Globals): string => resolve(g.vault ?? process.env.CUSTODY_VAULT ?? defaultVaultDir());
 
@@ -342,7 +342,14 @@ export function buildProgram(): Command {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
+  // Every command, not only the root: a subcommand's usage error (a bad option value, a
+  // missing argument) is bad input too, exit 2, and never a process.exit from inside commander.
+  const overrideExit = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(overrideExit);
+  };
+  overrideExit(program);
   try {
     await program.parseAsync(argv);
     return 0;
