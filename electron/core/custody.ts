@@ -273,6 +273,11 @@ export class Custody {
     } catch {
       throw new CustodyError('NOT_FOUND', `cannot read ${path}`);
     }
+    return this.importText(text, format, opts);
+  }
+
+  /** Imports records from text already in memory (an upload: it never touches a temp file). */
+  async importText(text: string, format: ImportFormat, opts: { onProgress?: Progress } = {}): Promise<{ imported: number; ids: string[] }> {
     const done = await importRecords(this.vault, text, format, { onProgress: opts.onProgress });
     if (this.#indexBuild) for (const r of done) this.index.upsert(...this.#splitImported(r));
     return { imported: done.length, ids: done.map((r) => r.id) };

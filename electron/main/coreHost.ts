@@ -4,10 +4,10 @@
 // its keys died with it, and a restart would hide whatever killed it.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { Envelope, EventName, Events, Method } from '../shared/contract.ts';
+import type { Envelope, EventName, Events, Method, UploadMethod } from '../shared/contract.ts';
 import type { Dialogs } from '../core/api/handlers.ts';
-import type { FromWorker, ToWorker, WorkerConfig } from '../core/api/protocol.ts';
-import { failure, type CoreBackend } from './dispatch.ts';
+import { UPLOAD_WINDOW, type FromWorker, type ToWorker, type WorkerConfig } from '../core/api/protocol.ts';
+import { failure, type CoreBackend, type UploadSource } from './dispatch.ts';
 
 export interface CoreHostOptions extends Omit<WorkerConfig, 'dialogs'> {
   /** The built worker entry (out/main/coreWorker.js). */
@@ -22,6 +22,8 @@ const STOPPED = 'the vault engine stopped unexpectedly; restart Custody (your da
 export class CoreHost implements CoreBackend {
   readonly #worker: Worker;
   readonly #pending = new Map<number, (e: Envelope<unknown>) => void>();
+  /** Per upload in flight: called with the bytes the worker acknowledged. */
+  readonly #acks = new Map<number, (bytes: number) => void>();
   readonly #events = new EventEmitter();
   readonly #dialogs: Dialogs | null;
   #nextId = 0;
@@ -45,6 +47,41 @@ export class CoreHost implements CoreBackend {
       this.#pending.set(id, resolve);
       this.#post({ type: 'call', id, method, request });
     });
+  }
+
+  /**
+   * Streams an upload's bytes to the worker, at most UPLOAD_WINDOW unacknowledged at a time
+   * (backpressure: the body is read only as fast as the worker encrypts it). Stops reading
+   * once the worker answered (e.g. refused the record); a body that breaks off aborts it.
+   */
+  async upload(method: UploadMethod, request: unknown, source: UploadSource): Promise<Envelope<unknown>> {
+    if (this.#dead || this.#closing) return failure('INTERNAL', STOPPED);
+    const id = ++this.#nextId;
+    let answered = false;
+    const reply = new Promise<Envelope<unknown>>((resolve) => this.#pending.set(id, resolve)).finally(() => (answered = true));
+    let unacked = 0;
+    let room: (() => void) | null = null;
+    this.#acks.set(id, (bytes) => {
+      unacked -= bytes;
+      room?.();
+    });
+    this.#post({ type: 'upload', id, method, request, size: source.size });
+    try {
+      for await (const chunk of source.chunks) {
+        if (answered) break;
+        // A copy in its own ArrayBuffer, handed over (transferred) rather than cloned again.
+        const data = new Uint8Array(chunk);
+        unacked += data.byteLength;
+        this.#worker.postMessage({ type: 'upload-chunk', id, data } satisfies ToWorker, [data.buffer]);
+        while (unacked > UPLOAD_WINDOW && !answered) await Promise.race([reply, new Promise<void>((resolve) => (room = resolve))]);
+      }
+      if (!answered) this.#post({ type: 'upload-end', id });
+    } catch {
+      if (!answered) this.#post({ type: 'upload-abort', id });
+    } finally {
+      this.#acks.delete(id);
+    }
+    return reply;
   }
 
   /** Core's events (progress, index.ready). */
@@ -88,6 +125,9 @@ export class CoreHost implements CoreBackend {
         break;
       case 'event':
         this.#events.emit('event', m.event, m.payload);
+        break;
+      case 'upload-ack':
+        this.#acks.get(m.id)?.(m.bytes);
         break;
       case 'dialog':
         void this.#dialog(m.id, m.kind, m.arg);

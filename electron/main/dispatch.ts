@@ -2,7 +2,7 @@
 // the web shell) and core: known method, plain data only, no prototype keys, bounded size,
 // then the method's schema. A refused call changes nothing and echoes nothing back.
 // No electron import: the web shell runs this in plain Node.
-import { methods, type Envelope, type Method } from '../shared/contract.ts';
+import { methods, uploads, type Envelope, type Method, type UploadMethod } from '../shared/contract.ts';
 import type { ErrorCode } from '../shared/errors.ts';
 import { firstIssue } from '../core/api/issues.ts';
 
@@ -35,14 +35,34 @@ export function validateCall(method: unknown, raw: unknown): Validated {
   return { ok: true, method, request: parsed.data };
 }
 
+/** The bytes of an upload as they arrive (the web shell's request body), and the size announced. */
+export interface UploadSource {
+  chunks: AsyncIterable<Uint8Array>;
+  size: number;
+}
+
 /** Where the call goes once validated: the core worker (or, in tests, core in-process). */
 export interface CoreBackend {
   call(method: Method, request: unknown): Promise<Envelope<unknown>>;
+  /** An upload method with its bytes streamed (only the web shell has any). */
+  upload?(method: UploadMethod, request: unknown, source: UploadSource): Promise<Envelope<unknown>>;
 }
 
 export async function dispatch(backend: CoreBackend, method: unknown, raw: unknown): Promise<Envelope<unknown>> {
   const v = validateCall(method, raw);
   return v.ok ? backend.call(v.method, v.request) : v;
+}
+
+export const isUploadMethod = (m: unknown): m is UploadMethod => typeof m === 'string' && Object.hasOwn(uploads, m);
+
+/** Checks an upload's request (the call without its bytes) like a call's; reads none of the bytes. */
+export function validateUpload(method: unknown, raw: unknown): { ok: true; method: UploadMethod; request: unknown } | Extract<Envelope<never>, { ok: false }> {
+  if (!isUploadMethod(method)) return failure('BAD_REQUEST', 'this method takes no upload');
+  const shape = checkShape(raw);
+  if (shape) return failure('BAD_REQUEST', shape);
+  const parsed = uploads[method].safeParse(raw);
+  if (!parsed.success) return failure('BAD_REQUEST', firstIssue(parsed.error));
+  return { ok: true, method, request: parsed.data };
 }
 
 /**

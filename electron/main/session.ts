@@ -4,7 +4,7 @@
 // the UI (Electron reloads the window; the web shell tells the page, which reloads itself).
 import type { Envelope, Events, Method, Settings, VaultStatusView } from '../shared/contract.ts';
 import { DEFAULT_SETTINGS } from '../core/api/settings.ts';
-import { dispatch, type CoreBackend } from './dispatch.ts';
+import { dispatch, failure, validateUpload, type CoreBackend, type UploadSource } from './dispatch.ts';
 
 export type LockReason = Events['locked']['reason'];
 
@@ -34,8 +34,7 @@ export class Session {
 
   /** Loads the settings and starts the idle timer. */
   async start(): Promise<void> {
-    const s = await this.opts.backend.call('settings.get', {});
-    if (s.ok) this.#settings = s.value as Settings;
+    await this.#reloadSettings();
     this.#timer = setInterval(() => void this.#checkIdle(), this.opts.checkEveryMs ?? 15_000);
     this.#timer.unref?.();
   }
@@ -51,8 +50,24 @@ export class Session {
     if (!env.ok) return env;
     if (method === 'settings.set') this.#settings = env.value as Settings;
     if (STATUS_METHODS.has(method as Method)) this.#unlocked = (env.value as VaultStatusView).unlocked;
+    // At unlock the settings sealed in the vault replace the file's (which anyone able to
+    // write the folder could have changed): the idle timer must follow them.
+    if ((method === 'vault.unlock' || method === 'vault.recover') && this.#unlocked) await this.#reloadSettings();
     if (method === 'vault.lock') this.opts.onLocked('user');
     return env;
+  }
+
+  /** An upload (bytes streamed from the web shell's request body): validated like a call. */
+  async upload(method: unknown, raw: unknown, source: UploadSource): Promise<Envelope<unknown>> {
+    const v = validateUpload(method, raw);
+    if (!v.ok) return v;
+    if (!this.opts.backend.upload) return failure('BAD_REQUEST', 'uploads are not available here');
+    return this.opts.backend.upload(v.method, v.request, source);
+  }
+
+  async #reloadSettings(): Promise<void> {
+    const s = await this.opts.backend.call('settings.get', {});
+    if (s.ok) this.#settings = s.value as Settings;
   }
 
   /** Locks from the shell (menu, idle, suspend, screen lock); the UI learns it through onLocked. */

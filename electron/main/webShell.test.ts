@@ -1,19 +1,27 @@
-import { request as httpRequest } from 'node:http';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventName, Events } from '../shared/contract.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MAX_UPLOAD_BYTES, type EventName, type Events, type UploadMethod } from '../shared/contract.ts';
 import { createCore, type CoreApi } from '../core/api/handlers.ts';
 import { settingsFileFor } from '../core/api/settings.ts';
 import { KDF_FLOOR } from '../core/crypto/kdf.ts';
 import { Custody } from '../core/custody.ts';
 import { PASSWORD, tempDir } from '../core/testing/tempVault.ts';
 import { CSP } from './csp.ts';
-import { startWebShell, type WebShell } from './webShell.ts';
+import type { UploadSource } from './dispatch.ts';
+import { MAX_BODY, startWebShell, type WebShell } from './webShell.ts';
 
 type Listener = <E extends EventName>(event: E, payload: Events[E]) => void;
 
 let root: string;
+let vaultDir: string;
+/** TMPDIR of this process (and so of the in-process core) during the tests: must stay empty. */
+let watchedTmp: string;
 let core: CoreApi;
 let shell: WebShell;
 const listeners = new Set<Listener>();
@@ -45,7 +53,9 @@ const value = (r: Reply) => (JSON.parse(r.body) as { ok: boolean; value?: unknow
 
 beforeAll(async () => {
   root = tempDir();
-  const vaultDir = join(root, 'vault');
+  watchedTmp = mkdtempSync(join(tmpdir(), 'custody-watched-tmp-'));
+  vi.stubEnv('TMPDIR', watchedTmp);
+  vaultDir = join(root, 'vault');
   await Custody.create(vaultDir, { password: PASSWORD, kdf: KDF_FLOOR, actor: 'tester' });
   const staticDir = join(root, 'renderer');
   mkdirSync(join(staticDir, 'assets'), { recursive: true });
@@ -62,6 +72,7 @@ beforeAll(async () => {
   });
   const backend = {
     call: (m: Parameters<CoreApi['invoke']>[0], r: unknown) => core.invoke(m, r),
+    upload: (m: UploadMethod, r: unknown, source: UploadSource) => core.upload(m, r, source),
     onEvent: (l: Listener) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -73,7 +84,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await shell?.close();
   await core?.close();
+  vi.unstubAllEnvs();
   rmSync(root, { recursive: true, force: true });
+  rmSync(watchedTmp, { recursive: true, force: true });
 });
 
 describe('web shell', () => {
@@ -185,5 +198,253 @@ describe('web shell', () => {
     expect(text).toContain('event: progress\ndata: {"op":"unlock","done":0,"total":1}');
     expect(text).toContain('event: locked\ndata: {"reason":"user"}');
     expect(text).not.toContain(PASSWORD);
+  });
+});
+
+// ---- attacker (e): a web page or another local process trying to reach the shell -----------
+
+/** A request the test drives piece by piece (headers, then body chunks), as an attacker could. */
+function open(opts: { method?: string; path: string; headers?: Record<string, string>; port?: number }): { req: ClientRequest; reply: Promise<Reply> } {
+  let req!: ClientRequest;
+  const reply = new Promise<Reply>((resolve, reject) => {
+    req = httpRequest({ host: '127.0.0.1', port: opts.port ?? shell.port, method: opts.method ?? 'POST', path: opts.path, headers: opts.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    // The server may answer and close before the whole body went out: that is a refusal, not an error.
+    req.on('error', (e) => reject(e));
+  });
+  return { req, reply };
+}
+const uploadHeaders = (request: unknown, extra: Record<string, string> = {}) => ({
+  ...auth(),
+  origin: shell.origin,
+  'content-type': 'application/octet-stream',
+  'x-custody-request': encodeURIComponent(typeof request === 'string' ? request : JSON.stringify(request)),
+  ...extra,
+});
+const listTree = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((n) => join(dir, n));
+const blobs = () => readdirSync(join(vaultDir, 'attachments'));
+
+describe('web shell under attack', () => {
+  let recordId: string;
+  let blobsBefore: string[];
+  beforeAll(async () => {
+    expect(value(await api('vault.unlock', { password: PASSWORD })).ok).toBe(true);
+    recordId = (value(await api('records.create', { kind: 'file', title: 'target' })).value as { id: string }).id;
+    blobsBefore = blobs();
+  });
+  /** No attack added a blob (or left a half-written one). */
+  const noNewBlobs = () => expect(blobs()).toEqual(blobsBefore);
+  const stillUnlocked = async () => expect(value(await api('vault.status', {}))).toMatchObject({ ok: true, value: { unlocked: true } });
+
+  it('listens on 127.0.0.1 only: other loopback and local addresses refuse the connection', async () => {
+    const refused = (host: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect({ host, port: shell.port });
+        socket.on('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+    const others = ['127.0.0.2', '::1', ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((i) => !i.internal).map((i) => i.address))];
+    for (const host of others) expect([host, await refused(host)]).toEqual([host, expect.stringMatching(/^E(CONNREFUSED|ADDRNOTAVAIL|NETUNREACH|AFNOSUPPORT|INVAL)$/)]);
+    expect(await refused('127.0.0.1')).toBe('connected');
+  });
+
+  it('DNS rebinding: a request naming any other host is refused (403), even with the token, for the page too', async () => {
+    const port = shell.port;
+    for (const host of [`evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `localhost.evil.example:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', `[::1]:${port}`, `0.0.0.0:${port}`, `127.1:${port}`]) {
+      const call = await api('vault.status', {}, { host });
+      expect([host, call.status], call.body).toEqual([host, 403]);
+      expect(call.body).not.toContain('unlocked');
+      expect([host, (await send({ path: '/', headers: { host } })).status]).toEqual([host, 403]);
+      expect([host, (await send({ path: '/api/events', headers: { ...auth(), host } })).status]).toEqual([host, 403]);
+      const { req, reply } = open({ path: '/api/upload/attachments.addBytes', headers: { ...uploadHeaders({ recordId, name: 'x' }), host, 'content-length': '4' } });
+      req.end('abcd');
+      expect([host, (await reply).status]).toEqual([host, 403]);
+    }
+    await stillUnlocked();
+    noNewBlobs();
+  });
+
+  it('a foreign Origin is refused (403) for calls, uploads and the event stream, even with the token', async () => {
+    const port = shell.port;
+    for (const origin of ['http://evil.example', 'null', `http://127.0.0.1:${port + 1}`, `http://localhost:${port + 1}`, `https://127.0.0.1:${port}`, `http://127.0.0.1:${port}.evil.example`, 'file://']) {
+      expect([origin, (await api('vault.lock', {}, { origin })).status]).toEqual([origin, 403]);
+      expect([origin, (await send({ path: '/api/events', headers: { ...auth(), origin } })).status]).toEqual([origin, 403]);
+      const { req, reply } = open({ path: '/api/upload/attachments.addBytes', headers: { ...uploadHeaders({ recordId, name: 'x' }), origin, 'content-length': '4' } });
+      req.end('abcd');
+      expect([origin, (await reply).status]).toEqual([origin, 403]);
+    }
+    // Sites the browser says are other sites (127.0.0.1 on another port is the same site).
+    for (const site of ['cross-site', 'same-site']) expect((await api('vault.lock', {}, { 'sec-fetch-site': site })).status).toBe(403);
+    await stillUnlocked();
+    noNewBlobs();
+  });
+
+  it('a CORS preflight from another origin gets no CORS headers: the browser never sends the real call', async () => {
+    const preflight = await send({
+      method: 'OPTIONS',
+      path: '/api/call/vault.lock',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(403);
+    const same = await send({ method: 'OPTIONS', path: '/api/call/vault.lock', headers: { origin: shell.origin, 'access-control-request-method': 'POST' } });
+    for (const r of [preflight, same]) expect(Object.keys(r.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    await stillUnlocked();
+  });
+
+  it('the token is the only credential: missing, wrong, near-miss, in a cookie or the URL are all 401', async () => {
+    const t = shell.token;
+    const near = [t.slice(0, -1), `${t}x`, `${t.slice(0, -1)}${t.endsWith('A') ? 'B' : 'A'}`, t.toLowerCase() === t ? t.toUpperCase() : t.toLowerCase()];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: '' },
+      { authorization: `bearer ${t}` },
+      { authorization: `Basic ${Buffer.from(`x:${t}`).toString('base64')}` },
+      { authorization: `Bearer  ${t}` },
+      { authorization: `Bearer ${'A'.repeat(300)}` },
+      { cookie: `token=${t}; custody.token=${t}` },
+      ...near.map((n) => ({ authorization: `Bearer ${n}` })),
+    ];
+    const answers: string[] = [];
+    for (const headers of attempts) {
+      const r = await send({ method: 'POST', path: `/api/call/vault.lock?token=${t}`, headers: { ...json, origin: shell.origin, ...headers }, body: '{}' });
+      expect([headers, r.status]).toEqual([headers, 401]);
+      answers.push(r.body, JSON.stringify(r.headers));
+      const { req, reply } = open({ path: `/api/upload/attachments.addBytes?token=${t}`, headers: { ...uploadHeaders({ recordId, name: 'x' }), authorization: headers.authorization ?? '', 'content-length': '4' } });
+      req.end('abcd');
+      expect((await reply).status).toBe(401);
+    }
+    expect(answers.join('\n')).not.toContain(t);
+    expect(answers.join('\n')).not.toMatch(/set-cookie/i);
+    await stillUnlocked();
+    noNewBlobs();
+  });
+
+  it('another local process without the token gets nothing (401), and what the shell logs never holds the token', async () => {
+    const log = vi.spyOn(console, 'error');
+    const script = `
+      const base = 'http://127.0.0.1:${shell.port}';
+      const out = [];
+      for (const [path, init] of [['/api/call/vault.lock', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }], ['/api/events', {}], ['/api/call/records.search', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + 'x'.repeat(43) }, body: '{}' }]]) {
+        const r = await fetch(base + path, init);
+        out.push(r.status);
+      }
+      console.log(JSON.stringify(out));`;
+    // Not spawnSync: this process serves the shell, and must keep answering meanwhile.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout)).toEqual([401, 401, 401]);
+    // An unexpected failure inside a request is logged by message only.
+    expect(JSON.stringify(log.mock.calls)).not.toContain(shell.token);
+    log.mockRestore();
+    await stillUnlocked();
+  });
+
+  it('form posts and other content types a page can send without a preflight are refused', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      // As a cross-site <form> sends it (a foreign Origin): refused before anything else.
+      expect((await send({ method: 'POST', path: '/api/call/vault.lock', headers: { 'content-type': type, origin: 'http://evil.example' }, body: '{}' })).status).toBe(403);
+      // Even with the token (no form can carry it), only JSON is a call and only raw bytes an upload.
+      expect((await api('vault.lock', '{}', { 'content-type': type })).status).toBe(415);
+      const { req, reply } = open({ path: '/api/upload/attachments.addBytes', headers: uploadHeaders({ recordId, name: 'x' }, { 'content-type': type, 'content-length': '4' }) });
+      req.end('abcd');
+      expect((await reply).status).toBe(415);
+    }
+    await stillUnlocked();
+    noNewBlobs();
+  });
+
+  it('oversized bodies are refused (413) without being read; an upload needs its length up front', async () => {
+    // Declared too large: answered at once, before a byte of the body is sent.
+    const big = open({ path: '/api/call/records.create', headers: { ...json, ...auth(), 'content-length': String(MAX_BODY + 1) } });
+    big.req.flushHeaders();
+    expect((await big.reply).status).toBe(413);
+    big.req.destroy();
+    const bigUpload = open({ path: '/api/upload/attachments.addBytes', headers: uploadHeaders({ recordId, name: 'x' }, { 'content-length': String(MAX_UPLOAD_BYTES + 1) }) });
+    bigUpload.req.flushHeaders();
+    expect((await bigUpload.reply).status).toBe(413);
+    bigUpload.req.destroy();
+    // No length (chunked): an upload is refused; a call is counted as it arrives.
+    const chunkedUpload = open({ path: '/api/upload/attachments.addBytes', headers: uploadHeaders({ recordId, name: 'x' }) });
+    chunkedUpload.req.write('abcd');
+    expect((await chunkedUpload.reply).status).toBe(411);
+    chunkedUpload.req.destroy();
+    const small = await startWebShell({ backend: { call: (m, r) => core.invoke(m, r) }, staticDir: join(root, 'renderer'), maxBody: 64 * 1024 });
+    try {
+      const chunked = open({ port: small.port, path: '/api/call/records.create', headers: { ...json, authorization: `Bearer ${small.token}` } });
+      chunked.req.on('error', () => undefined);
+      const piece = `{"kind":"note","title":"${'x'.repeat(16 * 1024)}`;
+      for (let i = 0; i < 8; i++) chunked.req.write(piece);
+      expect((await chunked.reply).status).toBe(413);
+    } finally {
+      await small.close();
+    }
+    expect(value(await api('records.search', { text: 'xxxxxxxxxxxxxxxx' })).value).toMatchObject({ total: 0 });
+    noNewBlobs();
+  });
+
+  it('an upload streams into the encryption: nothing in TMPDIR, no plaintext in the vault, while the body is still arriving', async () => {
+    const canary = `canary-${randomBytes(8).toString('hex')}`;
+    const data = Buffer.from(`${canary} `.repeat(Math.ceil((6 * 1024 * 1024) / (canary.length + 1))));
+    const half = 4 * 1024 * 1024;
+    const { req, reply } = open({ path: '/api/upload/attachments.addBytes', headers: uploadHeaders({ recordId, name: 'notes.txt' }, { 'content-length': String(data.length) }) });
+    req.write(data.subarray(0, half));
+    // A known point: the encryption has written its first batch (2 MiB of ciphertext) into the
+    // blob's temp file, and the rest of the body has not been sent.
+    await vi.waitFor(
+      () => {
+        const partial = blobs().filter((n) => !blobsBefore.includes(n));
+        expect(partial).toHaveLength(1);
+        expect(statSync(join(vaultDir, 'attachments', partial[0]!)).size).toBeGreaterThan(0);
+      },
+      { timeout: 60_000 },
+    );
+    expect(listTree(watchedTmp)).toEqual([]);
+    for (const f of listTree(root).filter((p) => statSync(p).isFile())) expect([f, readFileSync(f).includes(canary)]).toEqual([f, false]);
+    req.end(data.subarray(half));
+    const r = await reply;
+    expect(r.status).toBe(200);
+    const added = value(r);
+    expect(added).toMatchObject({ ok: true, value: { name: 'notes.txt', size: data.length, mediaType: 'text/plain' } });
+    const id = (added.value as { id: string }).id;
+    expect(blobs().sort()).toEqual([...blobsBefore, `${id}.cce`].sort());
+    blobsBefore = blobs();
+    const read = value(await api('attachments.read', { id }));
+    expect(Buffer.from((read.value as { data: { $bytes: string } }).data.$bytes, 'base64').equals(data)).toBe(true);
+    expect(listTree(watchedTmp)).toEqual([]);
+  });
+
+  it('an upload the vault refuses (no such record, a bad request) is answered without reading the body, and leaves nothing', async () => {
+    for (const [request, code] of [
+      [{ recordId: '0190f3a2-7b1c-7def-8a12-3456789abcde', name: 'x' }, 'NOT_FOUND'],
+      [{ recordId, name: '' }, 'BAD_REQUEST'],
+      [{ recordId, name: 'x', data: { $bytes: 'AAAA' } }, 'BAD_REQUEST'],
+      [`{"recordId":"${recordId}","name":"x","__proto__":{"polluted":true}}`, 'BAD_REQUEST'],
+    ] as const) {
+      const { req, reply } = open({ path: '/api/upload/attachments.addBytes', headers: uploadHeaders(request, { 'content-length': String(8 * 1024 * 1024) }) });
+      req.on('error', () => undefined);
+      req.write(Buffer.alloc(64 * 1024));
+      const r = await reply;
+      expect([request, value(r).error?.code]).toEqual([request, code]);
+      expect(r.body).not.toContain('polluted');
+    }
+    const noHeader = open({ path: '/api/upload/attachments.addBytes', headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': '4' } });
+    noHeader.req.end('abcd');
+    expect((await noHeader.reply).status).toBe(400);
+    const notUpload = open({ path: '/api/upload/records.create', headers: uploadHeaders({ kind: 'note', title: 'x' }, { 'content-length': '4' }) });
+    notUpload.req.end('abcd');
+    expect(value(await notUpload.reply).error?.code).toBe('BAD_REQUEST');
+    noNewBlobs();
+    expect(listTree(watchedTmp)).toEqual([]);
   });
 });

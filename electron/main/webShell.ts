@@ -3,15 +3,19 @@
 // same core worker. Who may call: a page of this origin holding the per-launch token.
 //   - every request: the Host must be this server (DNS rebinding), no foreign Origin;
 //   - /api/*: `Authorization: Bearer <token>` (compared in constant time), else 401;
+//     POST /api/call/<method>: a JSON body (application/json, at most MAX_BODY);
+//     POST /api/upload/<method>: raw bytes (application/octet-stream, a content-length of at
+//     most MAX_UPLOAD_BYTES) streamed into the vault's encryption, the rest of the call as
+//     URI-encoded JSON in the X-Custody-Request header;
 //   - anything else: GET/HEAD of the renderer's static files, no token needed.
 // No CORS headers are ever sent, so other origins can neither read answers nor preflight.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import type { Envelope, EventName, Events } from '../shared/contract.ts';
+import { MAX_UPLOAD_BYTES, type Envelope, type EventName, type Events } from '../shared/contract.ts';
 import { SECURITY_HEADERS } from './csp.ts';
-import { failure, type CoreBackend } from './dispatch.ts';
+import { failure, type CoreBackend, type UploadSource } from './dispatch.ts';
 import { Session, type LockReason } from './session.ts';
 import { contentTypeOf, resolveStatic } from './staticFiles.ts';
 import { parseWire, stringifyWire } from './wire.ts';
@@ -26,6 +30,8 @@ export interface WebShellOptions {
   port?: number;
   /** How often the idle auto-lock looks (tests use less). */
   idleCheckMs?: number;
+  /** Largest JSON call body (default MAX_BODY; tests use less). */
+  maxBody?: number;
 }
 
 export interface WebShell {
@@ -95,12 +101,14 @@ export async function startWebShell(opts: WebShellOptions): Promise<WebShell> {
     if (!authorized(req)) return sendJson(res, 401, failure('BAD_REQUEST', 'missing or wrong access token; open the address printed by `npm run start:web`'));
 
     if (url.pathname === '/api/events' && req.method === 'GET') return openStream(req, res);
+    const upload = /^\/api\/upload\/([^/]{1,200})$/.exec(url.pathname);
+    if (upload && req.method === 'POST') return handleUpload(req, res, safeDecode(upload[1]!));
     const call = /^\/api\/call\/([^/]{1,200})$/.exec(url.pathname);
     if (!call || req.method !== 'POST') return sendJson(res, 404, failure('BAD_REQUEST', 'no such endpoint'));
     const method = safeDecode(call[1]!);
     if (!/^application\/json(;|$)/.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, failure('BAD_REQUEST', 'calls are JSON (content-type: application/json)'));
 
-    const body = await readBody(req, MAX_BODY);
+    const body = await readBody(req, opts.maxBody ?? MAX_BODY);
     if (body === null) {
       res.on('finish', () => req.destroy());
       return sendJson(res, 413, failure('BAD_REQUEST', 'the request is too large'));
@@ -114,6 +122,34 @@ export async function startWebShell(opts: WebShellOptions): Promise<WebShell> {
     // Reading the status is what a page does on its own (on load, on a timer): it is not use.
     if (method !== 'vault.status' && method !== 'app.info') lastActivity = Date.now();
     const env = await session.call(method, raw);
+    sendJson(res, statusOf(env), env);
+  }
+
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    // Refused before the body was read: answer and close the connection (Node discards the
+    // unread body meanwhile); a body too large to even discard is cut off instead.
+    const refuse = (status: number, message: string) => {
+      res.setHeader('connection', 'close');
+      if (status === 413) res.on('finish', () => req.destroy());
+      sendJson(res, status, failure('BAD_REQUEST', message));
+    };
+    if (!/^application\/octet-stream(;|$)/.test(req.headers['content-type'] ?? '')) return refuse(415, 'uploads are raw bytes (content-type: application/octet-stream)');
+    const declared = req.headers['content-length'];
+    if (declared === undefined || !/^\d{1,12}$/.test(declared)) return refuse(411, 'an upload needs a content-length');
+    const size = Number(declared);
+    if (size > MAX_UPLOAD_BYTES) return refuse(413, `an upload may carry at most ${MAX_UPLOAD_BYTES} bytes`);
+    const header = req.headers['x-custody-request'];
+    let raw: unknown;
+    try {
+      if (typeof header !== 'string' || header.length > 8192) throw new Error('missing');
+      raw = parseWire(decodeURIComponent(header));
+    } catch {
+      return refuse(400, 'an upload names its call in X-Custody-Request (URI-encoded JSON)');
+    }
+    lastActivity = Date.now();
+    const env = await session.upload(method, raw, { chunks: bodyChunks(req, size), size } satisfies UploadSource);
+    // Answered before the whole body arrived (e.g. no such record): not kept alive.
+    if (!req.complete) res.setHeader('connection', 'close');
     sendJson(res, statusOf(env), env);
   }
 
@@ -185,6 +221,20 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = stringifyWire(value);
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * The body's chunks as they arrive, exactly `size` bytes (the content-length) or an error. The
+ * request is not destroyed when the reader stops early: the answer still goes out on it.
+ */
+async function* bodyChunks(req: IncomingMessage, size: number): AsyncGenerator<Uint8Array> {
+  let got = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    got += chunk.length;
+    if (got > size) throw new Error('the upload is longer than its content-length');
+    yield chunk;
+  }
+  if (got !== size) throw new Error('the upload ended before its content-length');
 }
 
 /** The body as text, or null past `limit` bytes (the rest is not read). */

@@ -28,6 +28,8 @@ export const AUDIT_EVENTS = [
   'key.created',
   'key.rotated',
   'key.revoked',
+  'key.attested',
+  'key.tamper_detected',
   'grant.issued',
   'report.exported',
   'sync.pushed',
@@ -35,6 +37,7 @@ export const AUDIT_EVENTS = [
   'sync.conflict',
   'sync.server_misbehaved',
   'settings.changed',
+  'settings.tamper_detected',
   'retention.run',
   'audit.verified',
 ] as const;

@@ -86,6 +86,15 @@ export const methods = {
 } as const satisfies Record<string, z.ZodType>;
 
 export type Method = keyof typeof methods;
+
+/**
+ * Methods whose bytes may instead arrive as a raw request body, streamed into the vault's
+ * encryption (the web shell's upload endpoint): the request's other fields, checked alike.
+ */
+export const uploads = { 'attachments.addBytes': methods['attachments.addBytes'].omit({ data: true }) } as const;
+export type UploadMethod = keyof typeof uploads;
+/** Most bytes one upload may carry (as for `data` in a call). */
+export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 export const METHOD_NAMES = Object.keys(methods) as Method[];
 export type RequestOf<M extends Method> = z.input<(typeof methods)[M]>;
 export type ParsedRequestOf<M extends Method> = z.output<(typeof methods)[M]>;
@@ -117,6 +126,12 @@ export interface AuditVerification {
   checkedAt: string;
   /** Entries after the newest signed checkpoint (e.g. failed unlocks while locked): not yet signed. */
   unsignedTail?: number;
+  /**
+   * Which signing keys the checkpoints were checked against, and why they were trusted:
+   * attested by the vault key (unlocked), pinned by the reader (--vkey), or read from the key
+   * registry (locked: someone able to write the vault folder could have replaced it).
+   */
+  trust?: { basis: 'attested' | 'pinned' | 'registry'; keys: { fingerprint: string; vkey: string }[] };
 }
 
 export interface Responses {
@@ -148,7 +163,8 @@ export interface Responses {
   'audit.stats': AuditStats;
   'audit.verify': AuditVerification;
   /** Desktop: saved as a zip where the user chose (null if cancelled). Browser: the zip's bytes to download. */
-  'reports.export': { fileName: string; records: number; entries: number; manifestSha256: string; checkpointSize: number; data?: Uint8Array } | null;
+  /** vkeyFingerprint: of the key the report carries; the analyst gives it to the recipient out of band (custody verify shows it). */
+  'reports.export': { fileName: string; records: number; entries: number; manifestSha256: string; checkpointSize: number; vkeyFingerprint: string; data?: Uint8Array } | null;
   'sync.status': SyncStatusView;
   'sync.configure': SyncStatusView;
   'sync.now': SyncResultView;
@@ -197,7 +213,7 @@ export interface SyncConflictDetailView extends SyncConflictView {
 }
 
 /** What crosses the wire: a value, or a typed error (never a stack, never a secret). */
-export type Envelope<T> = { ok: true; value: T } | { ok: false, error: { code: ErrorCode; message: string } };
+export type Envelope<T> = { ok: true; value: T } | { ok: false, error: { code: ErrorCode; message: string; /** TOO_MANY_ATTEMPTS: seconds to wait. */ retryAfter?: number } };
 
 /** Events main pushes to the renderer. */
 export interface ProgressEvent {

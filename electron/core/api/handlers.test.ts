@@ -145,17 +145,23 @@ describe('core api handlers', () => {
       expect(await ok('records.importFromDialog', {})).toBeNull();
     });
 
-    it('keeps settings in a file and audits changes made while unlocked', async () => {
+    it('keeps settings sealed in the vault and cached in a file, and audits every change', async () => {
       expect(await ok('settings.get', {})).toEqual({ autoLockMinutes: 10, lockOnSuspend: true, theme: 'system', syncIntervalMinutes: 0 });
+      // Locked: the theme (the lock screen's look) may change; what the vault seals may not.
       expect(await ok('settings.set', { theme: 'dark' })).toMatchObject({ theme: 'dark', autoLockMinutes: 10 });
+      expect(await code('settings.set', { autoLockMinutes: 0 })).toBe('LOCKED');
       await ok('vault.unlock', { password: PASSWORD });
       expect(await ok('settings.set', { autoLockMinutes: 5 })).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark', syncIntervalMinutes: 0 });
       const file = settingsFileFor(vaultDir);
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ autoLockMinutes: 5, lockOnSuspend: true, theme: 'dark', syncIntervalMinutes: 0 });
       if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
-      const entries = await ok('audit.query', { event: 'settings.changed' });
-      expect(entries).toHaveLength(1);
-      expect(entries[0]!.entry!.details).toEqual({ changed: ['autoLockMinutes'], autoLockMinutes: 5 });
+      const entries = (await ok('audit.query', { event: 'settings.changed', order: 'asc' })).map((e) => e.entry!.details);
+      expect(entries).toEqual([
+        { changed: ['theme'], theme: 'dark' },
+        // The first unlock seals the settings (this vault had none sealed yet).
+        { changed: [], sealed: true, autoLockMinutes: 10, lockOnSuspend: true, syncIntervalMinutes: 0 },
+        { changed: ['autoLockMinutes'], autoLockMinutes: 5 },
+      ]);
       expect(await code('settings.set', { autoLockMinutes: 99999 })).toBe('BAD_REQUEST');
     });
 

@@ -2,11 +2,11 @@
 // the loopback web shell serve. Requests arrive validated (main's dispatch) and are validated
 // again here, because this is the last door before keys and plaintext.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ZodError } from 'zod';
 import {
   methods,
+  uploads,
   type Envelope,
   type EventName,
   type Events,
@@ -15,18 +15,19 @@ import {
   type ProgressEvent,
   type Responses,
   type Settings,
+  type UploadMethod,
   type VaultStatusView,
 } from '../../shared/contract.ts';
 import { CustodyError } from '../../shared/errors.ts';
 import type { AttachmentView } from '../../shared/records.ts';
+import { bytesSource, type PlaintextSource } from '../attachments/blobfile.ts';
 import { Custody } from '../custody.ts';
 import { calibrateKdf } from '../crypto/kdf.ts';
 import { HEADER_FILE } from '../vault/header.ts';
 import { exportReport } from '../reports/export.ts';
 import { SyncEngine } from '../sync/client/engine.ts';
 import { firstIssue } from './issues.ts';
-import { withPrivateDir, withPrivateFile } from './privateTemp.ts';
-import { changedKeys, readSettings, writeSettings } from './settings.ts';
+import { changedKeys, isSealedKey, readSettings, reconcileSettings, saveSettings, writeSettings } from './settings.ts';
 
 /** Native file dialogs, shown by Electron main; null in the web shell. Paths come only from here. */
 export interface Dialogs {
@@ -57,9 +58,18 @@ export interface CoreApi {
   handlers: Handlers;
   /** Validates and runs one call; every failure becomes a typed error envelope. */
   invoke(method: Method, request: unknown): Promise<Envelope<unknown>>;
+  /**
+   * Runs an upload method with its bytes streamed from `source` (the web shell's raw request
+   * body) straight into the vault's encryption: never whole in memory, never in a temp file.
+   * `request` is the call without `data`. Consumes nothing of `source` when refused early.
+   */
+  upload(method: UploadMethod, request: unknown, source: PlaintextSource): Promise<Envelope<unknown>>;
   /** Locks and closes the vault (app quit). */
   close(): Promise<void>;
 }
+
+// No plaintext temp files (uploads, imports, opened attachments, reports for the browser): bytes
+// pass through memory, or stream straight into the vault's encrypted format.
 
 /** Opening an attachment in the page sends its bytes over IPC: larger ones are saved instead. */
 export const READ_LIMIT = 256 * 1024 * 1024;
@@ -100,7 +110,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
     return engine;
   }
   async function startSyncLoop(): Promise<void> {
-    const minutes = readSettings(settingsFile).syncIntervalMinutes;
+    const minutes = currentSettings().syncIntervalMinutes;
     const e = await sync();
     e.stop();
     if (minutes > 0 && e.status().configured) e.start(minutes * 60_000);
@@ -109,6 +119,16 @@ export function createCore(deps: HandlerDeps): CoreApi {
     const e = engine;
     engine = null;
     await e?.close();
+  }
+
+  // The settings in force while unlocked: the copy sealed in the vault wins over the file
+  // beside it, which only a folder writer could have changed (see settings.ts).
+  let effective: Settings | null = null;
+  function currentSettings(): Settings {
+    return effective ?? readSettings(settingsFile);
+  }
+  async function afterUnlock(c: Custody): Promise<void> {
+    effective = await reconcileSettings(c.vault, settingsFile);
   }
 
   const progress =
@@ -134,6 +154,12 @@ export function createCore(deps: HandlerDeps): CoreApi {
   function needDialogs(alternative: Method): Dialogs {
     if (!deps.dialogs) throw new CustodyError('BAD_REQUEST', `native file dialogs are only available in the desktop app; use ${alternative} here`);
     return deps.dialogs;
+  }
+
+  /** Encrypts plaintext as it arrives (from memory or a streamed request body) into a new attachment. */
+  async function addStreamed(recordId: string, name: string, source: PlaintextSource): Promise<AttachmentView> {
+    const c = await unlocked();
+    return c.attachments.add(recordId, source, { name, onProgress: progress('attachment', name) });
   }
 
   async function attachmentMeta(c: Custody, id: string): Promise<AttachmentView> {
@@ -162,6 +188,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
       } finally {
         step(1, 1);
       }
+      await afterUnlock(c);
       startIndex(c);
       void startSyncLoop().catch((e: unknown) => logFailure('background sync', e));
       return statusOf(c);
@@ -169,7 +196,9 @@ export function createCore(deps: HandlerDeps): CoreApi {
     'vault.lock': async () => {
       if (!opened) return vaultExists() ? statusOf(await custody()) : NO_VAULT;
       const c = await custody();
-      await stopSync();
+      // The lock must happen even if stopping sync fails.
+      await stopSync().catch((e: unknown) => logFailure('stopping sync before the lock', e));
+      effective = null;
       await c.lock();
       return statusOf(c);
     },
@@ -180,6 +209,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
     'vault.recover': async ({ recoveryKey, newPassword }) => {
       const c = await custody();
       await c.recover(recoveryKey, newPassword);
+      await afterUnlock(c);
       startIndex(c);
       return statusOf(c);
     },
@@ -211,8 +241,9 @@ export function createCore(deps: HandlerDeps): CoreApi {
     },
     'records.importBytes': async ({ name, format, data }) => {
       const c = await unlocked();
-      // Core imports from a path; the name stays out of the audit log (it can say too much).
-      const { imported } = await withPrivateFile(data, (path) => c.importFile(path, { format, onProgress: progress('import', name) }));
+      // Parsed from memory; the name stays out of the audit log (it can say too much).
+      const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+      const { imported } = await c.importText(text, format, { onProgress: progress('import', name) });
       return { imported };
     },
 
@@ -225,10 +256,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
       for (const path of paths) added.push(await c.attachments.add(recordId, path, { onProgress: progress('attachment', basename(path)) }));
       return added;
     },
-    'attachments.addBytes': async ({ recordId, name, data }) => {
-      const c = await unlocked();
-      return withPrivateFile(data, (path) => c.attachments.add(recordId, path, { name, onProgress: progress('attachment', name) }));
-    },
+    'attachments.addBytes': async ({ recordId, name, data }) => addStreamed(recordId, name, bytesSource(data)),
     'attachments.saveToDialog': async ({ id }) => {
       const c = await unlocked();
       const meta = await attachmentMeta(c, id);
@@ -241,11 +269,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
       const c = await unlocked();
       const meta = await attachmentMeta(c, id);
       if (meta.size > READ_LIMIT) throw new CustodyError('BAD_REQUEST', `"${meta.name}" is too large to open here (${meta.size} bytes); save it to a file instead`);
-      const data = await withPrivateDir(async (dir) => {
-        const path = join(dir, 'data');
-        await c.extractAttachment(id, path, { purpose: 'opened', onProgress: progress('attachment', meta.name) });
-        return readFile(path);
-      });
+      const { data } = await c.attachments.read(id, { onProgress: progress('attachment', meta.name) });
       return { name: meta.name, mediaType: meta.mediaType, data };
     },
     'attachments.verify': async ({ id }) => (await unlocked()).verifyAttachment(id, progress('verify')),
@@ -266,12 +290,10 @@ export function createCore(deps: HandlerDeps): CoreApi {
         if (!dest) return null;
         const r = await exportReport(c, { ...opts, outDir: dest });
         await deps.dialogs.showInFolder(r.path);
-        return { fileName: basename(r.path), records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize };
+        return { fileName: basename(r.path), records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, vkeyFingerprint: r.vkeyFingerprint };
       }
-      return withPrivateDir(async (dir) => {
-        const r = await exportReport(c, { ...opts, outDir: join(dir, fileName) });
-        return { fileName, records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, data: await readFile(r.path) };
-      });
+      const r = await exportReport(c, { ...opts, outDir: '', toMemory: true });
+      return { fileName, records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, vkeyFingerprint: r.vkeyFingerprint, data: r.data };
     },
 
     // ---- settings -----------------------------------------------------------------------------
@@ -291,17 +313,29 @@ export function createCore(deps: HandlerDeps): CoreApi {
     'sync.conflict': async ({ id }) => (await sync()).conflict(id) as Promise<Responses['sync.conflict']>,
     'sync.resolve': async ({ id, keep }) => (await sync()).resolveConflict(id, keep),
 
-    'settings.get': async () => readSettings(settingsFile),
+    'settings.get': async () => currentSettings(),
     'settings.set': async (patch) => {
+      const c = opened ? await opened.catch(() => null) : null;
+      if (c?.vault.unlocked && effective) {
+        const before = effective;
+        const after: Settings = { ...before, ...patch };
+        const changed = await saveSettings(c.vault, settingsFile, before, after);
+        effective = after;
+        if (changed.includes('syncIntervalMinutes')) await startSyncLoop();
+        return after;
+      }
+      // Locked: only the theme (the lock screen's look) lives outside the vault; the rest is
+      // sealed in it and would be replaced by the sealed copy at the next unlock anyway.
+      const sealed = Object.keys(patch).filter(isSealedKey);
+      if (sealed.length > 0) throw new CustodyError('LOCKED', `unlock the vault to change ${sealed.join(', ')}`);
       const before = readSettings(settingsFile);
       const after: Settings = { ...before, ...patch };
       const changed = changedKeys(before, after);
       if (changed.length === 0) return before;
       writeSettings(settingsFile, after);
-      const c = opened ? await opened : null;
-      if (c?.vault.unlocked) {
-        await c.vault.record({ event: 'settings.changed', details: { changed, ...Object.fromEntries(changed.map((k) => [k, after[k]])) } });
-        if (changed.includes('syncIntervalMinutes')) await startSyncLoop();
+      if (vaultExists()) {
+        const locked = await custody();
+        await locked.vault.record({ event: 'settings.changed', details: { changed, ...Object.fromEntries(changed.map((k) => [k, after[k]])) } });
       }
       return after;
     },
@@ -321,7 +355,19 @@ export function createCore(deps: HandlerDeps): CoreApi {
         return failureOf(method, e);
       }
     },
+    async upload(method, request, source) {
+      const schema = Object.hasOwn(uploads, method) ? uploads[method] : undefined;
+      if (!schema) return fail('BAD_REQUEST', 'this method takes no upload');
+      const parsed = schema.safeParse(request);
+      if (!parsed.success) return fail('BAD_REQUEST', firstIssue(parsed.error));
+      try {
+        return { ok: true, value: await addStreamed(parsed.data.recordId, parsed.data.name, source) };
+      } catch (e) {
+        return failureOf(method, e);
+      }
+    },
     async close() {
+      effective = null;
       await stopSync().catch(() => undefined);
       const c = opened ? await opened.catch(() => null) : null;
       opened = null;
@@ -330,10 +376,10 @@ export function createCore(deps: HandlerDeps): CoreApi {
   };
 }
 
-const fail = (code: CustodyError['code'], message: string): Envelope<never> => ({ ok: false, error: { code, message } });
+const fail = (code: CustodyError['code'], message: string, retryAfter?: number): Envelope<never> => ({ ok: false, error: { code, message, ...(retryAfter !== undefined ? { retryAfter } : {}) } });
 
 function failureOf(method: Method, e: unknown): Envelope<never> {
-  if (e instanceof CustodyError) return fail(e.code, e.message);
+  if (e instanceof CustodyError) return fail(e.code, e.message, e.retryAfter);
   if (e instanceof ZodError) return fail('BAD_REQUEST', firstIssue(e));
   logFailure(method, e);
   return fail('INTERNAL', 'an unexpected error happened in the vault; the details are in the application log');

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Dialogs } from './handlers.ts';
 import { createCore } from './handlers.ts';
 import type { DialogKind, FromWorker, ToWorker, WorkerConfig } from './protocol.ts';
+import { UploadInbox } from './uploadInbox.ts';
 
 const port = parentPort;
 if (!port) throw new Error('the core worker must run in a worker thread');
@@ -55,10 +56,32 @@ const core = createCore({
   emit: (event, payload) => send({ type: 'event', event, payload }),
 });
 
+const uploads = new Map<number, UploadInbox>();
+
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'call':
       void core.invoke(m.method, m.request).then((envelope) => send({ type: 'reply', id: m.id, envelope }));
+      break;
+    case 'upload': {
+      const id = m.id;
+      const inbox = new UploadInbox((bytes) => send({ type: 'upload-ack', id, bytes }));
+      uploads.set(id, inbox);
+      void core.upload(m.method, m.request, { chunks: inbox, size: m.size }).then((envelope) => {
+        uploads.delete(id);
+        inbox.abort(); // zeroes whatever was sent after a refusal
+        send({ type: 'reply', id, envelope });
+      });
+      break;
+    }
+    case 'upload-chunk':
+      uploads.get(m.id)?.push(m.data);
+      break;
+    case 'upload-end':
+      uploads.get(m.id)?.end();
+      break;
+    case 'upload-abort':
+      uploads.get(m.id)?.abort();
       break;
     case 'dialog-result':
       pendingDialogs.get(m.id)?.(m.result);

@@ -14,7 +14,7 @@ import { iso } from '../util/time.ts';
 import { ATTACHMENTS_DIR } from '../vault/header.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { RecordStore } from '../records/recordStore.ts';
-import { decryptFile, encryptFile, verifyBlob } from './blobfile.ts';
+import { decryptFile, decryptToMemory, encryptFile, encryptSource, verifyBlob, type PlaintextSource } from './blobfile.ts';
 
 export type Progress = (done: number, total: number) => void;
 
@@ -49,8 +49,11 @@ export class Attachments {
     return join(this.vault.dir, ATTACHMENTS_DIR, `${id}.cce`);
   }
 
-  /** Encrypts a file into the vault and attaches it to a record. */
-  async add(recordId: string, srcPath: string, opts: { name?: string; onProgress?: Progress } = {}): Promise<AttachmentView> {
+  /**
+   * Encrypts a file, or plaintext streamed from memory or an upload (never through a temp
+   * file), into the vault and attaches it to a record.
+   */
+  async add(recordId: string, src: string | PlaintextSource, opts: { name?: string; onProgress?: Progress } = {}): Promise<AttachmentView> {
     const { dek, row } = await this.records.dataKey(recordId);
     if (row.deletedAt) throw new CustodyError('CONFLICT', `record ${recordId} is in the trash; restore it before adding attachments`);
     const { vaultId } = this.vault;
@@ -58,14 +61,15 @@ export class Attachments {
     const key = randomKey();
     const dest = this.#blobPath(id);
     try {
-      statSync(srcPath);
+      if (typeof src === 'string') statSync(src);
     } catch {
       wipe(dek, key);
-      throw new CustodyError('NOT_FOUND', `cannot read ${srcPath}`);
+      throw new CustodyError('NOT_FOUND', `cannot read ${src as string}`);
     }
     try {
-      const { size, sha256 } = await encryptFile(srcPath, dest, key, blobContext(vaultId, id), opts.onProgress);
-      const name = opts.name ?? basename(srcPath);
+      const { size, sha256 } =
+        typeof src === 'string' ? await encryptFile(src, dest, key, blobContext(vaultId, id), opts.onProgress) : await encryptSource(src, dest, key, blobContext(vaultId, id), opts.onProgress);
+      const name = opts.name ?? (typeof src === 'string' ? basename(src) : 'attachment');
       const meta: Meta = { name, size, sha256: sha256.toString('hex'), mediaType: mediaTypeOf(name) };
       const now = new Date();
       await this.vault.db.write(async (tx) => {
@@ -128,6 +132,27 @@ export class Attachments {
     }
     await this.vault.record({ event, target: target.attachment(id), details: { record: recordId, sha256: meta.sha256 } });
     return { id, ...meta, createdAt: '', path: destPath };
+  }
+
+  /** Decrypts an attachment into memory (opened in the app: no file, not even a temp one). */
+  async read(id: string, opts: { onProgress?: Progress } = {}): Promise<AttachmentView & { data: Buffer }> {
+    const { key, meta, recordId } = await this.#open(id);
+    let data: Buffer;
+    try {
+      const got = await decryptToMemory(this.#blobPath(id), key, blobContext(this.vault.vaultId, id), opts.onProgress);
+      data = got.plaintext;
+      if (got.sha256.toString('hex') !== meta.sha256 || got.size !== meta.size) {
+        data.fill(0);
+        throw new CustodyError('TAMPERED', `attachment ${id} does not match its recorded SHA-256`);
+      }
+    } catch (e) {
+      await this.#tamperEntry(id, recordId, e);
+      throw tamperError(id, e);
+    } finally {
+      wipe(key);
+    }
+    await this.vault.record({ event: 'attachment.opened', target: target.attachment(id), details: { record: recordId, sha256: meta.sha256 } });
+    return { id, ...meta, createdAt: '', data };
   }
 
   /** Re-reads the blob and checks it against the recorded hash, writing nothing. */

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ChunkedDecryptionError, chunkedCiphertextSize } from '../crypto/chunked.ts';
-import { decryptFile, decryptFileToBytes, encryptBytesToFile, encryptFile, verifyBlob } from './blobfile.ts';
+import { decryptFile, decryptFileToBytes, encryptBytesToFile, encryptFile, testingOnly, verifyBlob } from './blobfile.ts';
 import { HASH_THREAD_THRESHOLD } from './plaintextDigest.ts';
 
 const key = randomBytes(32);
@@ -144,8 +145,13 @@ describe('large files (SHA-256 on a helper thread)', () => {
 // Linux's /dev/full fails every write with ENOSPC: a disk that fills up part-way.
 test.runIf(existsSync('/dev/full'))('a full disk fails the encryption and leaves nothing behind', async () => {
   writeFileSync(at('plain.bin'), randomBytes(5 * 1024 * 1024));
-  symlinkSync('/dev/full', at('blob.tmp'));
-  await expect(encryptFile(at('plain.bin'), at('blob'), key, context)).rejects.toThrow(/ENOSPC/);
+  const openTemp = testingOnly.openTemp;
+  testingOnly.openTemp = () => open('/dev/full', 'w');
+  try {
+    await expect(encryptFile(at('plain.bin'), at('blob'), key, context)).rejects.toThrow(/ENOSPC/);
+  } finally {
+    testingOnly.openTemp = openTemp;
+  }
   expect(readdirSync(dir)).toEqual(['plain.bin']);
 });
 

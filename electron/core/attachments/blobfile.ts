@@ -9,7 +9,7 @@
 // MAX_QUEUED), so a slow stage holds back the others instead of letting buffers pile up:
 // memory stays flat (a few tens of MiB) whatever the file size.
 import { fsyncDir } from '../util/atomicFile.ts';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createChunkOpener, createChunkSealer, decryptChunked, encryptChunked } from '../crypto/chunked.ts';
@@ -202,14 +202,20 @@ class BatchWriter {
   }
 }
 
+/** Seam for tests: how the temp file is opened (one opens /dev/full to simulate a full disk). */
+export const testingOnly = { openTemp: (tempPath: string): Promise<FileHandle> => open(tempPath, 'wx', 0o600) };
+
 /**
- * Lets `fill` write `destPath + '.tmp'`, then makes it durable and renames it over
+ * Lets `fill` write a temp file beside `destPath`, then makes it durable and renames it over
  * `destPath`. If `fill` fails, the temp file is removed and `destPath` is never touched.
+ * The temp name is unguessable and created exclusively ('wx': O_CREAT|O_EXCL, which never
+ * follows a symlink someone placed there), and the rename replaces a symlink at `destPath`
+ * instead of writing through it: plaintext never lands where a folder writer pointed it.
  */
 async function writeAtomically(destPath: string, fill: (writer: BatchWriter) => Promise<void>): Promise<void> {
-  const tempPath = `${destPath}.tmp`;
+  const tempPath = `${destPath}.${randomBytes(8).toString('hex')}.tmp`;
   try {
-    const handle = await open(tempPath, 'w', 0o600);
+    const handle = await testingOnly.openTemp(tempPath);
     const writer = new BatchWriter(handle);
     try {
       await fill(writer);
@@ -316,6 +322,68 @@ export async function decryptFile(
 /** Authenticates the whole blob and returns its plaintext's size and SHA-256, writing nothing. */
 export async function verifyBlob(srcPath: string, key: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest> {
   return withSource(srcPath, onProgress, (source, progress, digest) => openChunks(source, key, context, progress, digest, async () => undefined));
+}
+
+/** Plaintext that is not in a file: an upload streamed from a request body, or bytes in memory. */
+export interface PlaintextSource {
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** The size announced (progress, and whether hashing gets its own thread); the real size is counted. */
+  size: number;
+}
+
+/** Bytes already in memory as a source, in slices so progress and the digest advance as it encrypts. */
+export function bytesSource(data: Uint8Array): PlaintextSource {
+  function* slices(): Generator<Uint8Array> {
+    for (let i = 0; i < data.length; i += READ_SIZE) yield data.subarray(i, i + READ_SIZE);
+  }
+  return { chunks: slices(), size: data.length };
+}
+
+/**
+ * Encrypts plaintext from `source` into `destPath` as it arrives: nothing but ciphertext ever
+ * reaches the disk. Returns the plaintext's size and SHA-256.
+ */
+export async function encryptSource(source: PlaintextSource, destPath: string, key: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest> {
+  const digest = new PlaintextDigest(source.size);
+  try {
+    const progress = new Progress(source.size, onProgress);
+    await writeAtomically(destPath, async (writer) => {
+      const sealer = createChunkSealer(key, context);
+      for await (const plaintext of source.chunks) {
+        const out: Buffer[] = [];
+        sealer.write(plaintext, out);
+        await digest.update([plaintext]);
+        progress.advance(plaintext.length);
+        await writer.push(out);
+      }
+      const out: Buffer[] = [];
+      sealer.final(out);
+      await writer.push(out);
+    });
+    const result = await digest.result();
+    progress.finish();
+    return result;
+  } finally {
+    await digest.dispose();
+  }
+}
+
+/**
+ * Authenticates and decrypts the whole blob into memory (an attachment opened in the page),
+ * writing nothing. On failure the plaintext gathered so far is zeroed.
+ */
+export async function decryptToMemory(srcPath: string, key: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest & { plaintext: Buffer }> {
+  const pieces: Buffer[] = [];
+  try {
+    const digest = await withSource(srcPath, onProgress, (source, progress, d) =>
+      openChunks(source, key, context, progress, d, async (out) => {
+        pieces.push(...out);
+      }),
+    );
+    return { ...digest, plaintext: Buffer.concat(pieces) };
+  } finally {
+    for (const p of pieces) p.fill(0);
+  }
 }
 
 /** Encrypts an in-memory attachment into `destPath` (crash-safe like encryptFile). */

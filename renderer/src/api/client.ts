@@ -1,7 +1,7 @@
 // The renderer's one way to core: `window.custody` when the desktop preload provided it, else
 // the loopback web shell (fetch + server-sent events) when the page runs in a plain browser.
 // Both speak electron/shared/contract.ts; a failed call rejects with a CustodyError (`.code`).
-import { METHOD_NAMES, type CustodyApi, type CustodyBridge, type Envelope, type EventName, type Events, type Method } from '../../../electron/shared/contract.ts';
+import { METHOD_NAMES, uploads, type CustodyApi, type CustodyBridge, type Envelope, type EventName, type Events, type Method } from '../../../electron/shared/contract.ts';
 import { CustodyError, ERROR_CODES, type ErrorCode } from '../../../electron/shared/errors.ts';
 
 declare global {
@@ -22,7 +22,8 @@ export function getApi(): CustodyApi {
 
 function unwrap<T>(env: Envelope<T>): T {
   if (env.ok) return env.value;
-  throw new CustodyError(env.error.code, env.error.message);
+  const retryAfter = env.error.retryAfter;
+  throw new CustodyError(env.error.code, env.error.message, typeof retryAfter === 'number' && Number.isFinite(retryAfter) ? retryAfter : undefined);
 }
 
 function fromBridge(bridge: CustodyBridge): CustodyApi {
@@ -78,6 +79,11 @@ function fromWireReviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Methods the web shell takes as a streamed upload (electron/shared/contract.ts `uploads`). */
+const UPLOAD_METHODS: ReadonlySet<string> = new Set(Object.keys(uploads));
+const isUpload = (method: Method, request: unknown): request is { data: Uint8Array<ArrayBuffer> } & Record<string, unknown> =>
+  UPLOAD_METHODS.has(method) && request !== null && typeof request === 'object' && (request as { data?: unknown }).data instanceof Uint8Array;
+
 const isErrorCode = (c: unknown): c is ErrorCode => typeof c === 'string' && (ERROR_CODES as readonly string[]).includes(c);
 
 function webClient(): CustodyApi {
@@ -87,7 +93,7 @@ function webClient(): CustodyApi {
 
   async function call(method: Method, request: unknown): Promise<unknown> {
     if (!token) throw new CustodyError('BAD_REQUEST', 'this page was opened without its access token: open the address printed by `npm run start:web`');
-    const res = await fetch(`/api/call/${encodeURIComponent(method)}`, {
+    const res = isUpload(method, request) ? await upload(method, request) : await fetch(`/api/call/${encodeURIComponent(method)}`, {
       method: 'POST',
       headers: { ...headers(), 'content-type': 'application/json' },
       body: JSON.stringify(toWire(request ?? {})),
@@ -102,6 +108,20 @@ function webClient(): CustodyApi {
     }
     if (!env.ok && !isErrorCode(env.error?.code)) throw new CustodyError('INTERNAL', `the web shell answered HTTP ${res.status}`);
     return unwrap(env);
+  }
+
+  /**
+   * Attachment bytes go as the raw request body, which the shell streams into the vault's
+   * encryption (no base64 copy here, no whole copy there); the rest of the call rides in a header.
+   */
+  function upload(method: Method, request: { data: Uint8Array<ArrayBuffer> } & Record<string, unknown>): Promise<Response> {
+    const { data, ...rest } = request;
+    return fetch(`/api/upload/${encodeURIComponent(method)}`, {
+      method: 'POST',
+      headers: { ...headers(), 'content-type': 'application/octet-stream', 'x-custody-request': encodeURIComponent(JSON.stringify(rest)) },
+      body: data,
+      cache: 'no-store',
+    });
   }
 
   function emit(event: string, payload: unknown): void {
