@@ -1,7 +1,6 @@
 // The core's one entry point: the CLI calls it directly, Electron main through its worker.
 // It owns the open vault, its services and the in-memory search index, and is where
 // "after every change" duties live (index upkeep, signed checkpoints).
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CustodyError } from '../shared/errors.ts';
 import type { AuditQuery, AuditRow, AuditStats } from '../shared/audit.ts';
@@ -10,7 +9,7 @@ import { SearchQuerySchema } from '../shared/records.ts';
 import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
 import { target } from './audit/entry.ts';
 import { Attachments, type Progress } from './attachments/attachments.ts';
-import { importRecords, type ImportFormat } from './records/importer.ts';
+import { importRecords, readImportFile, type ImportFormat } from './records/importer.ts';
 import { RecordStore, toView } from './records/recordStore.ts';
 import { SearchIndex } from './search/searchIndex.ts';
 import { createVault, Vault } from './vault/vault.ts';
@@ -267,17 +266,12 @@ export class Custody {
 
   async importFile(path: string, opts: { format?: ImportFormat; onProgress?: Progress } = {}): Promise<{ imported: number; ids: string[] }> {
     const format = opts.format ?? (extname(path).toLowerCase() === '.csv' ? 'csv' : 'json');
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      throw new CustodyError('NOT_FOUND', `cannot read ${path}`);
-    }
-    return this.importText(text, format, opts);
+    // Refuses a file over the import limit before reading it (importer.ts).
+    return this.importText(readImportFile(path), format, opts);
   }
 
   /** Imports records from text already in memory (an upload: it never touches a temp file). */
-  async importText(text: string, format: ImportFormat, opts: { onProgress?: Progress } = {}): Promise<{ imported: number; ids: string[] }> {
+  async importText(text: string | Uint8Array, format: ImportFormat, opts: { onProgress?: Progress } = {}): Promise<{ imported: number; ids: string[] }> {
     const done = await importRecords(this.vault, text, format, { onProgress: opts.onProgress });
     if (this.#indexBuild) for (const r of done) this.index.upsert(...this.#splitImported(r));
     return { imported: done.length, ids: done.map((r) => r.id) };

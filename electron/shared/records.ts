@@ -11,30 +11,36 @@ export type Classification = (typeof CLASSIFICATIONS)[number];
 export const FIELD_TYPES = ['text', 'number', 'date', 'location'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
-const MAX_TITLE = 500;
-const MAX_BODY = 1_000_000;
-const MAX_TAGS = 64;
-const MAX_FIELDS = 200;
+// Limits of what one record may hold (imports are held to them too, with clear errors).
+export const MAX_TITLE = 500;
+export const MAX_BODY = 1_000_000;
+export const MAX_CASE = 200;
+export const MAX_TAGS = 64;
+export const MAX_TAG = 64;
+export const MAX_FIELDS = 200;
+export const MAX_FIELD_NAME = 100;
+export const MAX_FIELD_TEXT = 10_000;
+export const MAX_LABEL = 200;
 
 const shortText = (max: number) => z.string().max(max);
 
 export const LocationSchema = z.object({
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
-  label: shortText(200).optional(),
+  label: shortText(MAX_LABEL).optional(),
 });
 export type Location = z.infer<typeof LocationSchema>;
 
 /** A typed field of an observation. Dates are ISO 8601 (YYYY-MM-DD or full timestamp). */
 export const FieldSchema = z.discriminatedUnion('type', [
-  z.object({ name: shortText(100).min(1), type: z.literal('text'), value: shortText(10_000) }),
-  z.object({ name: shortText(100).min(1), type: z.literal('number'), value: z.number().finite() }),
-  z.object({ name: shortText(100).min(1), type: z.literal('date'), value: z.iso.date().or(z.iso.datetime({ offset: true })) }),
-  z.object({ name: shortText(100).min(1), type: z.literal('location'), value: LocationSchema }),
+  z.object({ name: shortText(MAX_FIELD_NAME).min(1), type: z.literal('text'), value: shortText(MAX_FIELD_TEXT) }),
+  z.object({ name: shortText(MAX_FIELD_NAME).min(1), type: z.literal('number'), value: z.number().finite() }),
+  z.object({ name: shortText(MAX_FIELD_NAME).min(1), type: z.literal('date'), value: z.iso.date().or(z.iso.datetime({ offset: true })) }),
+  z.object({ name: shortText(MAX_FIELD_NAME).min(1), type: z.literal('location'), value: LocationSchema }),
 ]);
 export type Field = z.infer<typeof FieldSchema>;
 
-const tag = z.string().trim().min(1).max(64);
+const tag = z.string().trim().min(1).max(MAX_TAG);
 
 /** What a person writes; everything here is encrypted at rest. */
 export const RecordInputSchema = z
@@ -43,7 +49,7 @@ export const RecordInputSchema = z
     title: z.string().trim().min(1, 'a record needs a title').max(MAX_TITLE),
     body: z.string().max(MAX_BODY).default(''),
     fields: z.array(FieldSchema).max(MAX_FIELDS).default([]),
-    case: z.string().trim().max(200).default(''),
+    case: z.string().trim().max(MAX_CASE).default(''),
     tags: z.array(tag).max(MAX_TAGS).default([]),
     classification: z.enum(CLASSIFICATIONS).default('internal'),
     /** When the material was collected (ISO 8601); defaults to now. */
@@ -63,7 +69,7 @@ export const RecordPatchSchema = z
     title: z.string().trim().min(1).max(MAX_TITLE).optional(),
     body: z.string().max(MAX_BODY).optional(),
     fields: z.array(FieldSchema).max(MAX_FIELDS).optional(),
-    case: z.string().trim().max(200).optional(),
+    case: z.string().trim().max(MAX_CASE).optional(),
     tags: z.array(tag).max(MAX_TAGS).optional(),
     classification: z.enum(CLASSIFICATIONS).optional(),
     capturedAt: z.iso.datetime({ offset: true }).optional(),

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempVault, type TempVault } from '../testing/tempVault.ts';
+import { openingMatches } from '../audit/commitment.ts';
 
 let tv: TempVault;
 beforeEach(async () => {
@@ -30,7 +31,14 @@ describe('attachments', () => {
     expect(await c.verifyAttachment(a.id)).toEqual({ ok: true, size: 100_000, sha256: sha(data) });
     const ev = (await c.auditQuery({ target: `attachment:${a.id}`, order: 'asc' })).map((e) => e.event);
     expect(ev).toEqual(['attachment.added', 'attachment.exported', 'attachment.verified']);
-    expect((await c.auditQuery({ event: 'attachment.added' }))[0]!.entry!.details.sha256).toBe(sha(data));
+    // The log holds the hash only as a hiding commitment, the same in every entry of the
+    // attachment; its opening (what a report reveals) checks against it.
+    const details = (await c.auditQuery({ target: `attachment:${a.id}`, order: 'asc' })).map((e) => e.entry!.details);
+    expect(details.every((d) => d.sha256 === undefined && d.sha256Commitment === details[0]!.sha256Commitment)).toBe(true);
+    const opening = (await c.attachments.opening(a.id))!;
+    expect(opening.sha256).toBe(sha(data));
+    expect(openingMatches(details[0]!.sha256Commitment as string, opening.key, sha(data))).toBe(true);
+    expect(openingMatches(details[0]!.sha256Commitment as string, opening.key, sha(randomBytes(10)))).toBe(false);
   });
 
   test('a modified, truncated or swapped blob is detected; no output file is left behind', async () => {

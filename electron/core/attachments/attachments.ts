@@ -9,6 +9,7 @@ import type { AttachmentView } from '../../shared/records.ts';
 import { ad, open, seal } from '../crypto/aead.ts';
 import { randomKey, wipe } from '../crypto/keys.ts';
 import { target } from '../audit/entry.ts';
+import { attachmentCommitmentKey, commitDigest } from '../audit/commitment.ts';
 import { uuidv7, UUID_RE } from '../util/ids.ts';
 import { iso } from '../util/time.ts';
 import { ATTACHMENTS_DIR } from '../vault/header.ts';
@@ -31,6 +32,16 @@ const MEDIA_TYPES: Record<string, string> = {
   doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', zip: 'application/zip',
 };
 const mediaTypeOf = (name: string) => MEDIA_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
+
+/** The log's commitment to an attachment's plaintext SHA-256 (audit/commitment.ts). */
+function commitment(attachmentKey: Buffer, sha256Hex: string): string {
+  const ck = attachmentCommitmentKey(attachmentKey);
+  try {
+    return commitDigest(ck, Buffer.from(sha256Hex, 'hex'));
+  } finally {
+    wipe(ck);
+  }
+}
 
 /** Names the attachment in the error a person sees ("chunk 3 failed authentication" alone says too little). */
 function tamperError(id: string, e: unknown): CustodyError {
@@ -76,8 +87,9 @@ export class Attachments {
         await tx.attachment.create({
           data: { id, recordId, createdAt: now, wrappedKey: seal(dek, key, keyAd(vaultId, recordId, id)), meta: seal(dek, Buffer.from(JSON.stringify(meta)), metaAd(vaultId, recordId, id)) },
         });
-        // The plaintext hash is chain-of-custody evidence, not content: it goes in the log.
-        this.vault.audit.appendSync(this.vault.meta, [{ event: 'attachment.added', target: target.attachment(id), details: { record: recordId, size, sha256: meta.sha256 } }], now);
+        // The plaintext hash is chain-of-custody evidence, but in the clear it would let a reader
+        // of the log test a guess at the content: the log keeps a hiding commitment to it.
+        this.vault.audit.appendSync(this.vault.meta, [{ event: 'attachment.added', target: target.attachment(id), details: { record: recordId, size, sha256Commitment: commitment(key, meta.sha256) } }], now);
       });
       return { id, ...meta, createdAt: iso(now) };
     } catch (e) {
@@ -89,37 +101,76 @@ export class Attachments {
   }
 
   /** Decrypted metadata of a record's attachments (no audit entry: the record view has one). */
-  async list(recordId: string, dek?: Buffer): Promise<AttachmentView[]> {
+  async list(recordId: string): Promise<AttachmentView[]> {
     const rows = await this.vault.db.prisma.attachment.findMany({ where: { recordId }, orderBy: { createdAt: 'asc' } });
     if (rows.length === 0) return [];
-    const own = !dek;
-    const key = dek ?? (await this.records.dataKey(recordId)).dek;
+    const { keys } = await this.records.dataKeys(recordId);
     try {
-      return rows.map((r) => ({ id: r.id, ...this.#meta(key, recordId, r.id, r.meta), createdAt: iso(r.createdAt) }));
+      return rows.map((r) => ({ id: r.id, ...this.#meta(this.#sealedWith(keys, recordId, r.id, r.wrappedKey), recordId, r.id, r.meta), createdAt: iso(r.createdAt) }));
     } finally {
-      if (own) wipe(key);
+      wipe(...keys);
     }
+  }
+
+  /**
+   * Which of the record's keys sealed this attachment: the key current when it was added (a
+   * record that moved to another day since has a newer one; codec.ts keeps the chain).
+   */
+  #sealedWith(keys: readonly Buffer[], recordId: string, id: string, wrappedKey: Uint8Array): Buffer {
+    for (const dek of keys.slice(0, -1)) {
+      try {
+        wipe(open(dek, wrappedKey, keyAd(this.vault.vaultId, recordId, id)));
+        return dek;
+      } catch {
+        // Sealed with an older key of the chain.
+      }
+    }
+    return keys.at(-1)!;
   }
 
   #meta(dek: Buffer, recordId: string, id: string, sealed: Uint8Array): Meta {
     return MetaSchema.parse(JSON.parse(open(dek, sealed, metaAd(this.vault.vaultId, recordId, id), `attachment ${id}`).toString('utf8')));
   }
 
-  async #open(id: string): Promise<{ key: Buffer; meta: Meta; recordId: string }> {
+  async #open(id: string): Promise<{ key: Buffer; meta: Meta; recordId: string; commitment: string }> {
     const row = await this.vault.db.prisma.attachment.findUnique({ where: { id } });
     if (!row) throw new CustodyError('NOT_FOUND', `no attachment ${id}`);
-    const { dek } = await this.records.dataKey(row.recordId);
+    const { keys } = await this.records.dataKeys(row.recordId);
     try {
+      const dek = this.#sealedWith(keys, row.recordId, id, row.wrappedKey);
       const key = open(dek, row.wrappedKey, keyAd(this.vault.vaultId, row.recordId, id), `the key of attachment ${id}`);
-      return { key, meta: this.#meta(dek, row.recordId, id, row.meta), recordId: row.recordId };
+      try {
+        const meta = this.#meta(dek, row.recordId, id, row.meta);
+        return { key, meta, recordId: row.recordId, commitment: commitment(key, meta.sha256) };
+      } catch (e) {
+        wipe(key);
+        throw e;
+      }
     } finally {
-      wipe(dek);
+      wipe(...keys);
     }
+  }
+
+  /**
+   * The opening of the attachment's hash commitment (what a report reveals so its reader can
+   * check the hash against the signed log entries), or null if the attachment is gone.
+   */
+  async opening(id: string): Promise<{ key: string; sha256: string; commitment: string } | null> {
+    let opened;
+    try {
+      opened = await this.#open(id);
+    } catch (e) {
+      if (e instanceof CustodyError && e.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+    const ck = attachmentCommitmentKey(opened.key);
+    wipe(opened.key);
+    return { key: ck.toString('hex'), sha256: opened.meta.sha256, commitment: opened.commitment };
   }
 
   /** Decrypts an attachment to a file; the file appears only once every chunk authenticated. */
   async extract(id: string, destPath: string, opts: { onProgress?: Progress; purpose?: 'opened' | 'exported' } = {}): Promise<AttachmentView & { path: string }> {
-    const { key, meta, recordId } = await this.#open(id);
+    const { key, meta, recordId, commitment } = await this.#open(id);
     const event = opts.purpose === 'opened' ? 'attachment.opened' : 'attachment.exported';
     try {
       const got = await decryptFile(this.#blobPath(id), destPath, key, blobContext(this.vault.vaultId, id), opts.onProgress);
@@ -130,13 +181,13 @@ export class Attachments {
     } finally {
       wipe(key);
     }
-    await this.vault.record({ event, target: target.attachment(id), details: { record: recordId, sha256: meta.sha256 } });
+    await this.vault.record({ event, target: target.attachment(id), details: { record: recordId, sha256Commitment: commitment } });
     return { id, ...meta, createdAt: '', path: destPath };
   }
 
   /** Decrypts an attachment into memory (opened in the app: no file, not even a temp one). */
   async read(id: string, opts: { onProgress?: Progress } = {}): Promise<AttachmentView & { data: Buffer }> {
-    const { key, meta, recordId } = await this.#open(id);
+    const { key, meta, recordId, commitment } = await this.#open(id);
     let data: Buffer;
     try {
       const got = await decryptToMemory(this.#blobPath(id), key, blobContext(this.vault.vaultId, id), opts.onProgress);
@@ -151,13 +202,13 @@ export class Attachments {
     } finally {
       wipe(key);
     }
-    await this.vault.record({ event: 'attachment.opened', target: target.attachment(id), details: { record: recordId, sha256: meta.sha256 } });
+    await this.vault.record({ event: 'attachment.opened', target: target.attachment(id), details: { record: recordId, sha256Commitment: commitment } });
     return { id, ...meta, createdAt: '', data };
   }
 
   /** Re-reads the blob and checks it against the recorded hash, writing nothing. */
   async verify(id: string, onProgress?: Progress): Promise<{ ok: true; size: number; sha256: string }> {
-    const { key, meta, recordId } = await this.#open(id);
+    const { key, meta, recordId, commitment } = await this.#open(id);
     try {
       const got = await verifyBlob(this.#blobPath(id), key, blobContext(this.vault.vaultId, id), onProgress);
       if (got.sha256.toString('hex') !== meta.sha256) throw new CustodyError('TAMPERED', `attachment ${id} does not match its recorded SHA-256`);
@@ -167,7 +218,7 @@ export class Attachments {
     } finally {
       wipe(key);
     }
-    await this.vault.record({ event: 'attachment.verified', target: target.attachment(id), details: { record: recordId, sha256: meta.sha256 } });
+    await this.vault.record({ event: 'attachment.verified', target: target.attachment(id), details: { record: recordId, sha256Commitment: commitment } });
     return { ok: true, size: meta.size, sha256: meta.sha256 };
   }
 

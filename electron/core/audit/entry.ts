@@ -23,4 +23,6 @@ export const target = {
   key: (id: string) => `key:${id}`,
   vault: (id: string) => `vault:${id}`,
   report: (id: string) => `report:${id}`,
+  /** One import of a file (its name stays out of the log: names can say too much). */
+  import: (id: string) => `import:${id}`,
 };

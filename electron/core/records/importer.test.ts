@@ -34,7 +34,9 @@ describe('import', () => {
     expect(entries).toHaveLength(3);
     const imp = await c.auditQuery({ event: 'import' });
     expect(imp[0]!.entry!.details).toMatchObject({ format: 'json', records: 3 });
-    expect(imp[0]!.entry!.details.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The file's hash only as a hiding commitment, with its opening sealed (see the commitment tests).
+    expect(imp[0]!.entry!.details.sha256Commitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(imp[0]!.entry!.details).not.toHaveProperty('sha256');
   });
 
   test('CSV with the documented column mapping', async () => {
@@ -58,7 +60,7 @@ describe('import', () => {
     const c = tv.custody;
     const size = c.vault.audit.size();
     await expect(c.importFile(file('bad.json', JSON.stringify([{ kind: 'note', title: 'ok' }, { kind: 'note', title: '' }])))).rejects.toMatchObject({ code: 'IMPORT_FAILED', message: expect.stringContaining('record 2') });
-    await expect(c.importFile(file('bad.csv', 'title,colour\nA,red\n'))).rejects.toMatchObject({ code: 'IMPORT_FAILED', message: expect.stringContaining('unknown column "colour"') });
+    await expect(c.importFile(file('bad.csv', 'title,colour\nA,red\n'))).rejects.toMatchObject({ code: 'IMPORT_FAILED', message: expect.stringContaining('column 2 of the header is not a known column') });
     await expect(c.importFile(file('bad2.json', '{not json'))).rejects.toMatchObject({ code: 'IMPORT_FAILED' });
     expect(await c.list()).toEqual([]);
     // Only the failed-import entries were added.

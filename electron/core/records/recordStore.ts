@@ -17,7 +17,8 @@ import { target } from '../audit/entry.ts';
 import { uuidv7, UUID_RE } from '../util/ids.ts';
 import { iso, utcDay } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
-import { openContent, openSummary, sealFields, unwrapDek, wrapDek, type Content, type Summary } from './codec.ts';
+import { checkEpochDay, keyForDay, openContent, openSummary, sealFields, unwrapDek, unwrapKeys, wrapDek, type Content, type Summary } from './codec.ts';
+import { describeIssue } from './schemaIssues.ts';
 import type { Record as RecordRow } from '../db/generated/client.ts';
 import type Database from 'better-sqlite3';
 
@@ -39,9 +40,9 @@ export function assertRecordId(id: string): void {
   if (!UUID_RE.test(id)) throw new CustodyError('BAD_REQUEST', `"${id}" is not a record id`);
 }
 
-function badRequest(issues: { path: PropertyKey[]; message: string }[]): CustodyError {
-  const i = issues[0]!;
-  return new CustodyError('BAD_REQUEST', `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`);
+/** The first problem, named by its place in the record, never by what was sent (see schemaIssues.ts). */
+function badRequest(issues: readonly Parameters<typeof describeIssue>[0][]): CustodyError {
+  return new CustodyError('BAD_REQUEST', describeIssue(issues[0]!));
 }
 
 /** Splits validated input into the two sealed fields. */
@@ -71,7 +72,7 @@ export class RecordStore {
     const day = utcDay(capturedAt);
     const dek = randomKey();
     const { summary, content } = splitInput(data);
-    const sealed = sealFields(dek, vaultId, id, 1, summary, content);
+    const sealed = sealFields(dek, vaultId, id, 1, { kind: data.kind, capturedAt }, summary, content);
     const wrappedDek = wrapDek(keys, vaultId, id, day, dek);
     wipe(dek);
     await this.vault.db.write(async (tx) => {
@@ -91,10 +92,11 @@ export class RecordStore {
   /** Decrypts one row (no audit: callers decide what counts as a view). */
   decrypt(row: ScannedRow): DecryptedRecord {
     const { vaultId } = this.vault;
+    checkEpochDay(row.id, row.capturedAt, row.epochDay);
     const dek = unwrapDek(this.vault.keys(), vaultId, row.id, row.epochDay, row.wrappedDek);
     try {
-      const summary = openSummary(dek, vaultId, row.id, row.version, row.summary);
-      const content = openContent(dek, vaultId, row.id, row.version, row.content);
+      const summary = openSummary(dek, vaultId, row.id, row.version, row, row.summary);
+      const content = openContent(dek, vaultId, row.id, row.version, row, row.content);
       return { summary: toSummary(row, summary), content };
     } finally {
       wipe(dek);
@@ -130,18 +132,30 @@ export class RecordStore {
   /** Decrypts only what a list row shows. */
   decryptSummary(row: Pick<RecordRow, 'id' | 'kind' | 'capturedAt' | 'epochDay' | 'updatedAt' | 'version' | 'deletedAt' | 'wrappedDek' | 'summary'>): RecordSummary {
     const { vaultId } = this.vault;
+    checkEpochDay(row.id, row.capturedAt, row.epochDay);
     const dek = unwrapDek(this.vault.keys(), vaultId, row.id, row.epochDay, row.wrappedDek);
     try {
-      return toSummary(row, openSummary(dek, vaultId, row.id, row.version, row.summary));
+      return toSummary(row, openSummary(dek, vaultId, row.id, row.version, row, row.summary));
     } finally {
       wipe(dek);
     }
   }
 
-  /** The record's data key, for attachments. */
-  async dataKey(id: string): Promise<{ dek: Buffer; row: RecordRow }> {
+  /**
+   * The record's key chain, for attachments: its current data key first (new attachments are
+   * sealed with it), then the keys it had before moving to another day (codec.ts).
+   */
+  async dataKeys(id: string): Promise<{ keys: Buffer[]; row: RecordRow }> {
     const row = await this.#row(id);
-    return { dek: unwrapDek(this.vault.keys(), this.vault.vaultId, row.id, row.epochDay, row.wrappedDek), row };
+    checkEpochDay(row.id, row.capturedAt, row.epochDay);
+    return { keys: unwrapKeys(this.vault.keys(), this.vault.vaultId, row.id, row.epochDay, row.wrappedDek), row };
+  }
+
+  /** The record's current data key (what new attachments are sealed with). */
+  async dataKey(id: string): Promise<{ dek: Buffer; row: RecordRow }> {
+    const { keys, row } = await this.dataKeys(id);
+    wipe(...keys.slice(1));
+    return { dek: keys[0]!, row };
   }
 
   /** Reads a record and records the view in the audit log. */
@@ -182,10 +196,9 @@ export class RecordStore {
     const day = utcDay(capturedAt);
     const version = row.version + 1;
     const now = new Date();
-    const dek = unwrapDek(keys, vaultId, id, row.epochDay, row.wrappedDek);
-    const sealed = sealFields(dek, vaultId, id, version, summary, content);
-    // Moving a record to another day re-wraps its key under that day's epoch key.
-    const wrappedDek = day === row.epochDay ? row.wrappedDek : wrapDek(keys, vaultId, id, day, dek);
+    // Moving a record to another day gives it a new data key under that day's epoch key.
+    const { dek, wrappedDek } = keyForDay(keys, vaultId, id, { day: row.epochDay, wrappedDek: row.wrappedDek }, day);
+    const sealed = sealFields(dek, vaultId, id, version, { kind: row.kind, capturedAt }, summary, content);
     wipe(dek);
     const applied = await this.vault.db.write(async (tx) => {
       // The version guard catches an edit that landed between our read and this write.

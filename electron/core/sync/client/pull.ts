@@ -19,7 +19,7 @@
 import type Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
 import { target, type AuditInput } from '../../audit/entry.ts';
-import { sealFields, unwrapDek, wrapDek } from '../../records/codec.ts';
+import { keyForDay, sealFields } from '../../records/codec.ts';
 import { splitInput } from '../../records/recordStore.ts';
 import { wipe } from '../../crypto/keys.ts';
 import { uuidv7 } from '../../util/ids.ts';
@@ -428,14 +428,14 @@ class Applier {
 function sealMerged(ctx: SyncContext, id: string, theirs: SealedVersion, merged: RecordValues): SealedVersion {
   const keys = ctx.vault.keys();
   const { vaultId } = ctx.vault;
-  const dek = unwrapDek(keys, vaultId, id, theirs.epochDay, theirs.wrappedDek);
+  const capturedAt = Date.parse(merged.capturedAt);
+  const day = utcDay(new Date(capturedAt));
+  // Another day: a new data key under that day's epoch key (codec.ts).
+  const { dek, wrappedDek } = keyForDay(keys, vaultId, id, { day: theirs.epochDay, wrappedDek: theirs.wrappedDek }, day);
   try {
-    const capturedAt = Date.parse(merged.capturedAt);
-    const day = utcDay(new Date(capturedAt));
     const version = theirs.version + 1;
     const { summary, content } = splitInput(merged);
-    const sealed = sealFields(dek, vaultId, id, version, summary, content);
-    const wrappedDek = day === theirs.epochDay ? theirs.wrappedDek : wrapDek(keys, vaultId, id, day, dek);
+    const sealed = sealFields(dek, vaultId, id, version, { kind: theirs.kind, capturedAt }, summary, content);
     return { version, kind: theirs.kind, capturedAt, epochDay: day, savedAt: Date.now(), wrappedDek, summary: sealed.summary, content: sealed.content };
   } finally {
     wipe(dek);
