@@ -1,0 +1,294 @@
+// Electron's main process (index.ts with its menu, dialogs, session and auto-lock), run here
+// without Electron's binary: the `electron` module is a faithful fake (testing/fakeElectron.ts)
+// and the core worker is the real core in this process (testing/inProcessCore.ts) over a real
+// vault. Each attack is played from Electron's side: a foreign frame calling IPC, a page
+// asking for permissions or navigating away, the system suspending. The real-Electron specs
+// (e2e/electron.spec.ts) still run where the binary exists.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import type { MenuItemConstructorOptions } from 'electron';
+import { channelOf, EVENT_CHANNEL, METHOD_NAMES, type Envelope } from '../shared/contract.ts';
+import { KDF_FLOOR } from '../core/crypto/kdf.ts';
+import { Custody } from '../core/custody.ts';
+import { tempDir } from '../core/testing/tempVault.ts';
+import { CSP, DEV_CSP, SECURITY_HEADERS } from './csp.ts';
+import { createFakeElectron, FakeEvent, FakeWebContents, type FakeElectron, type FakeFrame } from './testing/fakeElectron.ts';
+import { InProcessCoreHost } from './testing/inProcessCore.ts';
+
+const PASSWORD = 'main process test password';
+const APP_URL = 'custody://app/index.html';
+const DEV_URL = 'http://localhost:5173/';
+const WAIT = { timeout: 30_000 };
+
+interface Launched {
+  fake: FakeElectron;
+  core: InProcessCoreHost;
+  window: FakeElectron['record']['windows'][number];
+  vault: string;
+  /** The window's top frame at the renderer's address: what the real page calls from. */
+  top: { sender: FakeWebContents; frame: FakeFrame };
+  call(method: string, request?: unknown, from?: { sender: FakeWebContents; frame: FakeFrame | null }): Promise<Envelope<unknown>>;
+  cleanup(): Promise<void>;
+}
+
+/** Loads a fresh main/index.ts against a fresh fake electron, makes the app ready, waits for its window. */
+async function launch(opts: { packaged: boolean; devUrl?: string }): Promise<Launched> {
+  const root = tempDir('custody-main-');
+  const vault = join(root, 'vault');
+  await Custody.create(vault, { password: PASSWORD, kdf: KDF_FLOOR, actor: 'tester' });
+  const fake = createFakeElectron({ packaged: opts.packaged, openDialog: { canceled: true, filePaths: [] } });
+  vi.resetModules();
+  vi.doMock('electron', () => fake.module);
+  vi.doMock('./coreHost.ts', () => ({ CoreHost: InProcessCoreHost }));
+  vi.stubEnv('CUSTODY_VAULT', vault);
+  vi.stubEnv('ELECTRON_RENDERER_URL', opts.devUrl);
+  const before = InProcessCoreHost.instances.length;
+  await import('./index.ts');
+  fake.ready();
+  await vi.waitFor(() => expect(fake.record.windows).toHaveLength(1), WAIT);
+  const core = InProcessCoreHost.instances[before]!;
+  const window = fake.record.windows[0]!;
+  const top = { sender: window.webContents, frame: { url: window.loadedUrl ?? '', parent: null } };
+  return {
+    fake,
+    core,
+    window,
+    vault,
+    top,
+    call: async (method, request = {}, from = top) => (await fake.invoke(channelOf(method as never), from, request)) as Envelope<unknown>,
+    cleanup: async () => {
+      await core.close();
+      vi.doUnmock('electron');
+      vi.doUnmock('./coreHost.ts');
+      vi.unstubAllEnvs();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const locked = (l: Launched) => l.window.webContents.sent.filter((m) => m.channel === EVENT_CHANNEL && m.args[0] === 'locked').map((m) => (m.args[1] as { reason: string }).reason);
+const isUnlocked = async (l: Launched) => ((await l.call('vault.status')) as { ok: true; value: { unlocked: boolean } }).value.unlocked;
+const items = (template: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] =>
+  template.flatMap((i) => [i, ...(Array.isArray(i.submenu) ? items(i.submenu) : [])]);
+const menuItems = (l: Launched) => items(l.fake.record.applicationMenu?.template ?? []);
+
+describe('Electron main, packaged, against a fake electron module', () => {
+  let l: Launched;
+  beforeAll(async () => {
+    l = await launch({ packaged: true });
+  });
+  afterAll(() => l.cleanup());
+
+  test('opens one hardened window on the app\u2019s private scheme', () => {
+    expect(l.fake.record.sandboxEnabled).toBe(true);
+    expect(l.fake.record.privilegedSchemes).toEqual([{ scheme: 'custody', privileges: { standard: true, secure: true } }]);
+    const prefs = l.window.options.webPreferences!;
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      devTools: false,
+    });
+    expect(prefs.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);
+    expect(l.window.loadedUrl).toBe(APP_URL);
+    expect(l.window.shown).toBe(false); // shown when ready, not blank
+    l.window.emit('ready-to-show');
+    expect(l.window.shown).toBe(true);
+  });
+
+  test('sends the CSP and security headers with every response, and serves nothing outside the renderer', async () => {
+    const handler = l.fake.record.protocolHandlers.get('custody')!;
+    for (const [method, url] of [
+      ['GET', APP_URL],
+      ['GET', 'custody://app/..%2F..%2F..%2Fpackage.json'],
+      ['GET', 'custody://app/../../../../etc/passwd'],
+      ['GET', 'custody://elsewhere/index.html'],
+      ['POST', APP_URL],
+    ] as const) {
+      const r = await handler(new Request(url, { method }));
+      expect(r.headers.get('content-security-policy'), url).toBe(CSP);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(r.headers.get(name), `${name} on ${url}`).toBe(value);
+      // (No renderer build beside the sources, so even index.html is not found here.)
+      expect(r.status, url).toBe(404);
+    }
+    expect(l.fake.record.headersReceived).toEqual([]); // the dev server's CSP only in development
+  });
+
+  test('denies every permission request and check, except clipboard writes from its own page', () => {
+    const ours = { getURL: () => APP_URL } as unknown as Electron.WebContents;
+    const foreign = { getURL: () => 'https://attacker.example/' } as unknown as Electron.WebContents;
+    const request = (wc: Electron.WebContents, permission: string) =>
+      new Promise<boolean>((resolve) => l.fake.record.permissionRequestHandler!(wc, permission as never, resolve, {} as never));
+    const check = (wc: Electron.WebContents | null, permission: string) => l.fake.record.permissionCheckHandler!(wc, permission as never, APP_URL, {} as never);
+    return (async () => {
+      for (const p of ['media', 'geolocation', 'notifications', 'midi', 'pointerLock', 'fullscreen', 'openExternal', 'clipboard-read', 'hid', 'serial', 'usb']) {
+        expect(await request(ours, p), p).toBe(false);
+        expect(check(ours, p), p).toBe(false);
+      }
+      expect(await request(ours, 'clipboard-sanitized-write')).toBe(true);
+      expect(check(ours, 'clipboard-sanitized-write')).toBe(true);
+      expect(await request(foreign, 'clipboard-sanitized-write')).toBe(false);
+      expect(check(foreign, 'clipboard-sanitized-write')).toBe(false);
+      expect(check(null, 'clipboard-sanitized-write')).toBe(false);
+    })();
+  });
+
+  test('denies navigation, redirects, webviews and new windows, for its window and any other web contents', () => {
+    const other = new FakeWebContents();
+    l.fake.appEvents.emit('web-contents-created', new FakeEvent(), other);
+    for (const contents of [l.window.webContents, other]) {
+      expect(contents.windowOpenHandler?.({ url: 'https://attacker.example/', frameName: '', features: '', disposition: 'new-window', referrer: { url: '', policy: 'no-referrer' } } as Electron.HandlerDetails)).toEqual({ action: 'deny' });
+      for (const event of ['will-navigate', 'will-redirect', 'will-attach-webview']) {
+        const e = new FakeEvent();
+        contents.emit(event, e, event === 'will-attach-webview' ? {} : 'https://attacker.example/');
+        expect(e.defaultPrevented, event).toBe(true);
+      }
+    }
+  });
+
+  test('binds every contract method with ipcMain.handle, and nothing else', () => {
+    expect([...l.fake.record.ipcHandlers.keys()].sort()).toEqual(METHOD_NAMES.map((m) => channelOf(m)).sort());
+  });
+
+  test('answers only its own window\u2019s top frame at the renderer\u2019s address; refused calls never reach core', async () => {
+    expect(await l.call('vault.status')).toMatchObject({ ok: true, value: { exists: true, unlocked: false } });
+    const calls = l.core.calls.length;
+    const refused = { ok: false, error: { code: 'BAD_REQUEST', message: 'refused: the call did not come from the Custody window' } };
+    const otherContents = new FakeWebContents();
+    otherContents.url = APP_URL;
+    for (const from of [
+      { sender: otherContents, frame: { url: APP_URL, parent: null } }, // another web contents
+      { sender: l.window.webContents, frame: { url: APP_URL, parent: l.top.frame } }, // a subframe
+      { sender: l.window.webContents, frame: { url: 'https://attacker.example/', parent: null } }, // navigated away
+      { sender: l.window.webContents, frame: { url: 'custody://other/index.html', parent: null } },
+      { sender: l.window.webContents, frame: null }, // a frame already gone
+    ]) {
+      expect(await l.call('vault.unlock', { password: PASSWORD }, from)).toEqual(refused);
+      expect(await l.call('records.search', {}, from)).toEqual(refused);
+    }
+    // From the right frame, the payload is still validated before core sees it.
+    expect(await l.call('vault.unlock', { password: 5 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await l.call('vault.unlock', { password: PASSWORD, extra: true })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(l.core.calls.length).toBe(calls);
+    expect(await isUnlocked(l)).toBe(false);
+  });
+
+  test('locks on suspend and on screen lock, tells the page and reloads it', async () => {
+    for (const [event, reason] of [
+      ['suspend', 'suspend'],
+      ['lock-screen', 'screen-lock'],
+    ] as const) {
+      expect(await l.call('vault.unlock', { password: PASSWORD })).toMatchObject({ ok: true, value: { unlocked: true } });
+      const reloads = l.window.webContents.reloads;
+      l.fake.powerMonitor.emit(event);
+      await vi.waitFor(() => expect(locked(l).at(-1)).toBe(reason), WAIT);
+      await vi.waitFor(() => expect(l.window.webContents.reloads).toBe(reloads + 1), WAIT);
+      expect(await isUnlocked(l)).toBe(false);
+    }
+  });
+
+  test('Lock Vault in the menu locks; the menu has no developer tools', async () => {
+    expect(await l.call('vault.unlock', { password: PASSWORD })).toMatchObject({ ok: true });
+    const lock = menuItems(l).find((i) => i.label === 'Lock Vault');
+    expect(lock?.accelerator).toBe('CmdOrCtrl+L');
+    (lock!.click as () => void)();
+    await vi.waitFor(() => expect(locked(l).at(-1)).toBe('menu'), WAIT);
+    expect(await isUnlocked(l)).toBe(false);
+    expect(menuItems(l).some((i) => i.role === 'toggleDevTools')).toBe(false);
+  });
+
+  test('native dialogs are modal to the window and a cancelled one gives nothing', async () => {
+    const dialogs = l.core.options.dialogs!;
+    expect(await dialogs.openFiles()).toEqual([]);
+    expect(await dialogs.openImportFile()).toBeNull();
+    expect(await dialogs.saveReport('custody-report.zip')).toBeNull();
+    expect(l.fake.record.openDialogs.map((d) => [d.window === l.window, d.options.properties])).toEqual([
+      [true, ['openFile', 'multiSelections']],
+      [true, ['openFile']],
+    ]);
+    expect(l.fake.record.saveDialogs).toEqual([expect.objectContaining({ window: l.window, options: expect.objectContaining({ defaultPath: 'custody-report.zip' }) })]);
+    await dialogs.showInFolder('/tmp/report.zip');
+    expect(l.fake.record.shownInFolder).toEqual(['/tmp/report.zip']);
+  });
+
+  test('a page that crashes is reloaded once, not in a loop', () => {
+    const reloads = l.window.webContents.reloads;
+    l.window.webContents.emit('render-process-gone', new FakeEvent(), { reason: 'crashed', exitCode: 1 });
+    l.window.webContents.emit('render-process-gone', new FakeEvent(), { reason: 'crashed', exitCode: 1 });
+    expect(l.window.webContents.reloads).toBe(reloads + 1);
+  });
+
+  test('quitting locks and closes the vault before the app ends; a core crash ends the app with a message', async () => {
+    expect(await l.call('vault.unlock', { password: PASSWORD })).toMatchObject({ ok: true });
+    l.fake.module.app.quit();
+    expect(l.fake.record.quits).toBe(0); // held back until core has closed
+    await vi.waitFor(() => expect(l.fake.record.quits).toBe(1), WAIT);
+    expect(l.core.closed).toBe(true);
+    const db = new Database(join(l.vault, 'custody.db'), { readonly: true });
+    try {
+      expect((db.prepare('SELECT event FROM audit_entry ORDER BY seq DESC LIMIT 1').get() as { event: string }).event).toBe('vault.locked');
+    } finally {
+      db.close();
+    }
+    l.core.crash('core worker exited with code 1');
+    expect(l.fake.record.errorBoxes.map((b) => b.title)).toEqual(['Custody stopped']);
+    expect(l.fake.record.exits).toEqual([1]);
+  });
+});
+
+describe('Electron main in development', () => {
+  let l: Launched;
+  beforeAll(async () => {
+    l = await launch({ packaged: false, devUrl: DEV_URL });
+  });
+  afterAll(() => l.cleanup());
+
+  test('loads the dev server with developer tools, and gives its responses the dev CSP', () => {
+    expect(l.window.loadedUrl).toBe(DEV_URL);
+    expect(l.window.options.webPreferences).toMatchObject({ devTools: true, contextIsolation: true, sandbox: true, nodeIntegration: false });
+    expect(menuItems(l).some((i) => i.role === 'toggleDevTools')).toBe(true);
+    const [onHeaders] = l.fake.record.headersReceived;
+    let headers: Record<string, string[]> | undefined;
+    onHeaders!({ responseHeaders: { 'content-type': ['text/html'] } } as unknown as Electron.OnHeadersReceivedListenerDetails, (r) => (headers = r.responseHeaders as Record<string, string[]>));
+    expect(headers).toEqual({ 'content-type': ['text/html'], 'Content-Security-Policy': [DEV_CSP] });
+  });
+
+  test('answers the dev server\u2019s page, not another local origin', async () => {
+    expect(await l.call('vault.status')).toMatchObject({ ok: true });
+    expect(await l.call('vault.status', {}, { sender: l.window.webContents, frame: { url: 'http://localhost:5174/', parent: null } })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+  });
+});
+
+describe('Electron main: auto-lock when the system has been idle', () => {
+  let l: Launched;
+  beforeAll(async () => {
+    // Only the idle timer's interval is faked: the test moves its clock, nothing else.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    l = await launch({ packaged: true });
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await l.cleanup();
+  });
+
+  test('locks once the idle time reaches the setting (10 minutes by default), not before', async () => {
+    expect(await l.call('vault.unlock', { password: PASSWORD })).toMatchObject({ ok: true });
+    l.fake.record.idleSeconds = 599;
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(await isUnlocked(l)).toBe(true);
+    expect(locked(l)).toEqual([]);
+    l.fake.record.idleSeconds = 600;
+    await vi.advanceTimersByTimeAsync(15_000);
+    await vi.waitFor(() => expect(locked(l)).toEqual(['idle']), WAIT);
+    expect(await isUnlocked(l)).toBe(false);
+  });
+});
