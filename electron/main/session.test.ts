@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Envelope, Method, Settings } from '../shared/contract.ts';
 import { Session, type LockReason } from './session.ts';
 
@@ -32,17 +32,29 @@ function setup(settings: Partial<Settings> = {}, idle = 0) {
 }
 
 describe('Session', () => {
+  // The idle timer's interval runs on a fake clock: each check happens when the test says so,
+  // however loaded the machine (a real 30 ms wait may see no check at all).
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  /** Runs `n` idle checks (checkEveryMs is 5). */
+  const checks = (n: number) => vi.advanceTimersByTimeAsync(5 * n);
+
   it('locks after the configured idle time, once', async () => {
     const { core, locked, clock, session } = setup({ autoLockMinutes: 1 });
     await session.start();
     await session.call('vault.unlock', { password: 'correct horse battery staple' });
     clock.idle = 59;
-    await new Promise((r) => setTimeout(r, 30));
+    await checks(3);
     expect(core.unlocked).toBe(true);
-    clock.idle = 61;
-    await vi.waitFor(() => expect(locked).toEqual(['idle']), { timeout: 30_000 });
+    clock.idle = 60;
+    await checks(1);
+    expect(locked).toEqual(['idle']);
     expect(core.unlocked).toBe(false);
-    await new Promise((r) => setTimeout(r, 30));
+    await checks(3);
     expect(locked).toEqual(['idle']);
     session.stop();
   });
@@ -51,10 +63,11 @@ describe('Session', () => {
     const { core, locked, session } = setup({ autoLockMinutes: 0 }, 10_000);
     await session.start();
     await session.call('vault.unlock', { password: 'correct horse battery staple' });
-    await new Promise((r) => setTimeout(r, 30));
+    await checks(3);
     expect(core.unlocked).toBe(true);
     await session.call('settings.set', { autoLockMinutes: 1 });
-    await vi.waitFor(() => expect(locked).toEqual(['idle']), { timeout: 30_000 });
+    await checks(1);
+    expect(locked).toEqual(['idle']);
     session.stop();
   });
 
