@@ -40,7 +40,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** --field name:type=value, e.g. temperature:number=21.5, seen:date=2026-11-20, site:location=48.85,2.35,Paris */
 export function parseFieldOption(spec: string): Field {
   const m = /^([^:=]+):([a-z]+)=(.*)$/s.exec(spec);
-  if (!m || !FIELD_TYPES.includes(m[2] as Field['type'])) throw new CustodyError('BAD_REQUEST', `--field "${spec}": use name:type=value with type ${FIELD_TYPES.join('|')}`);
+  if (!m || !FIELD_TYPES.includes(m[2] as Field['type'])) throw new CustodyError('BAD_REQUEST', `a --field option is malformed: use name:type=value with type ${FIELD_TYPES.join('|')}`);
   const [, name, type, raw] = m as unknown as [string, string, Field['type'], string];
   if (type === 'number') return { name, type, value: Number(raw) };
   if (type === 'location') {
@@ -170,8 +170,9 @@ export function buildProgram(): Command {
     const o = g<RecordOpts & { attach?: string[] }>(cmd);
     await withVault(o, async (c) => {
       const r = await c.createRecord({ kind: o.kind as 'note', ...recordFields(o), title: o.title ?? '' });
-      for (const file of o.attach ?? []) {
-        const bar = progressBar(`attach ${file}`, 'bytes');
+      for (const [i, file] of (o.attach ?? []).entries()) {
+        // File names stay out of the output (it ends up in logs and terminals' scrollback).
+        const bar = progressBar(`attach file ${i + 1}`, 'bytes');
         await c.addAttachment(r.id, file, bar.update).finally(bar.stop);
       }
       if (o.json) printJson({ id: r.id });
@@ -298,12 +299,13 @@ export function buildProgram(): Command {
       const o = g(cmd);
       await withVault(o, async (c) => {
         const added = [];
-        for (const file of files) {
-          const bar = progressBar(`attach ${file}`, 'bytes');
+        for (const [i, file] of files.entries()) {
+          // File names stay out of the output (it ends up in logs and terminals' scrollback).
+          const bar = progressBar(`attach file ${i + 1}`, 'bytes');
           added.push(await c.addAttachment(id, file, bar.update).finally(bar.stop));
         }
         if (o.json) printJson(added);
-        else for (const a of added) process.stdout.write(`${a.id}  ${a.name}  ${a.size} bytes  sha256 ${a.sha256}\n`);
+        else for (const a of added) process.stdout.write(`${a.id}  ${a.size} bytes  sha256 ${a.sha256}\n`);
       });
     });
 
