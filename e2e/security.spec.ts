@@ -114,7 +114,12 @@ test.describe('the page, against its own vault', () => {
       const s = document.createElement('script');
       s.textContent = 'window.__inline = true';
       document.head.appendChild(s);
-      await new Promise((r) => setTimeout(r, 200));
+      // Both refusals are reported (asynchronously): wait for them, not for a fixed time.
+      await new Promise<void>((resolve) => {
+        const deadline = performance.now() + 20_000;
+        const poll = () => (violations.length >= 2 || performance.now() > deadline ? resolve() : setTimeout(poll, 20));
+        poll();
+      });
       return {
         require: typeof w.require,
         process: typeof w.process,
