@@ -3,6 +3,7 @@
 // Sharing the connection is what lets a Prisma write and its audit entry commit in the
 // same transaction; every write goes through one mutex so transactions never interleave.
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from './generated/client.ts';
 import { migrate } from './migrate.ts';
@@ -24,7 +25,18 @@ export interface VaultDb {
   onCommit: (() => void) | null;
 }
 
+/**
+ * Makes the database file (and its -wal and -shm, which SQLite creates with the database
+ * file's mode) owner-only, whatever the umask; an existing vault made before this is fixed
+ * at its next open.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 export async function openDatabase(file: string): Promise<VaultDb> {
+  ownerOnly(file);
   let sql: Database.Database | undefined;
   const factory = new PrismaBetterSqlite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
   // The adapter opens the connection itself; capture it so both paths share it.
@@ -38,13 +50,24 @@ export async function openDatabase(file: string): Promise<VaultDb> {
   await prisma.$connect();
   if (!sql || !(sql instanceof Database)) throw new Error('could not reach the SQLite connection behind Prisma');
   const conn = sql;
-  conn.defaultSafeIntegers(false);
-  // WAL for concurrent readers and crash safety; FULL so a commit survives power loss too.
-  conn.pragma('journal_mode = WAL');
-  conn.pragma('synchronous = FULL');
-  conn.pragma('foreign_keys = ON');
-  conn.pragma('busy_timeout = 10000');
-  migrate(conn);
+  try {
+    conn.defaultSafeIntegers(false);
+    // WAL for concurrent readers and crash safety; FULL so a commit survives power loss too.
+    conn.pragma('journal_mode = WAL');
+    conn.pragma('synchronous = FULL');
+    conn.pragma('foreign_keys = ON');
+    conn.pragma('busy_timeout = 10000');
+    // Deleted and overwritten content (pruned audit bodies, purged records) is zeroed in the
+    // file instead of lingering in free pages until reused.
+    conn.pragma('secure_delete = ON');
+    migrate(conn);
+    ownerOnly(file);
+  } catch (e) {
+    // A database that cannot be set up (a full disk, a newer schema) is not left open.
+    await prisma.$disconnect().catch(() => undefined);
+    if (conn.open) conn.close();
+    throw e;
+  }
 
   const mutex = new Mutex();
   const db: VaultDb = {

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Flushes a directory entry so a rename survives power loss (no-op where unsupported). */
@@ -14,12 +14,18 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Write-temp, fsync, rename, fsync dir: readers see the old file or the new one, never half. */
+/**
+ * Write-temp, fsync, rename, fsync dir: readers see the old file or the new one, never half.
+ * The file is owner-only (0600) whatever the umask, and the temp file is created exclusively,
+ * so a file or symlink placed at its name beforehand is replaced, never written through.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    const fd = openSync(tmp, 'w', 0o600);
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
+      fchmodSync(fd, 0o600);
       writeFileSync(fd, data);
       fsyncSync(fd);
     } finally {
