@@ -61,13 +61,23 @@ describe('migrations', () => {
     insert.run('a', 1, null);
     insert.run('b', 2, 5);
     insert.run('c', 2, null);
-    expect(migrate(db)).toEqual([3]);
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 3))).toEqual([3]);
     const listing = 'SELECT id FROM record WHERE deleted_at IS NULL ORDER BY captured_at DESC, id DESC';
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${listing}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
     expect(plan).toContain('record_deleted_at_captured_at_id_idx');
     expect(plan).not.toContain('TEMP B-TREE');
     expect(db.prepare(listing).pluck().all()).toEqual(['c', 'a']);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'record_deleted_at_idx'").get()).toBeUndefined();
+  });
+
+  test('0004_key_attestation adds the attestation column to the key registry; existing keys keep NULL until their first unlock', () => {
+    const db = fresh();
+    migrate(db, MIGRATIONS.slice(0, 3));
+    db.prepare("INSERT INTO key_registry (id, kind, algorithm, status, created_at, fingerprint, public_key, wrapped) VALUES ('k', 'device_signing', 'Ed25519', 'active', 0, 'f', x'01', x'02')").run();
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 4))).toEqual([4]);
+    expect(db.prepare("SELECT id, attestation FROM key_registry").all()).toEqual([{ id: 'k', attestation: null }]);
+    db.prepare("UPDATE key_registry SET attestation = x'0a0b' WHERE id = 'k'").run();
+    expect(db.prepare("SELECT attestation FROM key_registry").pluck().get()).toEqual(Buffer.from([10, 11]));
   });
 
   test('0007_sync_evidence indexes the record events of other devices\' entries pulled before it, and keeps refusals', () => {
