@@ -11,6 +11,8 @@ import { tempDir } from '../core/testing/tempVault.ts';
 import { parseVerifierKey } from '../core/audit/tlog/note.ts';
 import { verifyTlogProof } from '../core/audit/tlog/proof.ts';
 import { cli } from './testing.ts';
+import { keyFingerprint } from '../core/crypto/keys.ts';
+import { rewriteAndResign } from '../core/testing/attacks.ts';
 
 let root: string;
 let vault: string;
@@ -51,7 +53,8 @@ test('export + checkpoint + vkey let anyone check the log: root recomputed, sign
   // name+keyid+base64: the base64 may itself contain '+'.
   const [name, , ...rest] = vkey.split('+') as [string, string, ...string[]];
   const keyB64 = rest.join('+');
-  expect(name).toBe(origin);
+  // Each device signs under its own key name; the checkpoint's origin is the log's.
+  expect(name).toMatch(new RegExp(`^${origin}/device/[0-9a-f-]{36}$`));
   const pub = Buffer.from(keyB64, 'base64').subarray(1);
   const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]);
   writeFileSync(join(root, 'pub.pem'), `-----BEGIN PUBLIC KEY-----\n${spki.toString('base64')}\n-----END PUBLIC KEY-----\n`);
@@ -78,5 +81,30 @@ test('audit verify exits 0 on a clean log and 1 naming the entry after an edit',
   expect(bad.status).toBe(1);
   expect(JSON.parse(bad.stdout).problems).toContainEqual(expect.objectContaining({ kind: 'modified', seq: 4 }));
   expect(cli(vault, ['audit', 'verify'], env).stdout).toContain('entry 4: entry 4 was modified');
+});
+
+test('the review attack from the command line: a log re-signed with another key and a swapped registry key fails with --vkey and --unlock; without them verify names the key it trusted', async () => {
+  const dir = join(root, 'attacked');
+  await Custody.create(dir, { password: env.CUSTODY_PASSWORD, kdf: KDF_FLOOR });
+  expect(cli(dir, ['add', '--title', 'evidence'], env).status).toBe(0);
+  const saved = cli(dir, ['audit', 'vkey'], env).stdout.trim();
+  writeFileSync(join(root, 'saved.vkey'), saved + '\n');
+  const created = new Database(join(dir, 'custody.db'), { readonly: true });
+  const seq = created.prepare("SELECT seq FROM audit_entry WHERE event = 'record.created'").pluck().get() as number;
+  created.close();
+  const attackerKey = rewriteAndResign(dir, seq, { swapKey: true });
+
+  const locked = cli(dir, ['audit', 'verify'], env);
+  expect(locked.status).toBe(0);
+  expect(locked.stdout).toContain(`signing key: ${keyFingerprint(attackerKey)}`);
+  expect(locked.stdout).toMatch(/read from the vault's key registry[\s\S]*--vkey[\s\S]*--unlock/);
+  const pinned = cli(dir, ['audit', 'verify', '--vkey', join(root, 'saved.vkey')], env);
+  expect(pinned.status).toBe(1);
+  expect(pinned.stdout).toMatch(/^FAILED/);
+  expect(pinned.stdout).toContain('[untrusted-key]');
+  expect(pinned.stdout).toContain('[external-checkpoint-forged]');
+  const unlocked = cli(dir, ['audit', 'verify', '--unlock'], env);
+  expect(unlocked.status).toBe(6);
+  expect(unlocked.stderr).toMatch(/not the key of its sealed seed/);
 });
 });

@@ -12,7 +12,7 @@ import { Attachments, type Progress } from './attachments/attachments.ts';
 import { importRecords, readImportFile, type ImportFormat } from './records/importer.ts';
 import { RecordStore, toView } from './records/recordStore.ts';
 import { SearchIndex } from './search/searchIndex.ts';
-import { createVault, Vault } from './vault/vault.ts';
+import { createVault, Vault, type OpenVaultOptions } from './vault/vault.ts';
 
 /** The index build yields to waiting requests this often (a 100k-record build takes seconds). */
 const INDEX_SLICE_MS = 15;
@@ -55,8 +55,8 @@ export class Custody {
     return createVault(dir, { password: opts.password, actor: opts.actor, kdf });
   }
 
-  static async open(dir: string): Promise<Custody> {
-    return new Custody(await Vault.open(dir));
+  static async open(dir: string, opts: OpenVaultOptions = {}): Promise<Custody> {
+    return new Custody(await Vault.open(dir, opts));
   }
 
   status(): VaultStatus {
@@ -88,7 +88,10 @@ export class Custody {
     await this.vault.changePassword(oldPassword, newPassword);
   }
 
-  /** Wipes keys and every decrypted cache. */
+  /**
+   * Wipes keys and every decrypted cache. Never fails: if the lock's audit entry cannot be
+   * written, the next unlock appends it (Vault.lock).
+   */
   async lock(): Promise<void> {
     this.#indexGeneration++;
     this.index.clear();
@@ -299,9 +302,12 @@ export class Custody {
     return this.vault.audit.failures(limit);
   }
 
-  /** Verifies the whole audit log (docs/architecture.md, "The audit log"); see verifyLog for what is checked. */
-  verifyAudit(onProgress?: Progress) {
-    return this.vault.verifyAudit(onProgress);
+  /**
+   * Verifies the whole audit log (docs/architecture.md, "The audit log"); see verifyLog for what is checked and
+   * Vault.verifyAudit for which signing keys are trusted (`vkey`: the reader's pinned key).
+   */
+  verifyAudit(onProgress?: Progress, opts: { vkey?: string } = {}) {
+    return this.vault.verifyAudit(onProgress, opts);
   }
 
   /** Records an export of a record's content (e.g. the CLI printing it as JSON to a file). */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AuditQuerySchema, type AuditRow, type AuditStats } from './audit.ts';
 import type { ErrorCode } from './errors.ts';
+import { FILE_PARAMS_REFUSED, fileParamsOf } from './syncUrl.ts';
 import {
   RecordInputSchema,
   RecordPatchSchema,
@@ -76,7 +77,10 @@ export const methods = {
   'audit.verify': none,
   'reports.export': ReportRequestSchema,
   'sync.status': none,
-  'sync.configure': z.object({ url: z.string().trim().min(1).max(2000).regex(/^postgres(ql)?:\/\//, 'a postgresql:// connection string') }).strict(),
+  // A string from the window never names files on this computer (syncUrl.ts).
+  'sync.configure': z
+    .object({ url: z.string().trim().min(1).max(2000).regex(/^postgres(ql)?:\/\//, 'a postgresql:// connection string').refine((u) => fileParamsOf(u).length === 0, FILE_PARAMS_REFUSED) })
+    .strict(),
   'sync.now': none,
   'sync.conflicts': none,
   'sync.conflict': z.object({ id }).strict(),

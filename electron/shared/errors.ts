@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   'VAULT_EXISTS',
   'VAULT_CORRUPT',
   'KDF_TOO_WEAK',
+  'KDF_TOO_COSTLY',
+  'TOO_MANY_ATTEMPTS',
   'NOT_FOUND',
   'CONFLICT',
   'TAMPERED',
@@ -23,6 +25,8 @@ export class CustodyError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** TOO_MANY_ATTEMPTS: seconds until the next attempt is allowed. */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }

@@ -26,6 +26,7 @@ import { calibrateKdf } from '../crypto/kdf.ts';
 import { HEADER_FILE } from '../vault/header.ts';
 import { exportReport } from '../reports/export.ts';
 import { SyncEngine } from '../sync/client/engine.ts';
+import { configureFromWindow } from './syncHandlers.ts';
 import { firstIssue } from './issues.ts';
 import { changedKeys, isSealedKey, readSettings, reconcileSettings, saveSettings, writeSettings } from './settings.ts';
 
@@ -301,7 +302,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
     'sync.status': async () => (await sync()).status(),
     'sync.configure': async ({ url }) => {
       const e = await sync();
-      await e.configure({ url });
+      await configureFromWindow(e, url);
       await startSyncLoop();
       return e.status();
     },

@@ -11,6 +11,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CustodyError } from '../../shared/errors.ts';
+import { keyMaterial } from './keys.ts';
 
 const CHUNK_SIZE = 16 * 1024;
 const TAG_SIZE = 16;
@@ -45,10 +46,14 @@ export function hkdfExpandSha512(prk: Uint8Array, info: Uint8Array, length: numb
     previous = createHmac('sha512', prk).update(previous).update(info).update(Uint8Array.of(i)).digest();
     blocks.push(previous);
   }
-  return Buffer.concat(blocks).subarray(0, length);
+  const out = Buffer.concat(blocks).subarray(0, length);
+  for (const b of blocks) b.fill(0);
+  return out;
 }
 
 interface MessageKeys {
+  /** The whole derived output (key, base nonce, commitment): what wipe() zeroes. */
+  material: Buffer;
   key: Buffer;
   baseNonce: Buffer;
   commitment: Buffer;
@@ -56,8 +61,9 @@ interface MessageKeys {
 
 function deriveMessageKeys(inputKey: Uint8Array, salt: Uint8Array, context: Uint8Array): MessageKeys {
   if (inputKey.length !== KEY_SIZE) throw new RangeError(`attachment key must be ${KEY_SIZE} bytes`);
-  const okm = hkdfExpandSha512(inputKey, Buffer.concat([INFO_PREFIX, salt, context]), KEY_SIZE + NONCE_SIZE + COMMITMENT_SIZE);
+  const okm = keyMaterial(hkdfExpandSha512(inputKey, Buffer.concat([INFO_PREFIX, salt, context]), KEY_SIZE + NONCE_SIZE + COMMITMENT_SIZE));
   return {
+    material: okm,
     key: okm.subarray(0, KEY_SIZE),
     baseNonce: okm.subarray(KEY_SIZE, KEY_SIZE + NONCE_SIZE),
     commitment: okm.subarray(KEY_SIZE + NONCE_SIZE),
@@ -116,7 +122,14 @@ class ChunkSealer {
     this.sendHeader(out);
     this.seal(this.staged.subarray(0, this.stagedLength), out);
     this.stagedLength = 0;
-    this.keys.key.fill(0);
+    this.wipe();
+  }
+
+  /** Zeroes the derived keys and staged plaintext: final() does it, and so must a path that stops early. */
+  wipe(): void {
+    this.keys.material.fill(0);
+    this.staged.fill(0);
+    this.stagedLength = 0;
   }
 
   private sendHeader(out: Buffer[]): void {
@@ -189,14 +202,20 @@ class ChunkOpener {
     if (this.stagedLength < TAG_SIZE) throw new ChunkedDecryptionError('attachment ciphertext is truncated');
     this.open(this.keys, this.staged.subarray(0, this.stagedLength), out);
     this.stagedLength = 0;
-    this.keys.key.fill(0);
+    this.wipe();
+  }
+
+  /** Zeroes the input key copy and the derived keys: final() does it, and so must a path that stops early. */
+  wipe(): void {
+    this.inputKey.fill(0);
+    this.keys?.material.fill(0);
   }
 
   private checkCommitment(): MessageKeys {
     const keys = deriveMessageKeys(this.inputKey, this.header.subarray(0, SALT_SIZE), this.context);
     this.inputKey.fill(0);
     if (!timingSafeEqual(keys.commitment, this.header.subarray(SALT_SIZE))) {
-      keys.key.fill(0);
+      keys.material.fill(0);
       throw new ChunkedDecryptionError('attachment key commitment does not match: wrong key or context, or a modified header');
     }
     return keys;
@@ -223,6 +242,8 @@ class ChunkOpener {
 export interface ChunkProcessor {
   write(data: Uint8Array, out: Buffer[]): void;
   final(out: Buffer[]): void;
+  /** Zeroes key material; call it when stopping before final() (an error, a cancelled stream). */
+  wipe(): void;
 }
 
 function processorStream(processor: ChunkProcessor): Transform {
@@ -231,6 +252,7 @@ function processorStream(processor: ChunkProcessor): Transform {
     try {
       step(out);
     } catch (error) {
+      processor.wipe();
       callback(error as Error);
       return;
     }
@@ -243,6 +265,10 @@ function processorStream(processor: ChunkProcessor): Transform {
     },
     flush(callback) {
       run(this, (out) => processor.final(out), callback);
+    },
+    destroy(error, callback) {
+      processor.wipe();
+      callback(error);
     },
   });
 }
@@ -279,8 +305,12 @@ export function createDecryptStream(key: Uint8Array, context: Uint8Array): Trans
 
 function runAll(processor: ChunkProcessor, input: Uint8Array): Buffer {
   const out: Buffer[] = [];
-  processor.write(input, out);
-  processor.final(out);
+  try {
+    processor.write(input, out);
+    processor.final(out);
+  } finally {
+    processor.wipe();
+  }
   return Buffer.concat(out);
 }
 

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { randomBytes } from './random.ts';
+import { randomBytes, randomPoolIsWiped, wipeRandomPool } from './random.ts';
 
 test('pooled random bytes: fresh copies, never repeated, large requests served directly', () => {
   const seen = new Set<string>();
@@ -15,4 +15,14 @@ test('pooled random bytes: fresh copies, never repeated, large requests served d
   expect(a.equals(copy)).toBe(true);
   expect(randomBytes(10_000)).toHaveLength(10_000);
   expect(randomBytes(10_000).equals(Buffer.alloc(10_000))).toBe(false);
+});
+
+test('wipeRandomPool zeroes the bytes not handed out yet; the pool refills on the next request', () => {
+  randomBytes(16);
+  expect(randomPoolIsWiped()).toBe(false);
+  wipeRandomPool();
+  expect(randomPoolIsWiped()).toBe(true);
+  const next = randomBytes(32);
+  expect(next.equals(Buffer.alloc(32))).toBe(false);
+  expect(randomPoolIsWiped()).toBe(false);
 });

@@ -17,3 +17,15 @@ export function randomBytes(n: number): Buffer<ArrayBuffer> {
   offset += n;
   return out;
 }
+
+/**
+ * Zeroes the bytes not handed out yet (on lock): they would be the next keys and nonces, and
+ * must not be readable from memory after the vault locked. The next request refills the pool.
+ */
+export function wipeRandomPool(): void {
+  POOL.fill(0);
+  offset = POOL.length;
+}
+
+/** For tests: whether the pool holds no random bytes at all (as right after wipeRandomPool). */
+export const randomPoolIsWiped = (): boolean => offset === POOL.length && POOL.every((b) => b === 0);

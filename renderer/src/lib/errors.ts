@@ -6,12 +6,14 @@ import type { ErrorCode } from '../../../electron/shared/errors.ts';
 export interface ApiError {
   code: ErrorCode | 'NETWORK';
   message: string;
+  /** TOO_MANY_ATTEMPTS: seconds until the next attempt is allowed. */
+  retryAfter?: number;
 }
 
 export function toApiError(e: unknown): ApiError {
   if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
-    const { code, message } = e as { code: unknown; message: unknown };
-    return { code: String(code) as ApiError['code'], message: String(message) };
+    const { code, message, retryAfter } = e as { code: unknown; message: unknown; retryAfter?: unknown };
+    return { code: String(code) as ApiError['code'], message: String(message), ...(typeof retryAfter === 'number' && retryAfter > 0 ? { retryAfter } : {}) };
   }
   if (e instanceof TypeError) return { code: 'NETWORK', message: 'Custody could not reach its background service. Restart the app if this persists.' };
   if (e instanceof Error) return { code: 'INTERNAL', message: e.message };

@@ -16,6 +16,28 @@ const REASON: Record<LockReason, string> = {
   user: 'Vault locked. Keys were wiped from memory.',
 };
 
+const waitText = (s: number) => (s >= 90 ? `${Math.ceil(s / 60)} minutes` : s === 1 ? '1 second' : `${s} seconds`);
+
+/**
+ * After repeated wrong passwords the vault refuses attempts for a while (TOO_MANY_ATTEMPTS,
+ * with retryAfter seconds): counts down and keeps Unlock disabled until then.
+ */
+function useRetryCountdown(): [number, (seconds: number) => void] {
+  const [until, setUntil] = useState(0);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (until <= now) return;
+    const t = window.setTimeout(() => setNow(Date.now()), Math.min(1000, until - now));
+    return () => window.clearTimeout(t);
+  }, [until, now]);
+  const left = Math.max(0, Math.ceil((until - now) / 1000));
+  return [left, (seconds) => {
+    const t = Date.now();
+    setNow(t);
+    setUntil(t + seconds * 1000);
+  }];
+}
+
 function UnlockForm({ onForgot }: { onForgot(): void }) {
   const unlock = useSession((s) => s.unlock);
   const actor = useSession((s) => s.status?.actor);
@@ -24,11 +46,13 @@ function UnlockForm({ onForgot }: { onForgot(): void }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [waitLeft, waitFor] = useRetryCountdown();
   const formRef = useRef<HTMLFormElement>(null);
   const id = useId();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (waitLeft > 0) return;
     if (!password) return setError('Enter your master password.');
     setBusy(true);
     setError(null);
@@ -36,7 +60,14 @@ function UnlockForm({ onForgot }: { onForgot(): void }) {
       await unlock(password);
     } catch (err) {
       const a = toApiError(err);
-      setError(a.code === 'WRONG_PASSWORD' ? 'Wrong password. Check Caps Lock and your keyboard layout, then try again.' : a.message);
+      if (a.code === 'TOO_MANY_ATTEMPTS' && a.retryAfter) waitFor(a.retryAfter);
+      setError(
+        a.code === 'WRONG_PASSWORD'
+          ? 'Wrong password. Check Caps Lock and your keyboard layout, then try again.'
+          : a.code === 'TOO_MANY_ATTEMPTS'
+            ? 'Too many wrong passwords in a row. To slow down guessing, Custody waits longer after each one (at most 5 minutes).'
+            : a.message,
+      );
       setPassword('');
       setBusy(false);
       formRef.current?.querySelector<HTMLInputElement>('input[autocomplete="current-password"]')?.focus();
@@ -61,8 +92,13 @@ function UnlockForm({ onForgot }: { onForgot(): void }) {
       {error && (
         <FormError id={`${id}-err`}>{error}</FormError>
       )}
-      <button type="submit" className="button button-primary button-large" disabled={busy}>
-        <BusyLabel busy={busy} busyText="Unlocking…">Unlock</BusyLabel>
+      {waitLeft > 0 && (
+        <p className="banner banner-info small" role="status" aria-live="polite">
+          <Icon name="info" size={14} /> You can try again in {waitText(waitLeft)}.
+        </p>
+      )}
+      <button type="submit" className="button button-primary button-large" disabled={busy || waitLeft > 0}>
+        <BusyLabel busy={busy} busyText="Unlocking…">{waitLeft > 0 ? `Wait ${waitLeft} s` : 'Unlock'}</BusyLabel>
       </button>
       {busy && <ProgressBar label="Deriving key with Argon2id…" event={progress} compact />}
       <button type="button" className="link-button center" onClick={onForgot}>

@@ -10,10 +10,9 @@
 // A server that drops, edits, reorders or withholds entries is reported, and the report is
 // itself a local audit entry (sync.server_misbehaved), once per distinct problem. The record
 // events among the entries taken in are what a pull later accepts changes on (evidence.ts).
-import { logOrigin } from '../../audit/checkpoints.ts';
+import { checkpointVerifiers, logOrigin } from '../../audit/checkpoints.ts';
 import { openCheckpoint, type Checkpoint } from '../../audit/tlog/checkpoint.ts';
 import { leafHash } from '../../audit/tlog/hash.ts';
-import { noteVerifier } from '../../audit/tlog/note.ts';
 import { CompactRange } from '../../audit/tlog/tree.ts';
 import type { AuditInput } from '../../audit/entry.ts';
 import type { SyncContext, SyncProblem } from './context.ts';
@@ -180,12 +179,13 @@ async function checkDevice(ctx: SyncContext, device: string, key: Buffer, known:
   }
 
   const origin = logOrigin(vaultId);
-  const verifier = noteVerifier(origin, key);
+  // That device's own key name, or the log origin for checkpoints signed before key names.
+  const verifiers = checkpointVerifiers(vaultId, device, key);
   const notes = await server.query('pull checkpoints', (p) => p.serverAuditCheckpoint.findMany({ where: { vaultId, deviceId: device, size: { gt: BigInt(verifiedSize) } }, orderBy: { size: 'asc' } }));
   const checkpoints: Checkpoint[] = [];
   for (const n of notes) {
     try {
-      const cp = openCheckpoint(n.note, [verifier], origin).checkpoint;
+      const cp = openCheckpoint(n.note, verifiers, origin).checkpoint;
       if (cp.size !== Number(n.size)) throw new Error(`it says size ${cp.size} but is filed under ${n.size}`);
       checkpoints.push(cp);
     } catch (e) {
