@@ -1,6 +1,7 @@
 // Signed audit reports (docs/architecture.md, "Signed reports"; docs/reports.md): one folder (or zip) that anyone can verify offline.
 //   report.pdf                 human-readable, PAdES-signed with the vault's certificate
-//   events.jsonl               the exact canonical bytes of every included entry, in log order
+//   events.jsonl               the exact canonical bytes of every included entry, in log order; an entry
+//                              whose body retention removed: its leaf hash and that run (prunedLine.ts)
 //   inclusion-proofs.jsonl     {"seq", "tlogProof"}: a C2SP tlog-proof per entry against checkpoint.note
 //   checkpoint.note            the signed checkpoint the report is anchored to
 //   openings.jsonl             {"seq", "target", "key", "sha256"}: openings of the entries' hash commitments (openings.ts)

@@ -1,6 +1,8 @@
 // "Export signed report…": scope (all records, one case, or a captured-at range), purpose and
 // recipient; core builds the signed report. The desktop app saves the zip where the user
 // chooses; the browser shell downloads it. Progress streams from main as 'report' events.
+// Once written, the dialog shows the fingerprint of the key the report carries: a report can be
+// made with any key, so the recipient needs it from the analyst through another channel.
 import { useEffect, useId, useState } from 'react';
 import { getApi } from '../api/client.ts';
 import { downloadBytes } from '../lib/download.ts';
@@ -29,6 +31,7 @@ export function ReportDialog({ onClose }: { onClose(): void }) {
   const [recipient, setRecipient] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<{ fileName: string; records: number; entries: number; vkeyFingerprint: string } | null>(null);
   const id = useId();
 
   useEffect(() => {
@@ -51,8 +54,8 @@ export function ReportDialog({ onClose }: { onClose(): void }) {
       if (r.data) downloadBytes(new Uint8Array(r.data), r.fileName, 'application/zip');
       void useAudit.getState().load();
       void useAudit.getState().loadStats();
-      toast.success(`Signed report ${r.fileName}: ${plural(r.records, 'record')}, ${plural(r.entries, 'audit entry', 'audit entries')}. Anyone can check it with “custody verify”.`);
-      onClose();
+      toast.success(`Signed report ${r.fileName}: ${plural(r.records, 'record')}, ${plural(r.entries, 'audit entry', 'audit entries')}.`);
+      setDone({ fileName: r.fileName, records: r.records, entries: r.entries, vkeyFingerprint: r.vkeyFingerprint });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
       reportError(e, 'The report could not be exported');
@@ -60,6 +63,35 @@ export function ReportDialog({ onClose }: { onClose(): void }) {
       setBusy(false);
     }
   }
+
+  if (done)
+    return (
+      <Dialog
+        title="Export signed report"
+        description={`${done.fileName}: ${plural(done.records, 'record')}, ${plural(done.entries, 'audit entry', 'audit entries')}, signed.`}
+        onClose={onClose}
+        footer={
+          <button type="button" className="button button-primary" data-autofocus onClick={onClose}>
+            Done
+          </button>
+        }
+      >
+        <p>
+          Anyone can check the report offline with <span className="mono">custody verify</span>. It carries the key it was signed with, so it proves only that it is
+          consistent with that key: give the recipient this verifier key fingerprint through another channel (in person, by phone), to compare with the one{' '}
+          <span className="mono">custody verify</span> prints.
+        </p>
+        <p className="field">
+          <span className="field-hint">Verifier key fingerprint</span>
+          <output className="mono" aria-label="Verifier key fingerprint">
+            {done.vkeyFingerprint}
+          </output>
+        </p>
+        <p className="muted small">
+          The whole key, to pin with <span className="mono">custody verify --vkey</span>, is printed by <span className="mono">custody audit vkey</span>.
+        </p>
+      </Dialog>
+    );
 
   return (
     <Dialog
