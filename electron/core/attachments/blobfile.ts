@@ -271,17 +271,22 @@ export async function encryptFile(
   return withSource(srcPath, onProgress, (source, progress, digest) =>
     writeAtomically(destPath, async (writer) => {
       const sealer = createChunkSealer(key, context);
-      for await (const plaintext of readAhead(source, () => digest.acquire())) {
+      try {
+        for await (const plaintext of readAhead(source, () => digest.acquire())) {
+          const out: Buffer[] = [];
+          sealer.write(plaintext, out);
+          // Encrypted first: from here on the buffer belongs to the digest (maybe another thread).
+          digest.release(plaintext);
+          progress.advance(plaintext.length);
+          await writer.push(out);
+        }
         const out: Buffer[] = [];
-        sealer.write(plaintext, out);
-        // Encrypted first: from here on the buffer belongs to the digest (maybe another thread).
-        digest.release(plaintext);
-        progress.advance(plaintext.length);
+        sealer.final(out);
         await writer.push(out);
+      } finally {
+        // The derived keys and staged plaintext are zeroed however this ends, errors included.
+        sealer.wipe();
       }
-      const out: Buffer[] = [];
-      sealer.final(out);
-      await writer.push(out);
     }),
   );
 }
@@ -289,17 +294,22 @@ export async function encryptFile(
 /** Authenticates and decrypts every chunk of `source`, hashing the plaintext and handing it to `sink`. */
 async function openChunks(source: FileHandle, key: Uint8Array, context: Uint8Array, progress: Progress, digest: PlaintextDigest, sink: (plaintext: Buffer[]) => Promise<void>): Promise<void> {
   const opener = createChunkOpener(key, context);
-  for await (const ciphertext of readAhead(source, bufferRing())) {
+  try {
+    for await (const ciphertext of readAhead(source, bufferRing())) {
+      const out: Buffer[] = [];
+      opener.write(ciphertext, out);
+      progress.advance(ciphertext.length);
+      await digest.update(out);
+      await sink(out);
+    }
     const out: Buffer[] = [];
-    opener.write(ciphertext, out);
-    progress.advance(ciphertext.length);
+    opener.final(out);
     await digest.update(out);
     await sink(out);
+  } finally {
+    // The derived keys are zeroed however this ends (a tampered chunk, a read error).
+    opener.wipe();
   }
-  const out: Buffer[] = [];
-  opener.final(out);
-  await digest.update(out);
-  await sink(out);
 }
 
 /**
@@ -349,16 +359,20 @@ export async function encryptSource(source: PlaintextSource, destPath: string, k
     const progress = new Progress(source.size, onProgress);
     await writeAtomically(destPath, async (writer) => {
       const sealer = createChunkSealer(key, context);
-      for await (const plaintext of source.chunks) {
+      try {
+        for await (const plaintext of source.chunks) {
+          const out: Buffer[] = [];
+          sealer.write(plaintext, out);
+          await digest.update([plaintext]);
+          progress.advance(plaintext.length);
+          await writer.push(out);
+        }
         const out: Buffer[] = [];
-        sealer.write(plaintext, out);
-        await digest.update([plaintext]);
-        progress.advance(plaintext.length);
+        sealer.final(out);
         await writer.push(out);
+      } finally {
+        sealer.wipe();
       }
-      const out: Buffer[] = [];
-      sealer.final(out);
-      await writer.push(out);
     });
     const result = await digest.result();
     progress.finish();

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Custody } from '../custody.ts';
 import { KDF_FLOOR } from '../crypto/kdf.ts';
@@ -188,6 +188,28 @@ describe('lock fails closed', () => {
     await expect(c.unlock(PASSWORD, { buildIndex: false })).rejects.toMatchObject({ code: 'TAMPERED' });
     expect(c.status().unlocked).toBe(false);
     expectEverythingWiped(seen, []);
+  });
+
+  test('attachment encryption that fails midway wipes the attachment key, the record key and the derived chunk keys', async () => {
+    tv = await tempVault();
+    const c = tv.custody;
+    const r = await c.createRecord({ kind: 'note', title: 'gets no attachment' });
+    const seen = watchKeys();
+    // The record's data key, as the attachment code receives it.
+    const dataKey = c.records.dataKey.bind(c.records);
+    c.records.dataKey = async (id: string) => {
+      const got = await dataKey(id);
+      seen.push(got.dek);
+      return got;
+    };
+    // A directory opens and has a size, so encryption starts; its first read fails (EISDIR).
+    const src = join(tv.dir, '..', 'not-a-file');
+    mkdirSync(src);
+    await expect(c.addAttachment(r.id, src)).rejects.toThrow();
+    // The attachment key, the record's data key, and the chunk keys derived from the first.
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen.filter((b) => !isZero(b))).toHaveLength(0);
+    expect(readdirSync(join(tv.dir, 'attachments'))).toEqual([]);
   });
 });
 
