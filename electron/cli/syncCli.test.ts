@@ -49,7 +49,7 @@ describePg(
     test('provision, add an analyst, configure, join, sync, resolve a conflict, verify', { timeout: 240_000 }, async () => {
       const admin = ['--admin-url-file', join(root, 'admin-url')];
       const none = join(root, 'none');
-      expect(ok(cli(none, ['server', 'init', ...admin]))).toMatch(/^applied migrations 1 in database custody_t/);
+      expect(ok(cli(none, ['server', 'init', ...admin]))).toMatch(/^applied migrations 1, 2 in database custody_t/);
       const name = `cli_${randomBytes(4).toString('hex')}`;
       server.track(name);
       const { url } = JSON.parse(ok(cli(none, ['server', 'add-analyst', name, ...admin, '--host', '127.0.0.1', '--sslmode', 'disable', '--json']))) as { url: string };
@@ -60,8 +60,11 @@ describePg(
       const b = join(root, 'b');
       await Custody.create(a, { password: PASSWORD, kdf: KDF_FLOOR });
       const id = await inProcess(a, async (c) => (await c.createRecord({ kind: 'note', title: 'Dock log', body: 'start' })).id);
-      const configured = ok(cli(a, ['sync', 'configure', '--url-file', join(root, 'url')], env));
+      // Certificate files come as flags (made absolute; only the command line and the desktop's file dialog may name files).
+      writeFileSync(join(root, 'ca.pem'), 'not needed on loopback, carried along');
+      const configured = ok(cli(a, ['sync', 'configure', '--url-file', join(root, 'url'), '--ssl-root-cert', join(root, 'ca.pem')], env));
       expect(configured).toContain('Sync configured with postgresql://');
+      expect(configured).toContain(`sslrootcert=${encodeURIComponent(join(root, 'ca.pem'))}`);
       expect(configured).toContain('pushed 1 records');
       expect(configured).not.toContain(password);
       expect(ok(cli(b, ['sync', 'join'], { ...env, CUSTODY_SYNC_URL: url }))).toMatch(/^Joined vault [0-9a-f-]{36} as device/);
@@ -81,6 +84,23 @@ describePg(
       expect(ok(cli(a, ['conflicts', 'resolve', conflict!.id, '--keep', 'mine'], env))).toContain('kept mine (record');
       expect(await inProcess(a, async (c) => (await c.getRecord(id)).body)).toBe('from A');
       expect(ok(cli(b, ['sync', 'verify'], env))).toContain("ok: the server's audit copies match");
+    });
+
+    test('a server not on this machine needs sslmode=verify-full (or verify-ca with --ssl-root-cert): anything weaker is refused with the reason', async () => {
+      const a = join(root, 'tls');
+      await Custody.create(a, { password: PASSWORD, kdf: KDF_FLOOR });
+      const refused = (args: string[], why: RegExp) => {
+        const r = cli(a, ['sync', 'configure', ...args], env);
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(why);
+        expect(r.stderr + r.stdout).not.toContain('pw@');
+      };
+      refused(['--url', 'postgresql://alice:pw@db.example.org/custody'], /db\.example\.org is not on this machine, and the connection string has no sslmode/);
+      refused(['--url', 'postgresql://alice:pw@db.example.org/custody?sslmode=require'], /sslmode=require encrypts but does not check the server's certificate/);
+      refused(['--url', 'postgresql://alice:pw@db.example.org/custody?sslmode=verify-ca'], /give the CA certificate/);
+      refused(['--url', 'postgresql://alice:pw@db.example.org/custody?sslmode=verify-ca', '--ssl-root-cert', join(root, 'missing.pem')], /cannot read the CA certificate file/);
+      // Nothing was configured.
+      expect(JSON.parse(ok(cli(a, ['sync', 'status', '--json'], env)))).toMatchObject({ configured: false });
     });
   },
   { provision: false },

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Custody } from '../core/custody.ts';
 import { SyncEngine, type ConflictView, type SyncResult, type SyncStatus } from '../core/sync/client/engine.ts';
 import { addAnalyst, provisionServer } from '../core/sync/server/provision.ts';
+import { withTlsFiles } from '../core/sync/server/urlPolicy.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { progressBar } from './progress.ts';
 import { masterPassword, newPassword, recoveryKey } from './secrets.ts';
@@ -39,7 +40,15 @@ function secretOption(o: { [k: string]: string | undefined }, flag: string, file
   return value;
 }
 
-const serverUrl = (o: { url?: string; urlFile?: string }) => secretOption(o, 'url', 'urlFile', 'CUSTODY_SYNC_URL', 'sync server connection string');
+type TlsOptions = {
+  sslRootCert?: string;
+  sslCert?: string;
+  sslKey?: string;
+};
+
+/** The connection string, with the certificate files given as flags (only the command line and the desktop's file dialog may name files). */
+const serverUrl = (o: { url?: string; urlFile?: string } & TlsOptions) =>
+  withTlsFiles(secretOption(o, 'url', 'urlFile', 'CUSTODY_SYNC_URL', 'sync server connection string'), { rootCert: o.sslRootCert, cert: o.sslCert, key: o.sslKey });
 const adminUrl = (o: { adminUrl?: string; adminUrlFile?: string }) => secretOption(o, 'adminUrl', 'adminUrlFile', 'CUSTODY_ADMIN_URL', 'administrator connection string');
 
 function printResult(r: SyncResult): void {
@@ -116,7 +125,9 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
     .description("create an analyst's login role and print its connection string (shown once)")
     .option('--host <host>', 'host analysts connect to (default: that of the admin connection)')
     .option('--port <port>', 'port analysts connect to', (v) => Number(v))
-    .addOption(new Option('--sslmode <mode>', 'TLS mode in the printed connection string').choices(['verify-full', 'verify-ca', 'require', 'prefer', 'disable']).default('verify-full'))
+    .addOption(
+      new Option('--sslmode <mode>', 'TLS mode in the printed connection string (disable: only for a server on the analyst\'s own machine)').choices(['verify-full', 'verify-ca', 'disable']).default('verify-full'),
+    )
     .action(async (name: string, _o, cmd: Command) => {
       const o = g<{ adminUrl?: string; adminUrlFile?: string; host?: string; port?: number; sslmode: 'verify-full' }>(cmd);
       const a = await addAnalyst(adminUrl(o), name, { host: o.host, port: o.port, sslmode: o.sslmode });
@@ -126,7 +137,12 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
 
   const sync = program.command('sync').description('end-to-end-encrypted sync with a PostgreSQL server');
   const urlOptions = (cmd: Command) =>
-    cmd.option('--url <url>', 'the connection string add-analyst printed (else $CUSTODY_SYNC_URL)').option('--url-file <file>', 'read the connection string from a file');
+    cmd
+      .option('--url <url>', 'the connection string add-analyst printed (else $CUSTODY_SYNC_URL); a server not on this machine needs sslmode=verify-full (or verify-ca with a CA certificate)')
+      .option('--url-file <file>', 'read the connection string from a file')
+      .option('--ssl-root-cert <file>', "the CA certificate the server's certificate must chain to (sslrootcert)")
+      .option('--ssl-cert <file>', 'a client certificate, for servers that ask for one (sslcert)')
+      .option('--ssl-key <file>', "the client certificate's key (sslkey)");
 
   sync
     .command('now', { isDefault: true })
@@ -143,7 +159,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
   urlOptions(sync.command('configure'))
     .description('sync this vault with a server (the connection string is stored sealed with the vault key), then sync')
     .action(async (_o, cmd: Command) => {
-      const o = g<{ url?: string; urlFile?: string }>(cmd);
+      const o = g<{ url?: string; urlFile?: string } & TlsOptions>(cmd);
       const url = serverUrl(o);
       await withEngine(o, async (e) => {
         await e.configure({ url });
@@ -175,7 +191,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
     .option('--vault-id <id>', 'which vault, when the role holds several')
     .option('--actor <name>', 'your name, as audit entries record it')
     .action(async (_o, cmd: Command) => {
-      const o = g<{ url?: string; urlFile?: string; recoveryKeyFile?: string; recoveryKey?: boolean; newPasswordFile?: string; vaultId?: string; actor?: string }>(cmd);
+      const o = g<TlsOptions & { url?: string; urlFile?: string; recoveryKeyFile?: string; recoveryKey?: boolean; newPasswordFile?: string; vaultId?: string; actor?: string }>(cmd);
       const url = serverUrl(o);
       const dir = h.vaultDir(o);
       const useRecovery = o.recoveryKey || o.recoveryKeyFile !== undefined;

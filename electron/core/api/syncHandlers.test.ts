@@ -1,8 +1,10 @@
 // The desktop's sync panel calls: configure, status, sync now, conflicts — against real PostgreSQL.
-import { rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import type { Envelope, Method, RequestOf, Responses } from '../../shared/contract.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { methods, type Envelope, type Method, type RequestOf, type Responses } from '../../shared/contract.ts';
 import { PASSWORD, tempDir } from '../testing/tempVault.ts';
 import { describePg } from '../sync/testing/describePg.ts';
 import { createCore, type CoreApi } from './handlers.ts';
@@ -46,5 +48,77 @@ describePg('sync over the IPC contract', (pg) => {
     await ok('vault.lock', {});
     await ok('vault.unlock', { password: PASSWORD });
     expect(await ok('sync.status', {})).toMatchObject({ configured: true, pending: 0 });
+  });
+});
+
+describe('sync connection strings from the window', () => {
+  /** A vault, unlocked, served by the handlers as the desktop app and the web shell serve it. */
+  async function unlockedCore(): Promise<CoreApi> {
+    root = tempDir();
+    const vaultDir = join(root, 'vault');
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, dialogs: null, shell: 'web', appVersion: 't' });
+    for (const [m, r] of [
+      ['vault.create', { password: PASSWORD }],
+      ['vault.unlock', { password: PASSWORD }],
+    ] as const)
+      expect((await core.invoke(m, r)).ok).toBe(true);
+    return core;
+  }
+
+  /** A TCP listener on loopback that counts connections: a refused string must not reach it. */
+  async function listener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+    let n = 0;
+    const srv = net.createServer((socket) => {
+      n++;
+      socket.destroy();
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    return { port: (srv.address() as net.AddressInfo).port, connections: () => n, close: () => new Promise((r) => srv.close(() => r())) };
+  }
+
+  it('a string naming certificate or key files is refused by the contract and by the handler; nothing is read, nothing configured', async () => {
+    const c = await unlockedCore();
+    const secret = join(root!, 'secret.txt');
+    writeFileSync(secret, 'CANARY-not-for-the-server');
+    const l = await listener();
+    try {
+      for (const param of ['sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'SSLCert', 'ssl%6Bey']) {
+        const url = `postgresql://a:pw@127.0.0.1:${l.port}/custody?sslmode=require&${param}=${encodeURIComponent(secret)}`;
+        // The contract's schema (what main's dispatch and the web shell check first)...
+        const parsed = methods['sync.configure'].safeParse({ url });
+        expect(parsed.success, param).toBe(false);
+        expect(parsed.error!.issues[0]!.message).toMatch(/cannot be set from the window/);
+        // ...the full call...
+        const env = await c.invoke('sync.configure', { url });
+        expect(env).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/cannot be set from the window.*--ssl-root-cert/) } });
+        expect(JSON.stringify(env)).not.toContain('CANARY');
+        // ...and the handler itself, for a caller that skipped the schema.
+        await expect(c.handlers['sync.configure']({ url })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/cannot be set from the window/) });
+      }
+      expect(l.connections()).toBe(0);
+      const status = await c.invoke('sync.status', {});
+      expect(status).toMatchObject({ ok: true, value: { configured: false } });
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('a server not on this machine without sslmode=verify-full (or verify-ca with a CA) is refused with the reason', async () => {
+    const c = await unlockedCore();
+    // Accepted by the schema (it is a well-formed string without files); refused before any connection.
+    for (const [url, why] of [
+      ['postgresql://a:pw@db.example.org/custody', /no sslmode/],
+      ['postgresql://a:pw@db.example.org/custody?sslmode=require', /does not check the server's certificate/],
+      ['postgresql://a:pw@192.0.2.1/custody?sslmode=prefer', /falls back to an unencrypted connection/],
+      ['postgresql://a:pw@localhost/custody?host=db.example.org&sslmode=disable', /db\.example\.org is not on this machine/],
+      ['postgresql://a:pw@db.example.org/custody?sslmode=verify-ca', /give the CA certificate/],
+    ] as const) {
+      expect(methods['sync.configure'].safeParse({ url }).success).toBe(true);
+      const env = await c.invoke('sync.configure', { url });
+      expect(env).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(why) } });
+      expect(JSON.stringify(env)).not.toContain(':pw@');
+    }
+    expect(await c.invoke('sync.status', {})).toMatchObject({ ok: true, value: { configured: false } });
   });
 });

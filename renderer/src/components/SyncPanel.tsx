@@ -17,6 +17,8 @@ const INTERVALS = [0, 5, 15, 60];
 
 function describe(s: SyncStatusView): string {
   if (!s.configured) return 'Not set up. Custody works fully offline; sync is optional.';
+  // Changes the server made up or altered are refused, not applied (and are in the audit log).
+  if (s.lastError?.startsWith('the server misbehaved: ')) return `The sync server misbehaved: ${s.lastError.slice('the server misbehaved: '.length)}. Nothing on this device was changed by it.`;
   if (s.lastError) return `${s.online ? 'Last sync failed' : 'Offline'}: ${s.lastError}. Your changes are kept and will be sent when the server can be reached${s.nextAttemptAt ? ` (next try ${formatDateTime(s.nextAttemptAt)})` : ''}.`;
   const last = s.lastSyncAt ? `Last synced ${formatDateTime(s.lastSyncAt)}.` : 'Not synced yet.';
   return `${last} ${s.pending ? `${plural(s.pending, 'change')} waiting to be sent.` : 'Everything is sent.'}`;
@@ -124,7 +126,7 @@ export function SyncPanel({ settings }: { settings: Settings }) {
       const r = await getApi()['sync.now']({});
       const parts = [`sent ${plural(r.pushed.records, 'record')}`, `received ${plural(r.pulled.records, 'record')}`];
       if (r.merged) parts.push(`merged ${plural(r.merged, 'edit')}`);
-      if (r.problems.length) toast.error(`The server’s copy of another device’s audit log does not verify: ${r.problems[0]!.message}`);
+      if (r.problems.length) toast.error(`The sync server misbehaved (nothing here was changed by it): ${r.problems[0]!.message}`);
       else if (r.conflicts) toast.error(`${plural(r.conflicts, 'conflict')} to settle below`);
       else toast.success(`Synced: ${parts.join(', ')}`);
       void useRecords.getState().run();
@@ -157,7 +159,9 @@ export function SyncPanel({ settings }: { settings: Settings }) {
               Save
             </button>
           </div>
-          <span className="field-hint">Your administrator gives you this (custody server add-analyst). Use sslmode=verify-full on real networks.</span>
+          <span className="field-hint">
+            Your administrator gives you this (custody server add-analyst). A server on another machine needs sslmode=verify-full. A CA certificate file (sslrootcert) can only be given on the command line: custody sync configure --ssl-root-cert &lt;file&gt;.
+          </span>
         </div>
       </form>
       {status?.configured && (

@@ -9,6 +9,7 @@ import { CustodyError } from '../../../shared/errors.ts';
 import { PrismaClient } from '../generated/client.ts';
 import { redactUrl, safeError, safeMessage } from '../server/connectionString.ts';
 import { SERVER_SCHEMA_VERSION } from '../server/provision.ts';
+import { assertPrivateConnection } from '../server/urlPolicy.ts';
 
 export type ServerPrisma = PrismaClient;
 
@@ -49,7 +50,8 @@ export class SyncServer {
 
   /** Connects and checks that the server runs the schema this app speaks. */
   static async connect(url: string): Promise<SyncServer> {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new CustodyError('BAD_REQUEST', 'the sync server must be a postgresql:// connection string');
+    // Nothing leaves this machine unless it goes over TLS to a server whose certificate is checked.
+    assertPrivateConnection(url);
     const server = new SyncServer(url);
     try {
       const version = await server.run('check the server schema', async (c) => {

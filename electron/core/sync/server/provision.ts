@@ -12,6 +12,7 @@ import { CustodyError } from '../../../shared/errors.ts';
 import { migrationsFrom, type Migration } from '../../db/migrate.ts';
 import { safeError, sqlState } from './connectionString.ts';
 import { scramVerifier } from './scram.ts';
+import { assertPrivateConnection, isLocal } from './urlPolicy.ts';
 
 export type ServerMigration = Migration;
 
@@ -33,6 +34,8 @@ export const rolesFor = (database: string): Roles => ({ owner: `${database}_owne
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 async function withAdmin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  // The administrator's password deserves the same protection as an analyst's.
+  assertPrivateConnection(adminUrl);
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
   try {
@@ -118,8 +121,12 @@ export interface AnalystOptions {
   /** Host and port the analyst connects to (default: those of the admin connection, or localhost). */
   host?: string;
   port?: number;
-  /** Default verify-full: TLS with the server's certificate checked against its name. */
-  sslmode?: 'verify-full' | 'verify-ca' | 'require' | 'prefer' | 'disable';
+  /**
+   * Default verify-full: TLS with the server's certificate checked against its name.
+   * verify-ca: the analyst adds the CA certificate (custody sync configure --ssl-root-cert).
+   * disable: only for a server on the analyst's own machine (the app refuses it otherwise).
+   */
+  sslmode?: 'verify-full' | 'verify-ca' | 'disable';
 }
 
 export interface Analyst {
@@ -135,12 +142,15 @@ export interface Analyst {
  */
 export async function addAnalyst(adminUrl: string, name: string, opts: AnalystOptions = {}): Promise<Analyst> {
   if (!ROLE_NAME.test(name)) throw new CustodyError('BAD_REQUEST', `"${name}" is not a valid analyst name: use lower-case letters, digits and _ (starting with a letter or _)`);
+  if (opts.sslmode && !['verify-full', 'verify-ca', 'disable'].includes(opts.sslmode)) throw new CustodyError('BAD_REQUEST', `sslmode ${opts.sslmode} does not protect the connection: use verify-full or verify-ca`);
   return withAdmin(adminUrl, async (c) => {
     const database = (await c.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
     const roles = rolesFor(database);
     const provisioned = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [roles.analyst]);
     if (!provisioned.rowCount) throw new CustodyError('BAD_REQUEST', `the database "${database}" is not provisioned; run "custody server init" first`);
     if (name === roles.owner || name === roles.analyst) throw new CustodyError('BAD_REQUEST', `"${name}" is a role of the deployment itself`);
+    const host = opts.host ?? (c.host && !c.host.startsWith('/') ? c.host : 'localhost');
+    if (opts.sslmode === 'disable' && !isLocal(host)) throw new CustodyError('BAD_REQUEST', `sslmode=disable sends the analyst's password unencrypted: only for a server on the analyst's own machine, not ${host}`);
     const password = randomBytes(24).toString('base64url');
     try {
       await c.query(`CREATE ROLE ${c.escapeIdentifier(name)} LOGIN PASSWORD ${c.escapeLiteral(scramVerifier(password))} IN ROLE ${c.escapeIdentifier(roles.analyst)}`);
@@ -148,7 +158,6 @@ export async function addAnalyst(adminUrl: string, name: string, opts: AnalystOp
       if (sqlState(e) === '42710') throw new CustodyError('CONFLICT', `a role named "${name}" already exists`);
       throw e;
     }
-    const host = opts.host ?? (c.host && !c.host.startsWith('/') ? c.host : 'localhost');
     const port = opts.port ?? c.port ?? 5432;
     const hostPart = host.includes(':') ? `[${host}]` : host;
     const url = `postgresql://${name}:${password}@${hostPart}:${port}/${encodeURIComponent(database)}?sslmode=${opts.sslmode ?? 'verify-full'}`;
