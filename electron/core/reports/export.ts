@@ -212,7 +212,7 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
       analystName: vault.meta.actor,
       deviceId: vault.meta.deviceId,
       scope: scopeText,
-      ...(o.from || o.to ? { timeRange: { from: o.from ?? reportEntries[0]?.time ?? '', to: o.to ?? generatedAt.toISOString() } } : {}),
+      ...(o.from || o.to ? { timeRange: { from: o.from ?? reportEntries.find((e) => !e.pruned)?.time ?? '', to: o.to ?? generatedAt.toISOString() } } : {}),
       purpose: o.purpose,
       recipient: o.recipient ?? '',
       generatedAt: generatedAt.toISOString(),
