@@ -51,7 +51,7 @@ export class PendingEntries {
   /** Keeps an entry owed to the log, as durably as the disk allows; never throws. */
   add(entry: PendingEntry): 'file' | 'marker' | 'memory' {
     try {
-      const all = [...this.#readFile().filter((e) => e !== UNKNOWN), ...this.#unsaved, entry].slice(-MAX_ENTRIES);
+      const all = [...this.list(), entry].slice(-MAX_ENTRIES);
       writeFileAtomic(this.#file, JSON.stringify(all) + '\n');
       this.#unsaved = [];
       return 'file';
