@@ -80,6 +80,34 @@ describe('migrations', () => {
     expect(db.prepare("SELECT attestation FROM key_registry").pluck().get()).toEqual(Buffer.from([10, 11]));
   });
 
+  test('0005_record_epoch_day refuses a record or version whose epoch_day is not the UTC day of its captured_at', () => {
+    const db = fresh();
+    migrate(db, MIGRATIONS.filter((m) => m.id < 5));
+    const row = db.prepare("INSERT INTO record VALUES (?, 'note', ?, ?, 0, 0, 1, NULL, x'00', x'00', x'00')");
+    row.run('old', 0, '1999-09-09'); // written before: left as it is (reads check it)
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 5))).toEqual([5]);
+    const day = Date.parse('2026-03-04T23:59:59.999Z');
+    row.run('a', day, '2026-03-04');
+    row.run('b', -1, '1969-12-31');
+    row.run('c', Date.parse('2026-03-05T00:00:00.000Z'), '2026-03-05');
+    expect(() => row.run('d', day, '2026-03-05')).toThrow(/epoch_day must be the UTC day of captured_at/);
+    expect(() => row.run('e', -1, '1970-01-01')).toThrow(/epoch_day/);
+    expect(() => db.prepare("UPDATE record SET captured_at = captured_at + 1 WHERE id = 'a'").run()).toThrow(/epoch_day/);
+    expect(() => db.prepare("UPDATE record SET epoch_day = '2026-03-03' WHERE id = 'a'").run()).toThrow(/epoch_day/);
+    db.prepare("UPDATE record SET captured_at = captured_at + 1, epoch_day = '2026-03-05' WHERE id = 'a'").run();
+    db.prepare("UPDATE record SET deleted_at = 5 WHERE id = 'old'").run();
+    const version = db.prepare("INSERT INTO record_version VALUES ('a', ?, 'note', ?, ?, 0, x'00', x'00', x'00')");
+    version.run(1, day, '2026-03-04');
+    expect(() => version.run(2, day, '2026-03-05')).toThrow(/record_version: epoch_day/);
+    expect(() => db.prepare("UPDATE record_version SET captured_at = captured_at + 86400000").run()).toThrow(/record_version: epoch_day/);
+    expect(db.prepare('SELECT id, epoch_day FROM record ORDER BY id').all()).toEqual([
+      { id: 'a', epoch_day: '2026-03-05' },
+      { id: 'b', epoch_day: '1969-12-31' },
+      { id: 'c', epoch_day: '2026-03-05' },
+      { id: 'old', epoch_day: '1999-09-09' },
+    ]);
+  });
+
   test('0007_sync_evidence indexes the record events of other devices\' entries pulled before it, and keeps refusals', () => {
     const db = fresh();
     const upTo7 = MIGRATIONS.filter((m) => m.id < 7);
