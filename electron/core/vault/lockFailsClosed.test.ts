@@ -15,6 +15,8 @@ import { randomPoolIsWiped } from '../crypto/random.ts';
 import { PASSWORD, tempDir, tempVault, type TempVault } from '../testing/tempVault.ts';
 import { utcDay } from '../util/time.ts';
 import type { Keyring } from './keyring.ts';
+import type { VaultHeader } from './header.ts';
+import { joinVault, type WrappedKeyRow } from './vault.ts';
 import { PENDING_FILE } from './pendingEntries.ts';
 
 let tv: TempVault | undefined;
@@ -210,6 +212,20 @@ describe('lock fails closed', () => {
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(seen.filter((b) => !isZero(b))).toHaveLength(0);
     expect(readdirSync(join(tv.dir, 'attachments'))).toEqual([]);
+  });
+
+  test('a join that fails after the vault key was unwrapped (an epoch root that does not open) wipes it and leaves nothing behind', async () => {
+    tv = await tempVault({ unlock: false });
+    const header = JSON.parse(readFileSync(join(tv.dir, 'vault.json'), 'utf8')) as VaultHeader;
+    const root = (await tv.custody.vault.db.prisma.keyEntry.findFirstOrThrow({ where: { kind: 'epoch_root' } }))!;
+    const forged = { ...root, status: 'active', rotatedAt: undefined, wrapped: new Uint8Array(root.wrapped!.length) } as unknown as WrappedKeyRow;
+    const dir = join(tempDir(), 'joined');
+    const seen = watchKeys();
+    await expect(joinVault(dir, header, [forged], { password: PASSWORD })).rejects.toMatchObject({ code: 'TAMPERED' });
+    // The KEK and the vault key.
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expectEverythingWiped(seen, []);
+    expect(existsSync(dir)).toBe(false);
   });
 });
 
