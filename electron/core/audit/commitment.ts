@@ -1,4 +1,4 @@
-// Hiding commitments to plaintext digests (DESIGN.md section 3, "Commitments, not hashes, in the
+// Hiding commitments to plaintext digests (docs/architecture.md, "Commitments, not hashes, in the
 // clear log"). A SHA-256 of an attachment or an imported file in the clear would let anyone who
 // holds a copy of the log test a guess ("is this the leaked memo?"). The log keeps instead
 //   commitment = HMAC-SHA-256(key = a random per-item 32-byte key, message = the 32-byte digest)

@@ -1,4 +1,4 @@
-// A device signing key bound to the vault key (DESIGN.md section 3, "Device key anchoring"):
+// A device signing key bound to the vault key (docs/architecture.md, "Device key anchoring"):
 // HMAC-SHA-256 under a key derived from the vault key, over the vault id, the key's registry id
 // and its public key. Only a holder of the vault key can make one, so someone who can write the
 // vault folder but does not know the password cannot register a key of their own and re-sign
