@@ -2,7 +2,11 @@
 // real main-process handlers (the loopback web shell and its core worker) in Chromium.
 import { expect, test, type Page } from '@playwright/test';
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METHOD_NAMES } from '../electron/shared/contract.ts';
 import { launchWebShell, type PrivateShell } from './support/webShell.ts';
@@ -301,5 +305,234 @@ test.describe('the shared web server', () => {
     expect(res.headers()['access-control-allow-origin']).toBeUndefined();
     await page.goto(baseURL!);
     await expect(page).toHaveTitle(/Custody/);
+  });
+});
+
+// ---- item 8: no plaintext temp files in the web shell process ---------------------------------
+
+/** Every file under `dir` (recursively). */
+const filesUnder = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((n) => join(dir, n)).filter((p) => statSync(p).isFile()) : []);
+
+test.describe('no plaintext temp files (a web shell whose TMPDIR is watched)', () => {
+  let shell: PrivateShell;
+  let watched: string;
+  test.beforeAll(async () => {
+    watched = mkdtempSync(join(tmpdir(), 'custody-e2e-watched-tmp-'));
+    shell = await launchWebShell({ env: { TMPDIR: watched, TMP: watched, TEMP: watched } });
+  });
+  test.afterAll(async () => {
+    await shell?.stop();
+    rmSync(watched, { recursive: true, force: true });
+  });
+
+  test('uploads, opened attachments, imports and reports pass through memory or into the encrypted vault', async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.goto(shell.url);
+    await page.waitForFunction(() => sessionStorage.getItem('custody.token') !== null);
+    await ok(page, 'vault.create', { password: PASSWORD });
+    await ok(page, 'vault.unlock', { password: PASSWORD });
+    const rec = (await ok(page, 'records.create', { kind: 'file', title: 'scan', case: 'K' })) as { id: string };
+    const canary = `canary-${randomBytes(8).toString('hex')}`;
+    const attachmentsDir = join(shell.vaultDir, 'attachments');
+    const nothingInClear = (where: string) => {
+      expect(filesUnder(watched), `temp files during ${where}`).toEqual([]);
+      for (const f of filesUnder(shell.vaultDir)) expect(readFileSync(f).includes(canary), `${f} holds plaintext during ${where}`).toBe(false);
+    };
+
+    // The upload goes out slowly (DevTools throttling), so the test can look while the body is still arriving.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
+    const upload = page.evaluate(
+      async ({ recordId, canary }) => {
+        const data = new TextEncoder().encode(`${canary} `.repeat(Math.ceil((8 * 1024 * 1024) / (canary.length + 1))));
+        const res = await fetch('/api/upload/attachments.addBytes', {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${sessionStorage.getItem('custody.token')}`,
+            'content-type': 'application/octet-stream',
+            'x-custody-request': encodeURIComponent(JSON.stringify({ recordId, name: 'notes.txt' })),
+          },
+          body: data,
+        });
+        return { status: res.status, body: (await res.json()) as { ok: boolean; value?: { id: string; size: number } } };
+      },
+      { recordId: rec.id, canary },
+    );
+    // A known point inside the upload: the encryption has written ciphertext to the blob's temp file.
+    await expect.poll(() => readdirSync(attachmentsDir).filter((n) => n.endsWith('.tmp') && statSync(join(attachmentsDir, n)).size > 0).length, { timeout: 60_000 }).toBe(1);
+    nothingInClear('an upload');
+    const added = await upload;
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    expect(added).toMatchObject({ status: 200, body: { ok: true, value: { size: expect.any(Number) } } });
+    nothingInClear('after the upload');
+
+    const opened = (await ok(page, 'attachments.read', { id: added.body.value!.id })) as { data: { $bytes: string } };
+    expect(Buffer.from(opened.data.$bytes, 'base64').includes(canary)).toBe(true);
+    nothingInClear('opening an attachment');
+    const rows = JSON.stringify([{ kind: 'note', title: `${canary} imported`, case: 'K' }]);
+    expect(await ok(page, 'records.importBytes', { name: 'rows.json', format: 'json', data: { $bytes: Buffer.from(rows).toString('base64') } })).toEqual({ imported: 1 });
+    nothingInClear('an import');
+    const report = (await ok(page, 'reports.export', { purpose: 'review', case: 'K' })) as { data: { $bytes: string } };
+    expect(Buffer.from(report.data.$bytes, 'base64').subarray(0, 2).toString()).toBe('PK');
+    nothingInClear('a report export');
+  });
+});
+
+// ---- attacker (e): pages of other origins, and DNS rebinding, against the loopback shell --------
+
+test.describe('a hostile page on another loopback port', () => {
+  let shell: PrivateShell;
+  let attacker: Server;
+  let attackerOrigin: string;
+  test.beforeAll(async () => {
+    shell = await launchWebShell();
+    // A real server on another port of 127.0.0.1: another origin (and the same site).
+    attacker = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title><body></body>'));
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    attackerOrigin = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
+  });
+  test.afterAll(async () => {
+    await shell?.stop();
+    await new Promise((r) => attacker?.close(r));
+  });
+
+  test('cannot call, upload, post a form, beacon or listen, even knowing the token; the vault notices nothing', async ({ page, browser }) => {
+    test.setTimeout(120_000);
+    // The owner's page: an unlocked vault with one record.
+    const owner = await browser.newPage();
+    await owner.goto(shell.url);
+    await owner.waitForFunction(() => sessionStorage.getItem('custody.token') !== null);
+    await ok(owner, 'vault.create', { password: PASSWORD });
+    await ok(owner, 'vault.unlock', { password: PASSWORD });
+    const rec = (await ok(owner, 'records.create', { kind: 'note', title: 'kept' })) as { id: string };
+    const state = async () => ({
+      status: await ok(owner, 'vault.status'),
+      records: ((await ok(owner, 'records.search', { deleted: 'include' })) as { total: number }).total,
+      attachments: readdirSync(join(shell.vaultDir, 'attachments')),
+    });
+    const before = await state();
+
+    await page.goto(attackerOrigin);
+    const results = await page.evaluate(
+      async ({ target, token, recordId }) => {
+        const out: Record<string, string> = {};
+        const attempt = async (name: string, run: () => Promise<Response>) => {
+          try {
+            const res = await run();
+            out[name] = res.type === 'opaque' ? 'opaque' : `read ${res.status}`;
+          } catch {
+            out[name] = 'blocked';
+          }
+        };
+        const auth = { authorization: `Bearer ${token}` };
+        await attempt('cors call with token', () => fetch(`${target}/api/call/vault.lock`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' }));
+        await attempt('cors upload with token', () =>
+          fetch(`${target}/api/upload/attachments.addBytes`, {
+            method: 'POST',
+            headers: { ...auth, 'content-type': 'application/octet-stream', 'x-custody-request': encodeURIComponent(JSON.stringify({ recordId, name: 'x' })) },
+            body: new Uint8Array(16),
+          }),
+        );
+        await attempt('no-cors lock', () => fetch(`${target}/api/call/vault.lock`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{}' }));
+        await attempt('no-cors create', () => fetch(`${target}/api/call/records.create`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ kind: 'note', title: 'planted' }) }));
+        await attempt('no-cors upload', () => fetch(`${target}/api/upload/attachments.addBytes`, { method: 'POST', mode: 'no-cors', body: 'planted bytes' }));
+        await attempt('cors status', () => fetch(`${target}/api/call/vault.status`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' }));
+        out.beacon = String(navigator.sendBeacon(`${target}/api/call/vault.lock`, new Blob(['{}'], { type: 'text/plain' })));
+        // A form post (the classic CSRF), into a frame so this page stays.
+        const frame = document.createElement('iframe');
+        frame.name = 'sink';
+        document.body.append(frame);
+        const form = document.createElement('form');
+        form.method = 'POST';
+        form.action = `${target}/api/call/vault.lock`;
+        form.enctype = 'text/plain';
+        form.target = 'sink';
+        const field = document.createElement('input');
+        field.name = '{"a":"';
+        field.value = '"}';
+        form.append(field);
+        document.body.append(form);
+        const loaded = new Promise((r) => frame.addEventListener('load', r, { once: true }));
+        form.submit();
+        await loaded;
+        // The event stream, as an EventSource (which cannot send the token either).
+        out.events = await new Promise<string>((resolve) => {
+          const es = new EventSource(`${target}/api/events`);
+          es.onopen = () => resolve('open');
+          es.onerror = () => {
+            es.close();
+            resolve('error');
+          };
+        });
+        return out;
+      },
+      { target: shell.origin, token: shell.token, recordId: rec.id },
+    );
+    expect(results).toEqual({
+      'cors call with token': 'blocked',
+      'cors upload with token': 'blocked',
+      // no-cors requests go out but their answers stay unreadable (opaque; or an error, since
+      // the shell's answers are Cross-Origin-Resource-Policy: same-origin).
+      'no-cors lock': expect.stringMatching(/^(opaque|blocked)$/),
+      'no-cors create': expect.stringMatching(/^(opaque|blocked)$/),
+      'no-cors upload': expect.stringMatching(/^(opaque|blocked)$/),
+      'cors status': 'blocked',
+      beacon: expect.stringMatching(/true|false/),
+      events: 'error',
+    });
+    // Whatever reached the server was refused: nothing changed.
+    expect(await state()).toEqual(before);
+    expect(before.status).toMatchObject({ unlocked: true });
+    await owner.close();
+  });
+
+  test('DNS rebinding: a page whose own host name now points at 127.0.0.1 is refused by the shell', async ({ playwright }) => {
+    // From Node (another local process that has the token: the owner's own tooling).
+    const direct = async (method: string, body: unknown = {}) => {
+      const res = await fetch(`${shell.origin}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${shell.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await res.json()) as { ok: boolean; value?: { exists?: boolean; unlocked?: boolean } };
+    };
+    if (!(await direct('vault.status')).value?.exists) await direct('vault.create', { password: PASSWORD });
+    expect(await direct('vault.unlock', { password: PASSWORD })).toMatchObject({ ok: true, value: { unlocked: true } });
+    const chromium = process.env.CUSTODY_CHROMIUM ?? '/usr/bin/chromium';
+    const browser = await playwright.chromium.launch({
+      ...(existsSync(chromium) ? { executablePath: chromium } : {}),
+      args: ['--no-sandbox', '--disable-gpu', '--host-resolver-rules=MAP rebind.test 127.0.0.1'],
+    });
+    try {
+      const rebound = `http://rebind.test:${new URL(shell.origin).port}`;
+      const tryFromPage = (page: Page) =>
+        page.evaluate(async (token) => {
+          const call = async (method: string) => {
+            try {
+              const res = await fetch(`/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+              return `${res.status} ${(await res.text()).includes('unlocked') ? 'with vault data' : 'without vault data'}`;
+            } catch {
+              return 'blocked by the browser';
+            }
+          };
+          return { status: await call('vault.status'), lock: await call('vault.lock') };
+        }, shell.token);
+
+      // 1. The classic: the attacker's server served the page for rebind.test (simulated by a
+      // route), then the name resolves to 127.0.0.1. Chromium's Private Network Access may
+      // already stop a public page from reaching loopback; if not, the shell's Host check does.
+      const first = await browser.newPage();
+      await first.route(`${rebound}/`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>rebound</title>' }));
+      await first.goto(`${rebound}/`);
+      const fromPublic = await tryFromPage(first);
+      for (const answer of Object.values(fromPublic)) expect(answer).toMatch(/^(blocked by the browser|403 without vault data)$/);
+
+      // 2. With the browser's guard out of the way (the page itself comes from the rebound name
+      // on loopback), every request reaches the shell, which refuses the foreign Host.
+      const second = await browser.newPage();
+      const nav = await second.goto(`${rebound}/`);
+      expect(nav?.status()).toBe(403);
+      expect(await tryFromPage(second)).toEqual({ status: '403 without vault data', lock: '403 without vault data' });
+    } finally {
+      await browser.close();
+    }
+    expect(await direct('vault.status')).toMatchObject({ ok: true, value: { unlocked: true } });
   });
 });

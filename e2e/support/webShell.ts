@@ -16,14 +16,15 @@ export interface PrivateShell {
   stop(): Promise<void>;
 }
 
-export async function launchWebShell(): Promise<PrivateShell> {
+/** `env`: extra environment for the shell (e.g. TMPDIR, to watch the temp folder it would use). */
+export async function launchWebShell(opts: { env?: Record<string, string> } = {}): Promise<PrivateShell> {
   const entry = resolve('out/main/webShell.js');
   if (!existsSync(entry)) throw new Error('out/main/webShell.js is missing: run `npx electron-vite build` (the web server of playwright.config.ts does)');
   const root = mkdtempSync(join(tmpdir(), 'custody-e2e-private-'));
   const vaultDir = join(root, 'vault');
   const token = randomBytes(32).toString('base64url');
   const child = spawn(process.execPath, [entry, '--port', '0'], {
-    env: { ...process.env, CUSTODY_VAULT: vaultDir, CUSTODY_WEB_TOKEN: token },
+    env: { ...process.env, ...opts.env, CUSTODY_VAULT: vaultDir, CUSTODY_WEB_TOKEN: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
