@@ -180,6 +180,17 @@ describe('lock fails closed', () => {
     expect(c.status().unlocked).toBe(true);
   });
 
+  test('two unlocks at once open one keyring: no second set of keys is left in memory', async () => {
+    tv = await tempVault({ unlock: false });
+    const c = tv.custody;
+    const seen = watchKeys();
+    await Promise.all([c.unlock(PASSWORD, { buildIndex: false }), c.unlock(PASSWORD, { buildIndex: false })]);
+    const k = c.vault.keys();
+    const live = [k.vaultKey, k.epochRoot, k.signingSeed];
+    expect(seen.filter((b) => !isZero(b) && !live.includes(b))).toHaveLength(0);
+    expect(await c.auditQuery({ event: 'vault.unlocked' })).toHaveLength(1);
+  });
+
   test('a keyring that fails to open (a tampered key registry) wipes what it unwrapped', async () => {
     tv = await tempVault({ unlock: false });
     const c = tv.custody;

@@ -21,6 +21,7 @@ import { openDatabase, type VaultDb } from '../db/database.ts';
 import { AuditLog } from '../audit/log.ts';
 import { target, type AuditInput } from '../audit/entry.ts';
 import { uuidv7 } from '../util/ids.ts';
+import { Mutex } from '../util/mutex.ts';
 import { iso } from '../util/time.ts';
 import { Checkpoints, deviceKeyName, originOfKeyName, publicKeyOfVkey, type StoredCheckpoint, type TrustedKey } from '../audit/checkpoints.ts';
 import { formatVerifierKey } from '../audit/tlog/note.ts';
@@ -260,6 +261,7 @@ export class Vault {
   /** Off while lock and unlock write their entries: they sign checkpoints themselves. */
   #autoCheckpoint = true;
   #locking: Promise<void> | null = null;
+  readonly #unlocking = new Mutex();
   readonly #pending: PendingEntries;
   readonly #throttle: UnlockThrottle;
   readonly #clock: () => number;
@@ -439,14 +441,17 @@ export class Vault {
   }
 
   /** Unlocks with the master password. Repeated wrong passwords must wait (unlockThrottle.ts). */
-  async unlock(password: string): Promise<void> {
-    await this.#locking;
-    if (this.#keys) return;
-    this.#throttle.begin();
-    const vk = await this.#passwordVaultKey(password, { method: 'password' });
-    await this.#openKeyring(vk, 'password');
-    // A vault made when the floor was lower gets its password wrapping re-made at the floor.
-    if (kdfBelowFloor(this.#header.kdf)) await this.#upgradeKdf(password);
+  unlock(password: string): Promise<void> {
+    // One unlock (or recovery) at a time: a second keyring must never replace, unwiped, the first.
+    return this.#unlocking.run(async () => {
+      await this.#locking;
+      if (this.#keys) return;
+      this.#throttle.begin();
+      const vk = await this.#passwordVaultKey(password, { method: 'password' });
+      await this.#openKeyring(vk, 'password');
+      // A vault made when the floor was lower gets its password wrapping re-made at the floor.
+      if (kdfBelowFloor(this.#header.kdf)) await this.#upgradeKdf(password);
+    });
   }
 
   /** The vault key from the password (counted by the throttle, which the caller consulted). */
@@ -468,6 +473,10 @@ export class Vault {
   /** Unlocks with the recovery key and sets a new master password. */
   async recover(recoveryKey: string, newPassword: string): Promise<void> {
     assertPasswordAcceptable(newPassword);
+    return this.#unlocking.run(() => this.#recover(recoveryKey, newPassword));
+  }
+
+  async #recover(recoveryKey: string, newPassword: string): Promise<void> {
     await this.#locking;
     let vk: Buffer;
     try {
