@@ -152,6 +152,9 @@ export class CoreHost implements CoreBackend {
           case 'showInFolder':
             if (arg) await d.showInFolder(arg);
             break;
+          case 'openCertificate':
+            result = (await d.openCertificate?.()) ?? null;
+            break;
           default:
             result = await d[kind]();
         }

@@ -33,6 +33,16 @@ export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
       const r = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts);
       return r.canceled || !r.filePath ? null : r.filePath;
     },
+    async openCertificate() {
+      const w = parent();
+      const opts = {
+        title: "The sync server's CA certificate",
+        properties: ['openFile'],
+        filters: [{ name: 'Certificates (PEM)', extensions: ['pem', 'crt', 'cer'] }],
+      } satisfies Electron.OpenDialogOptions;
+      const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
     async showInFolder(path) {
       shell.showItemInFolder(path);
       return null;

@@ -79,7 +79,11 @@ export const methods = {
   'sync.status': none,
   // A string from the window never names files on this computer (syncUrl.ts).
   'sync.configure': z
-    .object({ url: z.string().trim().min(1).max(2000).regex(/^postgres(ql)?:\/\//, 'a postgresql:// connection string').refine((u) => fileParamsOf(u).length === 0, FILE_PARAMS_REFUSED) })
+    .object({
+      url: z.string().trim().min(1).max(2000).regex(/^postgres(ql)?:\/\//, 'a postgresql:// connection string').refine((u) => fileParamsOf(u).length === 0, FILE_PARAMS_REFUSED),
+      /** Desktop: main asks for the server's CA certificate with its file dialog (sslrootcert). */
+      caCertificateFromDialog: z.boolean().optional(),
+    })
     .strict(),
   'sync.now': none,
   'sync.conflicts': none,
@@ -170,7 +174,8 @@ export interface Responses {
   /** vkeyFingerprint: of the key the report carries; the analyst gives it to the recipient out of band (custody verify shows it). */
   'reports.export': { fileName: string; records: number; entries: number; manifestSha256: string; checkpointSize: number; vkeyFingerprint: string; data?: Uint8Array } | null;
   'sync.status': SyncStatusView;
-  'sync.configure': SyncStatusView;
+  /** cancelled: the CA certificate dialog was closed, nothing changed. */
+  'sync.configure': SyncStatusView & { cancelled?: true };
   'sync.now': SyncResultView;
   'sync.conflicts': SyncConflictView[];
   'sync.conflict': SyncConflictDetailView;

@@ -42,6 +42,8 @@ export interface Dialogs {
   saveReport(defaultName: string): Promise<string | null>;
   /** Shows a file core just wrote (a saved report) in the system's file manager. */
   showInFolder(path: string): Promise<null>;
+  /** The sync server's CA certificate (PEM); null when the user cancelled. */
+  openCertificate?(): Promise<string | null>;
 }
 
 export interface HandlerDeps {
@@ -300,9 +302,9 @@ export function createCore(deps: HandlerDeps): CoreApi {
     // ---- settings -----------------------------------------------------------------------------
     // ---- sync --------------------------------------------------------------------------------
     'sync.status': async () => (await sync()).status(),
-    'sync.configure': async ({ url }) => {
+    'sync.configure': async ({ url, caCertificateFromDialog }) => {
       const e = await sync();
-      await configureFromWindow(e, url);
+      if (!(await configureFromWindow(e, url, caCertificateFromDialog ? deps.dialogs : undefined))) return { ...e.status(), cancelled: true };
       await startSyncLoop();
       return e.status();
     },

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { methods, type Envelope, type Method, type RequestOf, type Responses } from '../../shared/contract.ts';
 import { PASSWORD, tempDir } from '../testing/tempVault.ts';
 import { describePg } from '../sync/testing/describePg.ts';
-import { createCore, type CoreApi } from './handlers.ts';
+import { createCore, type CoreApi, type Dialogs } from './handlers.ts';
 import { settingsFileFor } from './settings.ts';
 
 let core: CoreApi | undefined;
@@ -48,6 +48,42 @@ describePg('sync over the IPC contract', (pg) => {
     await ok('vault.lock', {});
     await ok('vault.unlock', { password: PASSWORD });
     expect(await ok('sync.status', {})).toMatchObject({ configured: true, pending: 0 });
+  });
+});
+
+describePg('the CA certificate from the desktop file dialog', (pg) => {
+  it('is the one file the window may have used: chosen in main\'s dialog, carried as sslrootcert; cancelling changes nothing; the web shell has no dialog', async () => {
+    root = tempDir();
+    const vaultDir = join(root, 'vault');
+    const ca = join(root, 'server-ca.pem');
+    writeFileSync(ca, 'a CA certificate (unused on loopback without TLS)');
+    let answer: string | null = null;
+    let asked = 0;
+    const dialogs: Dialogs = {
+      openFiles: async () => [],
+      saveFile: async () => null,
+      openImportFile: async () => null,
+      saveReport: async () => null,
+      showInFolder: async () => null,
+      openCertificate: async () => (asked++, answer),
+    };
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, dialogs, shell: 'electron', appVersion: 't' });
+    expect((await core.invoke('vault.create', { password: PASSWORD })).ok).toBe(true);
+    expect((await core.invoke('vault.unlock', { password: PASSWORD })).ok).toBe(true);
+    const { url } = await pg().analyst();
+    // Cancelled: nothing configured.
+    expect(await core.invoke('sync.configure', { url, caCertificateFromDialog: true })).toMatchObject({ ok: true, value: { configured: false, cancelled: true } });
+    answer = ca;
+    const env = await core.invoke('sync.configure', { url, caCertificateFromDialog: true });
+    expect(env).toMatchObject({ ok: true, value: { configured: true } });
+    expect((env as { value: { server: string } }).value.server).toContain(`sslrootcert=${encodeURIComponent(ca)}`);
+    expect(asked).toBe(2);
+    await core.close();
+
+    // The web shell has no file dialog: it says where to go instead.
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, dialogs: null, shell: 'web', appVersion: 't' });
+    expect((await core.invoke('vault.unlock', { password: PASSWORD })).ok).toBe(true);
+    expect(await core.invoke('sync.configure', { url, caCertificateFromDialog: true })).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/desktop app's file dialog.*--ssl-root-cert/) } });
   });
 });
 

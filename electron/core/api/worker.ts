@@ -44,6 +44,10 @@ const dialogs: Dialogs | null = config.dialogs
         await askMain('showInFolder', path);
         return null;
       },
+      openCertificate: async () => {
+        const r = await askMain('openCertificate');
+        return typeof r === 'string' ? r : null;
+      },
     }
   : null;
 

@@ -8,6 +8,7 @@ import { formatDateTime, plural } from '../lib/format.ts';
 import { reportError } from '../stores/errors.ts';
 import { useProgress } from '../stores/progress.ts';
 import { useRecords } from '../stores/records.ts';
+import { useSession } from '../stores/session.ts';
 import { useSettings } from '../stores/settings.ts';
 import { toast } from '../stores/toasts.ts';
 import { ProgressBar, Spinner } from './Feedback.tsx';
@@ -93,6 +94,9 @@ export function SyncPanel({ settings }: { settings: Settings }) {
   const [status, setStatus] = useState<SyncStatusView | null>(null);
   const [conflicts, setConflicts] = useState<SyncConflictView[]>([]);
   const [url, setUrl] = useState('');
+  // Desktop only: main asks for the server's CA certificate in its own file dialog (the window never names files).
+  const native = useSession((s) => s.info?.nativeDialogs ?? false);
+  const [withCa, setWithCa] = useState(false);
   const [busy, setBusy] = useState<'configure' | 'sync' | null>(null);
 
   const refresh = useCallback(async () => {
@@ -111,7 +115,9 @@ export function SyncPanel({ settings }: { settings: Settings }) {
     e.preventDefault();
     setBusy('configure');
     try {
-      setStatus(await getApi()['sync.configure']({ url: url.trim() }));
+      const { cancelled, ...next } = await getApi()['sync.configure']({ url: url.trim(), ...(native && withCa ? { caCertificateFromDialog: true } : {}) });
+      setStatus(next);
+      if (cancelled) return; // the certificate dialog was closed: nothing changed
       setUrl('');
       toast.success('Sync server saved (sealed in the vault)');
     } catch (err) {
@@ -159,8 +165,14 @@ export function SyncPanel({ settings }: { settings: Settings }) {
               Save
             </button>
           </div>
+          {native && (
+            <label className="checkbox">
+              <input type="checkbox" checked={withCa} onChange={(e) => setWithCa(e.target.checked)} />
+              <span>Choose the server’s CA certificate when saving (if its certificate is not from a public CA)</span>
+            </label>
+          )}
           <span className="field-hint">
-            Your administrator gives you this (custody server add-analyst). A server on another machine needs sslmode=verify-full. A CA certificate file (sslrootcert) can only be given on the command line: custody sync configure --ssl-root-cert &lt;file&gt;.
+            Your administrator gives you this (custody server add-analyst). A server on another machine needs sslmode=verify-full. Certificate files cannot be named in the connection string: {native ? 'tick the box above to choose the CA certificate, or use' : 'use'} the command line (custody sync configure --ssl-root-cert &lt;file&gt;).
           </span>
         </div>
       </form>
