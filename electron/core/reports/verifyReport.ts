@@ -6,9 +6,9 @@
 // limits (reportFiles.ts), and the PDF's embedded entry list is inflated, with a bound, only
 // once the manifest verified.
 import { existsSync } from 'node:fs';
-import { originOfKeyName } from '../audit/checkpoints.ts';
+import { originOfKeyName, publicKeyOfVkey } from '../audit/checkpoints.ts';
 import { openCheckpoint, type Checkpoint } from '../audit/tlog/checkpoint.ts';
-import { openNote, parseVerifierKey, type NoteVerifier } from '../audit/tlog/note.ts';
+import { noteVerifier, openNote, parseVerifierKey, type NoteVerifier } from '../audit/tlog/note.ts';
 import { parseTlogProof, verifyConsistencyProof, verifyTlogProof } from '../audit/tlog/proof.ts';
 import { verifyInclusion } from '../audit/tlog/verify.ts';
 import { leafHash } from '../audit/tlog/hash.ts';
@@ -118,6 +118,8 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
   // A device signs under <origin>/device/<id>; the log it vouches for is <origin>.
   const origin = originOfKeyName(v.name);
   result.origin = origin;
+  // A checkpoint the reader kept from before device key names (0.1.0) is signed by the same key under the origin.
+  const sinceVerifiers = v.name === origin || !result.signer ? [v] : [v, noteVerifier(origin, publicKeyOfVkey(result.signer.vkey))];
 
   // The manifest covers every other file, exactly.
   const manifestOk = check('manifest signature and file hashes', () => {
@@ -231,7 +233,7 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
   if (files.has('consistency-proof.txt') || files.has('since-checkpoint.note')) {
     check('consistency with the earlier checkpoint', () => {
       if (!cp) throw new Error('no valid checkpoint');
-      const old = openCheckpoint(text('since-checkpoint.note'), [v], origin).checkpoint;
+      const old = openCheckpoint(text('since-checkpoint.note'), sinceVerifiers, origin).checkpoint;
       verifyConsistencyProof(text('consistency-proof.txt'), old, cp);
       return `the log at ${cp.size} extends the one at ${old.size}: nothing before it was changed`;
     });

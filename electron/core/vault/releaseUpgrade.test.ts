@@ -10,6 +10,8 @@ import { Custody } from '../custody.ts';
 import { generateEd25519 } from '../crypto/ed25519.ts';
 import { KDF_FLOOR } from '../crypto/kdf.ts';
 import { tempDir } from '../testing/tempVault.ts';
+import { exportReport } from '../reports/export.ts';
+import { verifyReport } from '../reports/verifyReport.ts';
 
 const FIXTURE = join(import.meta.dirname, '../testing/fixtures/vault-0.1.0');
 const fixture = JSON.parse(readFileSync(join(FIXTURE, 'fixture.json'), 'utf8')) as { password: string; vaultId: string; recordId: string; recordTitle: string; attachmentId: string; auditEntries: number };
@@ -63,6 +65,18 @@ test('a 0.1.0 vault: attested at its first unlock (audited), KDF raised to the f
   await c.unlock(fixture.password, { buildIndex: false });
   expect((await c.auditQuery({ event: 'key.attested' })).length).toBe(1);
   for (const f of ['custody.db', 'custody.db-wal', 'vault.json', 'checkpoint.txt']) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+});
+
+test('a report from an upgraded vault proves consistency with a checkpoint the reader kept from 0.1.0 (signed under the old key name)', async () => {
+  const dir = copyFixture();
+  const kept = readFileSync(join(dir, 'checkpoint.txt'), 'utf8');
+  c = await Custody.open(dir);
+  await c.unlock(fixture.password, { buildIndex: false });
+  const out = join(root!, 'report');
+  await exportReport(c, { outDir: out, purpose: 'follow-up', sinceCheckpoint: kept });
+  const verdict = await verifyReport(out);
+  expect(verdict.checks.find((k) => k.name === 'consistency with the earlier checkpoint')).toMatchObject({ ok: true });
+  expect(verdict.ok).toBe(true);
 });
 
 test('a 0.1.0 vault whose public key was swapped before its first unlock is refused, and gets no attestation', async () => {
