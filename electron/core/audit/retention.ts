@@ -57,6 +57,9 @@ export async function pruneAuditBodies(vault: Vault, opts: { olderThanDays?: num
   });
   // The run covers the removed bodies only once it is under a signed checkpoint.
   await vault.checkpointNow('batch');
+  // secure_delete zeroes the pages in custody.db, but the WAL still holds copies of the old
+  // pages until it is checkpointed: fold it in and truncate it so the bodies leave the disk now.
+  vault.db.sql.pragma('wal_checkpoint(TRUNCATE)');
   return result;
 }
 
