@@ -9,6 +9,7 @@ import { SearchQuerySchema } from '../shared/records.ts';
 import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
 import { target } from './audit/entry.ts';
 import { Attachments, type Progress } from './attachments/attachments.ts';
+import { SearchAudit, type SettleClock } from './audit/searchAudit.ts';
 import { importRecords, readImportFile, type ImportFormat } from './records/importer.ts';
 import { RecordStore, toView } from './records/recordStore.ts';
 import { SearchIndex } from './search/searchIndex.ts';
@@ -27,6 +28,11 @@ export interface CreateOptions {
   kdf?: Partial<Omit<KdfParams, 'algorithm' | 'salt'>>;
 }
 
+export interface CustodyOpenOptions extends OpenVaultOptions {
+  /** The clock that settles searches (searchAudit.ts); tests inject a fake one. */
+  searchClock?: SettleClock;
+}
+
 export interface VaultStatus {
   vaultId: string;
   deviceId: string;
@@ -42,12 +48,16 @@ export class Custody {
   readonly records: RecordStore;
   readonly attachments: Attachments;
   readonly index = new SearchIndex();
+  /** Decides which searches are audit entries (one per settled query). */
+  readonly searchAudit: SearchAudit;
   #indexBuild: Promise<void> | null = null;
   #indexGeneration = 0;
 
-  private constructor(readonly vault: Vault) {
+  private constructor(readonly vault: Vault, searchClock?: SettleClock) {
     this.records = new RecordStore(vault);
     this.attachments = new Attachments(vault, this.records);
+    this.searchAudit = new SearchAudit(() => vault.record(), searchClock);
+    vault.audit.owe(this.searchAudit);
   }
 
   static async create(dir: string, opts: CreateOptions): Promise<{ vaultId: string; recoveryKey: string }> {
@@ -55,8 +65,8 @@ export class Custody {
     return createVault(dir, { password: opts.password, actor: opts.actor, kdf });
   }
 
-  static async open(dir: string, opts: OpenVaultOptions = {}): Promise<Custody> {
-    return new Custody(await Vault.open(dir, opts));
+  static async open(dir: string, opts: CustodyOpenOptions = {}): Promise<Custody> {
+    return new Custody(await Vault.open(dir, opts), opts.searchClock);
   }
 
   status(): VaultStatus {
@@ -90,13 +100,18 @@ export class Custody {
 
   /**
    * Wipes keys and every decrypted cache. Never fails: if the lock's audit entry cannot be
-   * written, the next unlock appends it (Vault.lock).
+   * written, the next unlock appends it (Vault.lock). A pending search is written first, in
+   * the lock's own transaction; if that fails the keys go all the same.
    */
   async lock(): Promise<void> {
     this.#indexGeneration++;
     this.index.clear();
     this.#indexBuild = null;
-    await this.vault.lock();
+    try {
+      await this.vault.lock();
+    } finally {
+      this.searchAudit.end();
+    }
   }
 
   async close(): Promise<void> {
@@ -205,17 +220,23 @@ export class Custody {
     return rows.map((r) => this.records.decryptSummary(r));
   }
 
-  /** Full-text search with filters; every search is an audit entry (its filters, not its text). */
+  /**
+   * Full-text search with filters. Each search the user made is an audit entry (its filters,
+   * not its text): a refresh of the same query writes none, and search-as-you-type writes one
+   * per settled query (searchAudit.ts).
+   */
   async search(query: SearchQuery): Promise<SearchResult> {
     const q = SearchQuerySchema.safeParse(query);
     if (!q.success) throw new CustodyError('BAD_REQUEST', q.error.issues[0]!.message);
     this.vault.keys();
     if (!this.#indexBuild) await this.buildIndex();
     const result = this.#canListFromDatabase(q.data) ? this.#listFromDatabase(q.data) : this.index.search(q.data);
-    const filters = (['case', 'tag', 'kind', 'classification', 'capturedFrom', 'capturedTo'] as const).filter((k) => q.data[k] !== undefined);
     // Scrolling fetches further pages of the same search: the first page is the search.
     if (q.data.offset > 0) return result;
-    await this.vault.record({ event: 'search', details: { terms: q.data.text.trim() ? q.data.text.trim().split(/\s+/).length : 0, filters, deleted: q.data.deleted, results: result.total } });
+    // Locked while it ran: no results without their entry.
+    this.vault.keys();
+    // A command session (the CLI) writes its one search before it answers.
+    await this.searchAudit.searched(q.data, result.total, { immediate: this.vault.command !== null });
     return result;
   }
 
@@ -290,7 +311,9 @@ export class Custody {
 
   // ---- audit ----------------------------------------------------------------------------------
 
-  auditQuery(q: AuditQuery): Promise<AuditRow[]> {
+  /** Reads the log, the searches made before included (a pending one is written first). */
+  async auditQuery(q: AuditQuery): Promise<AuditRow[]> {
+    await this.searchAudit.flush().catch(() => undefined);
     return this.vault.audit.query(q);
   }
 
@@ -298,7 +321,8 @@ export class Custody {
     return this.vault.audit.stats(range);
   }
 
-  auditFailures(limit?: number): Promise<AuditRow[]> {
+  async auditFailures(limit?: number): Promise<AuditRow[]> {
+    await this.searchAudit.flush().catch(() => undefined);
     return this.vault.audit.failures(limit);
   }
 
@@ -306,7 +330,8 @@ export class Custody {
    * Verifies the whole audit log (docs/architecture.md, "The audit log"); see verifyLog for what is checked and
    * Vault.verifyAudit for which signing keys are trusted (`vkey`: the reader's pinned key).
    */
-  verifyAudit(onProgress?: Progress, opts: { vkey?: string } = {}) {
+  async verifyAudit(onProgress?: Progress, opts: { vkey?: string } = {}) {
+    await this.searchAudit.flush().catch(() => undefined);
     return this.vault.verifyAudit(onProgress, opts);
   }
 

@@ -16,8 +16,18 @@ export interface AuditContext {
   actor: string;
 }
 
+/**
+ * Entries the log owes before anything else is appended (a settled search: searchAudit.ts).
+ * They go first, in the transaction of the next append; if it rolls back they are handed back.
+ */
+export interface OwedEntries {
+  take(): AuditInput[];
+  settled(entries: AuditInput[], committed: boolean): void;
+}
+
 export class AuditLog {
   readonly #db: VaultDb;
+  #owed: OwedEntries | null = null;
   readonly #store: SqliteSubtreeStore;
   readonly #insert: Database.Statement;
   readonly #size: Database.Statement<[], { n: number }>;
@@ -29,6 +39,11 @@ export class AuditLog {
       'INSERT INTO audit_entry (seq, time, event, actor, target, success, entry, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#size = db.sql.prepare('SELECT coalesce(max(seq) + 1, 0) AS n FROM audit_entry');
+  }
+
+  /** Where owed entries come from (one source: the search audit of the open Custody). */
+  owe(source: OwedEntries | null): void {
+    this.#owed = source;
   }
 
   size(): number {
@@ -46,14 +61,19 @@ export class AuditLog {
 
   /**
    * Appends entries. Must run inside a transaction (VaultDb.write or writeSync), so an entry
-   * commits or rolls back with the change it records.
+   * commits or rolls back with the change it records. Owed entries go first (so the log keeps
+   * the order things happened in); only the entries for `inputs` are returned.
    */
   appendSync(ctx: AuditContext, inputs: readonly AuditInput[], now = new Date()): AuditEntry[] {
     if (!this.#db.sql.inTransaction) throw new Error('audit appends must run inside the transaction of the change they record');
     const tree = this.tree();
     const time = now.toISOString();
     const ms = now.getTime();
-    return inputs.map((input) => {
+    const source = this.#owed;
+    const owed = source?.take() ?? [];
+    if (owed.length) this.#db.afterTransaction((committed) => source!.settled(owed, committed));
+    const all = owed.length ? [...owed, ...inputs] : inputs;
+    return all.map((input) => {
       const entry: AuditEntry = {
         v: 1,
         seq: tree.size,
@@ -71,7 +91,7 @@ export class AuditLog {
       this.#insert.run(entry.seq, ms, entry.event, entry.actor, entry.target, entry.success ? 1 : 0, json, leaf);
       tree.append(leaf);
       return entry;
-    });
+    }).slice(owed.length);
   }
 
   async query(q: AuditQuery = {}): Promise<AuditRow[]> {

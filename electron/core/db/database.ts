@@ -23,6 +23,11 @@ export interface VaultDb {
   close(): Promise<void>;
   /** Runs after every committed write, still inside the write lock (used for checkpoints). */
   onCommit: (() => void) | null;
+  /**
+   * Runs `fn` once the write now open ends, with whether it committed (audit entries handed
+   * over for it must be taken back if it rolled back: searchAudit.ts).
+   */
+  afterTransaction(fn: (committed: boolean) => void): void;
 }
 
 /**
@@ -70,19 +75,40 @@ export async function openDatabase(file: string): Promise<VaultDb> {
   }
 
   const mutex = new Mutex();
+  let ending: ((committed: boolean) => void)[] = [];
+  const ended = (committed: boolean) => {
+    const fns = ending;
+    ending = [];
+    for (const fn of fns) fn(committed);
+  };
   const db: VaultDb = {
     sql: conn,
     prisma,
     onCommit: null,
+    afterTransaction: (fn) => void ending.push(fn),
     write: (fn) =>
       mutex.run(async () => {
-        const result = await prisma.$transaction(fn, { timeout: 120_000, maxWait: 120_000 });
+        let result;
+        try {
+          result = await prisma.$transaction(fn, { timeout: 120_000, maxWait: 120_000 });
+        } catch (e) {
+          ended(false);
+          throw e;
+        }
+        ended(true);
         db.onCommit?.();
         return result;
       }),
     writeSync: (fn) =>
       mutex.run(() => {
-        const result = conn.transaction(fn).immediate();
+        let result;
+        try {
+          result = conn.transaction(fn).immediate();
+        } catch (e) {
+          ended(false);
+          throw e;
+        }
+        ended(true);
         db.onCommit?.();
         return result;
       }),

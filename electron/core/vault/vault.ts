@@ -43,7 +43,18 @@ export interface CreateVaultOptions {
 export interface OpenVaultOptions {
   /** Milliseconds since the epoch; injected by tests (the wrong-password delay). */
   clock?: () => number;
+  /**
+   * The CLI command this process runs ("list", "audit verify"; never its arguments). It makes
+   * the process one audit session: the unlock entry names the command, and lock writes no
+   * `vault.locked` entry. The session ends with the command's last entry: the keys live only
+   * as long as the process, and the checkpoint lock signs (kept in checkpoint.txt too) still
+   * covers everything the command logged, so rollback detection is unchanged.
+   */
+  command?: string;
 }
+
+/** A command name: lowercase words, no argument values (they may be analyst-written). */
+const COMMAND_NAME = /^[a-z][a-z0-9-]{0,31}( [a-z][a-z0-9-]{0,31}){0,2}$/;
 
 const RECOVERY_INFO = 'custody/recovery/v1';
 /** At most one checkpoint per this interval during bursts of writes. */
@@ -267,6 +278,8 @@ export class Vault {
   readonly #clock: () => number;
   /** Set at open when the database disagrees with checkpoint.txt (e.g. an older copy). */
   readonly integrityProblem: string | null;
+  /** The CLI command of a command session (OpenVaultOptions.command), else null. */
+  readonly command: string | null;
 
   private constructor(
     readonly dir: string,
@@ -276,9 +289,11 @@ export class Vault {
     readonly meta: VaultMeta,
     readonly checkpoints: Checkpoints,
     clock: () => number,
+    command: string | null,
   ) {
     this.#header = header;
     this.#clock = clock;
+    this.command = command;
     this.#pending = new PendingEntries(dir);
     this.#throttle = new UnlockThrottle(dir, clock);
     let problem: string | null;
@@ -297,6 +312,7 @@ export class Vault {
   }
 
   static async open(dir: string, opts: OpenVaultOptions = {}): Promise<Vault> {
+    if (opts.command !== undefined && !COMMAND_NAME.test(opts.command)) throw new CustodyError('BAD_REQUEST', 'a command session is named by its command (lowercase words), nothing else');
     const header = readHeader(dir);
     assertKdfStrong(header.kdf, { legacy: true });
     // A vault made before folders were owner-only is fixed here (best effort: the folder may
@@ -315,7 +331,7 @@ export class Vault {
       const device = await db.prisma.keyEntry.findFirst({ where: { kind: 'device_signing', status: 'active' }, orderBy: { createdAt: 'asc' } });
       if (!device?.publicKey) throw new CustodyError('VAULT_CORRUPT', 'the vault has no device signing key');
       const checkpoints = new Checkpoints(db.sql, dir, header.vaultId, meta.deviceId, Buffer.from(device.publicKey));
-      return new Vault(dir, header, db, new AuditLog(db), meta, checkpoints, opts.clock ?? Date.now);
+      return new Vault(dir, header, db, new AuditLog(db), meta, checkpoints, opts.clock ?? Date.now, opts.command ?? null);
     } catch (e) {
       await db.close();
       throw e;
@@ -349,10 +365,11 @@ export class Vault {
     this.#lastCheckpointAt = now;
   }
 
-  /** Signs a checkpoint of the log as it is now (reports embed it). */
+  /** Signs a checkpoint of the log as it is now (reports embed it), owed entries included. */
   async checkpointNow(reason: 'report' | 'lock' | 'batch'): Promise<StoredCheckpoint> {
     const keys = this.keys();
     return this.db.writeSync(() => {
+      this.audit.appendSync(this.meta, []);
       this.#lastCheckpointAt = Date.now();
       return this.checkpoints.write(this.audit.tree(), keys.signingSeed, reason, this.integrityProblem === null);
     });
@@ -584,7 +601,7 @@ export class Vault {
         await this.db.writeSync(() => {
           const store = this.db.sql.prepare('UPDATE key_registry SET attestation = ? WHERE id = ?');
           for (const a of attest) store.run(a.attestation, a.id);
-          this.audit.appendSync(this.meta, [...owed.map((p) => this.#lateEntry(p)), ...entries, { event: 'vault.unlocked', target: target.vault(this.vaultId), details: { method } }, ...(opts.extra ?? [])]);
+          this.audit.appendSync(this.meta, [...owed.map((p) => this.#lateEntry(p)), ...entries, { event: 'vault.unlocked', target: target.vault(this.vaultId), details: { method, ...(this.command ? { command: this.command } : {}) } }, ...(opts.extra ?? [])]);
           if (opts.header) writeHeader(this.dir, opts.header);
         });
       } finally {
@@ -686,10 +703,12 @@ export class Vault {
     this.#autoCheckpoint = false;
     this.#checkpointReason = 'lock';
     try {
+      // Entries owed to the log (a pending search) go first, in the same transaction. A command
+      // session logs no lock (OpenVaultOptions.command): its end is its command's last entry.
       try {
-        await this.record({ event: 'vault.locked', target: target.vault(this.vaultId) });
+        await this.record(...(this.command ? [] : [{ event: 'vault.locked' as const, target: target.vault(this.vaultId) }]));
       } catch (e) {
-        this.#pending.add({ event: 'vault.locked', at: iso(this.#clock()), cause: causeOf(e) });
+        if (!this.command) this.#pending.add({ event: 'vault.locked', at: iso(this.#clock()), cause: causeOf(e) });
       }
       try {
         await this.db.writeSync(() => this.#checkpoint(keys, true));
