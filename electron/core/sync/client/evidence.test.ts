@@ -154,6 +154,12 @@ describePg('the sync server cannot destroy or alter evidence', (testServer) => {
     await server.admin.query('DELETE FROM custody.record WHERE vault_id = $1 AND id = $2', [vaultId, ids[0]]);
     await server.admin.query('SET session_replication_role = DEFAULT');
     await expectRefused(b, ids[0]!, 'missing');
+    // An edit here pushes the record again, with its history: once the server holds it, the report stops.
+    await b.custody.updateRecord(ids[0]!, 1, { body: 'kept by B' });
+    await b.engine.syncNow();
+    expect((await b.engine.syncNow()).problems.filter((p) => p.record === ids[0])).toEqual([]);
+    await a.engine.syncNow();
+    expect((await a.custody.getRecord(ids[0]!)).body).toBe('kept by B');
 
     // A purges a record; the server keeps a copy and later brings it back from the dead.
     const copy = (await server.admin.query('SELECT wrapped_dek, summary, content FROM custody.record WHERE id = $1', [ids[1]])).rows[0] as { wrapped_dek: Buffer; summary: Buffer; content: Buffer };

@@ -219,15 +219,18 @@ export async function checkMissing(ctx: SyncContext): Promise<void> {
   const { vault, server, vaultId } = ctx;
   const sql = vault.db.sql;
   const synced = sql.prepare('SELECT record_id AS id, version FROM sync_record').all() as { id: string; version: number }[];
-  if (synced.length === 0) return;
+  const reported = sql.prepare("SELECT record_id FROM sync_refusal WHERE kind = 'missing'").pluck().all() as string[];
+  if (synced.length === 0 && reported.length === 0) return;
   const held = await server.run('list records', (c) => c.query<{ id: string }>('SELECT id::text AS id FROM custody.record WHERE vault_id = $1', [vaultId]));
   const onServer = new Set(held.rows.map((r) => r.id));
   const missing: Refusal[] = synced
     .filter((r) => !onServer.has(r.id))
     .map((r) => ({ id: r.id, kind: 'missing', device: '', version: r.version, message: `the server no longer holds record ${r.id} (this device synced version ${r.version} of it): it was deleted there` }));
-  if (missing.length === 0) return;
+  // Reported before, and back on the server (pushed again) or no longer synced here (purged here).
+  const settled = reported.filter((id) => !missing.some((m) => m.id === id));
+  if (missing.length === 0 && settled.length === 0) return;
   await vault.db.writeSync(() => {
-    const fresh = keepRefusals(sql, missing, []);
+    const fresh = keepRefusals(sql, missing, settled);
     if (fresh.length) vault.audit.appendSync(vault.meta, fresh.map(misbehaved));
   });
 }
