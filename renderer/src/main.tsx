@@ -3,7 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { applyTheme, rememberedTheme } from './stores/settings.ts';
-import './styles.css';
+import './styles/index.css';
 
 applyTheme(rememberedTheme());
 
