@@ -135,6 +135,16 @@ describePg('the sync server cannot destroy or alter evidence', (testServer) => {
     expect((await snapshot(a)).map((s) => s.version)).toEqual([1, 1, 1]);
   });
 
+  test('metadata the ciphertext is bound to (kind, capture time) changed on the server is refused', async () => {
+    const { b, vaultId, ids } = await twoDevices();
+    await tamper(vaultId, ids[0]!, "kind = 'observation'");
+    await expectRefused(b, ids[0]!, 'altered');
+    await tamper(vaultId, ids[1]!, "captured_at = captured_at - interval '1 minute'");
+    await expectRefused(b, ids[1]!, 'altered');
+    expect((await snapshot(b)).map((s) => s.version)).toEqual([1, 1, 1]);
+    expect((await b.custody.list()).map((r) => r.kind)).toEqual(['note', 'note', 'note']);
+  });
+
   test('a version rolled back to an older one (genuine ciphertext from the history) is refused', async () => {
     const { a, b, vaultId, ids } = await twoDevices();
     await a.custody.updateRecord(ids[0]!, 1, { body: 'corrected statement' });

@@ -360,11 +360,13 @@ class Applier {
     return undefined;
   }
 
-  /** Whether this device holds exactly this version of the record already (its own copy). */
+  /**
+   * Whether this device holds exactly this version of the record already (its own copy), key
+   * and metadata included: anything else the server sends is trial-decrypted.
+   */
   #known(id: string, l: LocalRecord | undefined, v: SealedVersion): boolean {
-    if (l && l.version === v.version) return sameSealed(fromLocal(l), v);
-    const mine = this.#localVersion(id, v.version);
-    return mine !== undefined && sameSealed(mine, v);
+    const mine = l && l.version === v.version ? fromLocal(l) : this.#localVersion(id, v.version);
+    return mine !== undefined && sameSealed(mine, v) && mine.kind === v.kind && mine.capturedAt === v.capturedAt && mine.epochDay === v.epochDay && mine.wrappedDek.equals(v.wrappedDek);
   }
 
   #localVersion(id: string, version: number): SealedVersion | undefined {
