@@ -1,7 +1,8 @@
 // Builds the desktop app into out/ (docs/architecture.md, "Layers and what each may import"):
 //   out/main/index.js        Electron main (ESM)
 //   out/main/coreWorker.js   core's worker thread (keys, database, KDF, crypto)
-//   out/main/webShell.js     the loopback web shell (plain Node, no electron import)
+//   out/main/webShell.js     the loopback web shell (electron/web: plain Node, no electron import),
+//                            beside the worker it starts and sharing main's chunks (core host, validation)
 //   out/preload/index.cjs    the contextBridge (CommonJS: sandboxed preloads cannot be ESM)
 //   out/renderer/            the React renderer
 // `electron-vite build` needs no Electron binary; `dev` and `preview` do.
@@ -23,7 +24,7 @@ export default defineConfig({
         input: {
           index: resolve('electron/main/index.ts'),
           coreWorker: resolve('electron/core/api/worker.ts'),
-          webShell: resolve('electron/main/webShellMain.ts'),
+          webShell: resolve('electron/web/index.ts'),
         },
         external: nativeAndPrisma,
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },

@@ -8,7 +8,9 @@
 //   electron/main     Electron's main process: electron and `shared` packages, no `node`
 //                     packages, and from core only what needs no database (named below,
 //                     types aside): the database, keys and crypto live in core's worker
-//   electron/web      the loopback web shell: as main, without electron
+//   electron/web      the loopback web shell, beside main: as main, without electron, and from
+//                     electron/main only the modules both shells share (named below), none of
+//                     which imports electron; main never imports the web shell
 //   electron/preload  electron and shared only
 //   renderer          `browser` and `shared` packages and electron/shared only
 // Tests and test support may also use `tooling` packages (vitest); main's tests may use core.
@@ -33,6 +35,15 @@ const MAIN_MAY_USE_FROM_CORE = ['api/protocol', 'api/issues', 'api/settings', 'v
 const CORE_EXCEPT_FOR_MAIN_RE = (() => {
   const allowed = `(?!(${MAIN_MAY_USE_FROM_CORE.map(escape).join('|')})\\.ts$)`;
   return `(^|/)electron/core/${allowed}|^(\\.\\./)+core/${allowed}`;
+})();
+
+// What the web shell may take from electron/main at run time: the code both shells share (the
+// core host, the CSP, validation, the session with auto-lock, static files). The rest of main
+// (index, menu, dialogs) is Electron's own and imports electron.
+const WEB_MAY_USE_FROM_MAIN = ['coreHost', 'csp', 'dispatch', 'session', 'staticFiles', 'wire'];
+const MAIN_EXCEPT_FOR_WEB_RE = (() => {
+  const allowed = `(?!(${WEB_MAY_USE_FROM_MAIN.map(escape).join('|')})\\.ts$)`;
+  return `(^|/)electron/main/${allowed}|^(\\.\\./)+main/${allowed}`;
 })();
 
 /** esquery cannot read "/" inside a regex literal: spell it \x2F. */
@@ -65,6 +76,11 @@ const node = (why) => ({ regex: BUILTINS_RE, message: `${why}: no Node built-ins
 const pkgs = (cls, why) => ({ regex: packagesRe(packagesOf(cls)), message: `${why}: no ${cls} packages (scripts/dependency-classes.mjs).` });
 const layers = (why, ...names) => ({ regex: layer(...names), message: `${why}: not electron/{${names.join(',')}}.` });
 const renderer = (why) => ({ regex: RENDERER_RE, message: `${why}: not the renderer.` });
+const webFromMain = {
+  regex: MAIN_EXCEPT_FOR_WEB_RE,
+  message: `the web shell shares only what both shells use from electron/main (${WEB_MAY_USE_FROM_MAIN.map((m) => `${m}.ts`).join(', ')}), never Electron's own modules (types aside).`,
+  allowTypeImports: true,
+};
 
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/*.test-helper.ts', '**/testing/**'];
 
@@ -154,13 +170,13 @@ export default tseslint.config(
       pkgs('browser', MAIN),
       pkgs('tooling', MAIN),
       { regex: CORE_EXCEPT_FOR_MAIN_RE, message: `${MAIN}: from electron/core only ${MAIN_MAY_USE_FROM_CORE.map((m) => `${m}.ts`).join(', ')} (and types).`, allowTypeImports: true },
-      layers(MAIN, 'preload', 'cli'),
+      layers(MAIN, 'web', 'preload', 'cli'),
       renderer(MAIN),
     ]),
   },
   {
     files: TESTS.map((t) => `electron/main/${t}`),
-    rules: forbid([pkgs('browser', MAIN), layers(MAIN, 'preload', 'cli'), renderer(MAIN)]),
+    rules: forbid([pkgs('browser', MAIN), layers(MAIN, 'web', 'preload', 'cli'), renderer(MAIN)]),
   },
   {
     files: ['electron/web/**/*.ts'],
@@ -171,13 +187,14 @@ export default tseslint.config(
       pkgs('browser', WEB),
       pkgs('tooling', WEB),
       { regex: CORE_EXCEPT_FOR_MAIN_RE, message: `${WEB}: from electron/core only ${MAIN_MAY_USE_FROM_CORE.map((m) => `${m}.ts`).join(', ')} (and types).`, allowTypeImports: true },
+      webFromMain,
       layers(WEB, 'preload', 'cli'),
       renderer(WEB),
     ]),
   },
   {
     files: TESTS.map((t) => `electron/web/${t}`),
-    rules: forbid([pkgs('electron', WEB), pkgs('browser', WEB), layers(WEB, 'preload', 'cli'), renderer(WEB)]),
+    rules: forbid([pkgs('electron', WEB), pkgs('browser', WEB), webFromMain, layers(WEB, 'preload', 'cli'), renderer(WEB)]),
   },
   {
     files: ['electron/preload/**/*.ts'],

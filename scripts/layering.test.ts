@@ -1,7 +1,8 @@
 // The layering rule of docs/architecture.md ("Layers and what each may import") is enforced by eslint.config.js: prove it bites.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ESLint } from 'eslint';
 import { classificationProblems, DEPENDENCY_CLASSES } from './dependency-classes.mjs';
@@ -63,6 +64,18 @@ describe('layering lint rule', () => {
     // The web shell beside main: the same, and no electron.
     ['electron/web/x.ts', "import { app } from 'electron';"],
     ['electron/web/x.ts', "import { Custody } from '../core/custody.ts';"],
+    ['electron/web/x.ts', "export const load = () => import('electron');"],
+    ['electron/web/x.ts', "export const e = require('electron');"],
+    ['electron/web/x.ts', "import Database from 'better-sqlite3';"],
+    ['electron/web/x.test.ts', "import { BrowserWindow } from 'electron';"],
+    // Gap: the web shell could reach electron through Electron's own main modules.
+    ['electron/web/x.ts', "import { x } from '../main/index.ts';"],
+    ['electron/web/x.ts', "import { electronDialogs } from '../main/dialogs.ts';"],
+    ['electron/web/x.ts', "import { buildMenu } from '../../electron/main/menu.ts';"],
+    ['electron/web/x.ts', "export const load = () => import('../main/index.ts');"],
+    ['electron/web/x.test.ts', "import { electronDialogs } from '../main/dialogs.ts';"],
+    // Main is one shell; it does not start the other.
+    ['electron/main/x.ts', "import { startWebShell } from '../web/webShell.ts';"],
     ['electron/preload/x.ts', "import forge from 'node-forge';"],
     ['electron/preload/x.ts', "import React from 'react';"],
   ])('%s may not: %s', async (file, code) => {
@@ -85,6 +98,9 @@ describe('layering lint rule', () => {
     ['electron/main/x.ts', "import { UPLOAD_WINDOW } from '../core/api/protocol.ts';\nimport { firstIssue } from '../core/api/issues.ts';"],
     ['electron/main/x.ts', "import { Worker } from 'node:worker_threads';"],
     ['electron/main/x.test.ts', "import { createCore } from '../core/api/handlers.ts';"],
+    ['electron/web/x.ts', "import { createServer } from 'node:http';\nimport { settingsFileFor } from '../core/api/settings.ts';"],
+    ['electron/web/x.ts', "import { CoreHost } from '../main/coreHost.ts';\nimport { SECURITY_HEADERS } from '../main/csp.ts';\nimport { dispatch } from '../main/dispatch.ts';\nimport { Session } from '../main/session.ts';\nimport { resolveStatic } from '../main/staticFiles.ts';"],
+    ['electron/web/x.test.ts', "import { createCore } from '../core/api/handlers.ts';"],
     ['electron/preload/x.ts', "import { contextBridge } from 'electron';"],
   ])('%s may: %s', async (file, code) => {
     expect(await violations(file, code)).toEqual([]);
@@ -120,5 +136,66 @@ describe('dependency classes', () => {
     const { zod: _zod, ...rest } = pkg.dependencies;
     expect(classificationProblems({ ...pkg, dependencies: rest })).toEqual(['"zod" is classified but package.json does not depend on it']);
     expect(classificationProblems(pkg, { ...DEPENDENCY_CLASSES, zod: 'anywhere' as 'shared' })).toEqual(['"zod" has an unknown class "anywhere" (node | browser | shared | electron | tooling)']);
+  });
+});
+
+describe('the web shell never loads electron', () => {
+  /** The modules `file` loads at run time: static imports and re-exports (type-only ones aside), import() and require() of a literal. */
+  function runtimeImports(file: string): string[] {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const found: string[] = [];
+    const visit = (node: ts.Node): void => {
+      if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+        const c = node.importClause;
+        const typeOnly = !!c && (c.isTypeOnly || (!c.name && !!c.namedBindings && ts.isNamedImports(c.namedBindings) && c.namedBindings.elements.length > 0 && c.namedBindings.elements.every((e) => e.isTypeOnly)));
+        if (!typeOnly) found.push(node.moduleSpecifier.text);
+      } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+        if (!node.isTypeOnly) found.push(node.moduleSpecifier.text);
+      } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
+        const [arg] = node.arguments;
+        if (arg && ts.isStringLiteralLike(arg)) found.push(arg.text);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return found;
+  }
+
+  /** Every package `entry` loads, through any chain of relative imports, with the chain that leads to it. */
+  function packagesLoadedBy(entry: string): Map<string, string[]> {
+    const packages = new Map<string, string[]>();
+    const seen = new Set<string>();
+    const walk = (file: string, chain: string[]): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of runtimeImports(file)) {
+        if (spec.startsWith('.')) walk(resolve(dirname(file), spec), [...chain, relative(process.cwd(), file)]);
+        else if (!packages.has(spec)) packages.set(spec, [...chain, relative(process.cwd(), file)]);
+      }
+    };
+    walk(resolve(entry), []);
+    return packages;
+  }
+  const electronIn = (packages: Map<string, string[]>) => [...packages].filter(([name]) => /^electron(\/|$)/.test(name)).map(([name, chain]) => `${chain.join(' -> ')} -> ${name}`);
+
+  test('no module the web shell loads imports electron, however indirectly', () => {
+    const entries = readdirSync('electron/web').filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(entries).toContain('index.ts');
+    for (const f of entries) expect(electronIn(packagesLoadedBy(join('electron/web', f))), f).toEqual([]);
+  });
+
+  test('the walk finds electron behind a chain of imports, and skips type-only ones', () => {
+    expect(electronIn(packagesLoadedBy('electron/main/index.ts'))).toContain('electron/main/index.ts -> electron');
+    const dir = mkdtempSync(join(tmpdir(), 'custody-web-walk-'));
+    try {
+      writeFileSync(join(dir, 'entry.ts'), "import type { X } from './typesOnly.ts';\nimport { y } from './shared.ts';\nexport const z = [y] as X[];\n");
+      writeFileSync(join(dir, 'typesOnly.ts'), "import { app } from 'electron';\nexport type X = typeof app;\n");
+      writeFileSync(join(dir, 'shared.ts'), "export const y = () => import('./deeper.ts');\n");
+      writeFileSync(join(dir, 'deeper.ts'), "export { dialog } from 'electron/main';\n");
+      const rel = (f: string) => relative(process.cwd(), join(dir, f));
+      expect(electronIn(packagesLoadedBy(join(dir, 'entry.ts')))).toEqual([`${rel('entry.ts')} -> ${rel('shared.ts')} -> ${rel('deeper.ts')} -> electron/main`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

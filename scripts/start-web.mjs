@@ -1,5 +1,5 @@
-// `npm run start:web`: the loopback web shell (the IPC contract over HTTP on 127.0.0.1) for
-// browsers and end-to-end tests. Builds the app first when its sources are newer than out/
+// `npm run start:web`: the loopback web shell (electron/web, built to out/main/webShell.js: the
+// IPC contract over HTTP on 127.0.0.1) for browsers and end-to-end tests. Builds the app first when its sources are newer than out/
 // (or always with --build), then prints the address to open, token included.
 //   --port N | CUSTODY_WEB_PORT     port (default: a free one)
 //   CUSTODY_VAULT                   vault directory (default: the desktop app's)

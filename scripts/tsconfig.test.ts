@@ -40,7 +40,7 @@ describe('TypeScript projects', () => {
     expect(errors('tsconfig.json', 'electron/shared/probe.ts', 'export const t = document.title;')).not.toEqual([]);
   });
 
-  test.each(['electron/core/probe.ts', 'electron/main/probe.ts', 'electron/cli/probe.ts', 'scripts/probe.ts'])('%s has Node and no DOM types', (file) => {
+  test.each(['electron/core/probe.ts', 'electron/main/probe.ts', 'electron/web/probe.ts', 'electron/cli/probe.ts', 'scripts/probe.ts'])('%s has Node and no DOM types', (file) => {
     expect(errors('tsconfig.json', file, "export const mode = process.env.NODE_ENV;\nexport const b = Buffer.from('x');")).toEqual([]);
     expect(errors('tsconfig.json', file, 'export const t = document.title;')).toEqual([expect.stringContaining("Cannot find name 'document'")]);
     expect(errors('tsconfig.json', file, 'export const w = window.location;')).toEqual([expect.stringContaining("Cannot find name 'window'")]);

@@ -1,6 +1,6 @@
 // A private web shell for specs that change vault state: its own vault, port and token, so
 // they neither depend on nor disturb the shared server of playwright.config.ts. Runs the
-// build that server made (out/main/webShell.js).
+// build that server made (out/main/webShell.js, from electron/web/index.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

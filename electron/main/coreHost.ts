@@ -2,6 +2,7 @@
 // replies, relays core's events, and answers the worker's dialog requests. A worker that dies
 // is reported (every pending and later call fails with INTERNAL), never silently restarted:
 // its keys died with it, and a restart would hide whatever killed it.
+// No electron import: the web shell (electron/web) hosts its worker with this too.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Envelope, EventName, Events, Method, UploadMethod } from '../shared/contract.ts';

@@ -1,5 +1,7 @@
-// Entry of the loopback web shell (built to out/main/webShell.js, run by `npm run start:web`
-// and by Playwright's webServer). Plain Node: the same core worker as the desktop app.
+// Entry of the loopback web shell, the second shell beside Electron's main (built to
+// out/main/webShell.js, next to the core worker it starts; run by `npm run start:web`, by
+// `npm start` where Electron cannot run, and by Playwright's webServer). Plain Node, no
+// electron: it shares main's core host, validation and session (electron/main), not main itself.
 //   --port N | CUSTODY_WEB_PORT   port on 127.0.0.1 (default: a free one)
 //   CUSTODY_VAULT                 vault directory (default: the desktop app's)
 //   CUSTODY_WEB_TOKEN             the access token (default: a fresh random one per launch)
@@ -8,7 +10,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { settingsFileFor } from '../core/api/settings.ts';
 import { defaultVaultDir } from '../core/vault/location.ts';
-import { CoreHost } from './coreHost.ts';
+import { CoreHost } from '../main/coreHost.ts';
 import { startWebShell } from './webShell.ts';
 
 function portArg(argv: readonly string[], env: NodeJS.ProcessEnv): number {

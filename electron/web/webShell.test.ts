@@ -12,8 +12,8 @@ import { settingsFileFor } from '../core/api/settings.ts';
 import { KDF_FLOOR } from '../core/crypto/kdf.ts';
 import { Custody } from '../core/custody.ts';
 import { PASSWORD, tempDir } from '../core/testing/tempVault.ts';
-import { CSP } from './csp.ts';
-import type { UploadSource } from './dispatch.ts';
+import { CSP } from '../main/csp.ts';
+import type { UploadSource } from '../main/dispatch.ts';
 import { MAX_BODY, startWebShell, type WebShell } from './webShell.ts';
 
 type Listener = <E extends EventName>(event: E, payload: Events[E]) => void;

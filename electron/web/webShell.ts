@@ -1,6 +1,7 @@
 // The loopback web shell: the IPC contract over HTTP on 127.0.0.1, for tests and for using
 // Custody from a browser where Electron cannot run. Same renderer build, same validation,
-// same core worker. Who may call: a page of this origin holding the per-launch token.
+// same core worker (the parts of electron/main both shells share; never electron itself).
+// Who may call: a page of this origin holding the per-launch token.
 //   - every request: the Host must be this server (DNS rebinding), no foreign Origin;
 //   - /api/*: `Authorization: Bearer <token>` (compared in constant time), else 401;
 //     POST /api/call/<method>: a JSON body (application/json, at most MAX_BODY);
@@ -14,11 +15,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { MAX_UPLOAD_BYTES, type Envelope, type EventName, type Events } from '../shared/contract.ts';
-import { SECURITY_HEADERS } from './csp.ts';
-import { failure, type CoreBackend, type UploadSource } from './dispatch.ts';
-import { Session, type LockReason } from './session.ts';
-import { contentTypeOf, resolveStatic } from './staticFiles.ts';
-import { parseWire, stringifyWire } from './wire.ts';
+import { SECURITY_HEADERS } from '../main/csp.ts';
+import { failure, type CoreBackend, type UploadSource } from '../main/dispatch.ts';
+import { Session, type LockReason } from '../main/session.ts';
+import { contentTypeOf, resolveStatic } from '../main/staticFiles.ts';
+import { parseWire, stringifyWire } from '../main/wire.ts';
 
 export interface WebShellOptions {
   backend: CoreBackend & { onEvent?(listener: <E extends EventName>(event: E, payload: Events[E]) => void): () => void };

@@ -14,7 +14,7 @@ import { settingsFileFor } from '../core/api/settings.ts';
 import { KDF_FLOOR } from '../core/crypto/kdf.ts';
 import { Custody } from '../core/custody.ts';
 import { PASSWORD, tempDir } from '../core/testing/tempVault.ts';
-import type { UploadSource } from './dispatch.ts';
+import type { UploadSource } from '../main/dispatch.ts';
 import { startWebShell, type WebShell } from './webShell.ts';
 
 type Listener = <E extends EventName>(event: E, payload: Events[E]) => void;
