@@ -12,6 +12,7 @@ import { printAudit, printHistory, printJson, printRecord, printRecords } from '
 import { registerAuditCommands, VerifyFailed } from './auditCommands.ts';
 import { registerReportCommands } from './reportCommands.ts';
 import { registerSyncCommands } from './syncCommands.ts';
+import { commandName } from './commandName.ts';
 
 interface Globals {
   vault?: string;
@@ -24,9 +25,15 @@ const EXIT: Partial<Record<CustodyError['code'], number>> = { BAD_REQUEST: 2, IM
 
 export const vaultDir = (g: Globals): string => resolve(g.vault ?? process.env.CUSTODY_VAULT ?? defaultVaultDir());
 
-/** Opens and unlocks the vault for one command, and always closes (and so locks) it. */
+/** The command this process runs (set before its action): it names the audit session. */
+let runningCommand: string | undefined;
+
+/**
+ * Opens and unlocks the vault for one command, and always closes (and so locks) it. The command
+ * is one audit session: its unlock entry names it, and no lock entry follows (Vault, command).
+ */
 export async function withVault<T>(g: Globals, fn: (c: Custody) => Promise<T>, opts: { unlock?: boolean } = {}): Promise<T> {
-  const custody = await Custody.open(vaultDir(g));
+  const custody = await Custody.open(vaultDir(g), runningCommand ? { command: runningCommand } : {});
   try {
     if (opts.unlock !== false) await custody.unlock(await masterPassword(g), { buildIndex: false });
     return await fn(custody);
@@ -93,7 +100,10 @@ export function buildProgram(): Command {
     .option('--password-file <file>', 'read the master password from a file (else $CUSTODY_PASSWORD, else a prompt)')
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
-    .configureOutput({ outputError: (s, write) => write(s) });
+    .configureOutput({ outputError: (s, write) => write(s) })
+    .hook('preAction', (_program, action) => {
+      runningCommand = commandName(action);
+    });
   const g = <T = object>(cmd: Command) => cmd.optsWithGlobals() as Globals & T;
 
   program

@@ -12,6 +12,7 @@ import { withTlsFiles } from '../core/sync/server/urlPolicy.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { progressBar } from './progress.ts';
 import { masterPassword, newPassword, recoveryKey } from './secrets.ts';
+import { commandName } from './commandName.ts';
 
 interface Globals {
   vault?: string;
@@ -197,7 +198,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
       const useRecovery = o.recoveryKey || o.recoveryKeyFile !== undefined;
       const secret = useRecovery ? { recoveryKey: await recoveryKey(o), newPassword: await newPassword(o) } : { password: await masterPassword(o) };
       const bar = progressBar('join');
-      const { custody, engine, result } = await SyncEngine.join(dir, { url, ...secret, vaultId: o.vaultId, actor: o.actor, onProgress: (p) => bar.update(p.done, p.total) }).finally(bar.stop);
+      const { custody, engine, result } = await SyncEngine.join(dir, { url, ...secret, vaultId: o.vaultId, actor: o.actor, command: commandName(cmd), onProgress: (p) => bar.update(p.done, p.total) }).finally(bar.stop);
       try {
         if (o.json) h.printJson({ vaultId: custody.vault.vaultId, deviceId: custody.vault.meta.deviceId, dir, result });
         else {

@@ -58,6 +58,8 @@ export interface JoinOptions {
   /** Needed only when the analyst's role holds several vaults on the server. */
   vaultId?: string;
   actor?: string;
+  /** The CLI command joining: the session is that command's (OpenVaultOptions.command). */
+  command?: string;
   onProgress?: (p: SyncProgress) => void;
 }
 
@@ -399,7 +401,7 @@ export class SyncEngine {
     } finally {
       await server.close();
     }
-    const custody = await Custody.open(dir);
+    const custody = await Custody.open(dir, opts.command ? { command: opts.command } : {});
     try {
       if (opts.recoveryKey) await custody.recover(opts.recoveryKey, opts.newPassword!);
       else await custody.unlock(opts.password!, { buildIndex: false });
