@@ -14,15 +14,10 @@ export const CLASSES = /** @type {const} */ (['node', 'browser', 'shared', 'elec
 
 /** @type {Record<string, (typeof CLASSES)[number]>} */
 export const DEPENDENCY_CLASSES = {
-  '@noble/curves': 'node',
-  '@noble/hashes': 'node',
-  '@noble/post-quantum': 'node',
   '@pdf-lib/fontkit': 'node',
   '@prisma/adapter-better-sqlite3': 'node',
   '@prisma/adapter-pg': 'node',
   '@prisma/client': 'node',
-  '@signpdf/placeholder-pdf-lib': 'node',
-  '@signpdf/signer-p12': 'node',
   '@signpdf/signpdf': 'node',
   argon2: 'node',
   'better-sqlite3': 'node',
@@ -60,7 +55,6 @@ export const DEPENDENCY_CLASSES = {
   'commander-v5': 'tooling',
   'electron-builder': 'tooling',
   'electron-vite': 'tooling',
-  esbuild: 'tooling',
   eslint: 'tooling',
   prisma: 'tooling',
   typescript: 'tooling',
