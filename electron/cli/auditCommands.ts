@@ -84,7 +84,8 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
       if (o.json) h.printJson(r);
       else {
         process.stdout.write(r.ok ? `OK: ${r.entries} entries, ${r.checkpoints} signed checkpoints, nothing changed, removed, inserted or reordered\n` : `FAILED: ${r.problems.length} problem(s) in ${r.entries} entries\n`);
-        for (const p of r.problems) process.stdout.write(`  ${p.seq !== undefined ? `entry ${p.seq}: ` : ''}${p.message} [${p.kind}]\n`);
+        // One line per cause; the checkpoints it breaks are counted, not listed.
+        for (const p of r.problems) process.stdout.write(`  ${p.seq !== undefined ? `entry ${p.seq}: ` : ''}${p.message} [${p.kind}]${p.affectedCheckpoints ? `; affects ${p.affectedCheckpoints} checkpoint${p.affectedCheckpoints === 1 ? '' : 's'}` : ''}\n`);
         if (r.unsignedTail) process.stdout.write(`  note: the last ${r.unsignedTail} entries are not yet covered by a signed checkpoint (one is signed at the next unlock)\n`);
         if (r.trust) process.stdout.write(trustText(r.trust));
       }

@@ -130,7 +130,11 @@ export interface AuditVerification {
   ok: boolean;
   entries: number;
   checkpoints: number;
-  problems: { kind: string; seq?: number; message: string }[];
+  /**
+   * One per cause, with where it is. A cause that makes signed checkpoints fail (a deleted,
+   * inserted or reordered row; a rewritten leaf) says how many: `affectedCheckpoints`.
+   */
+  problems: { kind: string; seq?: number; message: string; affectedCheckpoints?: number }[];
   checkedAt: string;
   /** Entries after the newest signed checkpoint (e.g. failed unlocks while locked): not yet signed. */
   unsignedTail?: number;

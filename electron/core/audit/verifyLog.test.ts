@@ -60,10 +60,10 @@ describe('audit verification', () => {
     });
     const r = await c.verifyAudit();
     expect(r.ok).toBe(false);
-    expect(r.problems.every((p) => p.kind === 'checkpoint-root-mismatch')).toBe(true);
-    expect(r.problems.length).toBeGreaterThan(0);
-    // The earliest checkpoint that fails is the first one covering entry 4.
-    expect(Math.min(...r.problems.map((p) => p.seq!))).toBeGreaterThan(4);
+    // One cause, shown where it first breaks a checkpoint (the first one covering entry 4),
+    // with every checkpoint it breaks counted on it.
+    const after = tv.custody.vault.checkpoints.all().filter((cp) => cp.size > 4);
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'checkpoint-root-mismatch', seq: Math.min(...after.map((cp) => cp.size)), affectedCheckpoints: after.length + 1 })]);
   });
 
   test('changed query columns are reported', async () => {
@@ -96,6 +96,38 @@ describe('audit verification', () => {
     const c = await tamper((db) => db.prepare('DELETE FROM audit_entry WHERE seq = 7').run());
     const r = await c.verifyAudit();
     expect(kinds(r)).toContain('missing@7');
+  });
+
+  test('one deleted row in a log with many checkpoints is one problem, naming it and the checkpoints it breaks', async () => {
+    for (let i = 0; i < 50; i++) {
+      await tv.custody.vault.record({ event: 'record.viewed', target: `record:r${i}` });
+      await tv.custody.vault.checkpointNow('batch');
+    }
+    const c = await tamper((db) => db.prepare('DELETE FROM audit_entry WHERE seq = 7').run());
+    const cps = c.vault.checkpoints.all();
+    expect(cps.length).toBeGreaterThan(50);
+    const r = await c.verifyAudit();
+    // Every signed checkpoint covering entry 7 fails, and so does checkpoint.txt: one cause.
+    const broken = cps.filter((cp) => cp.size > 7).length + 1;
+    expect(broken).toBeGreaterThan(50);
+    expect(r.problems).toEqual([{ kind: 'missing', seq: 7, message: 'entry 7 was deleted', affectedCheckpoints: broken }]);
+  });
+
+  test('rows removed from the end are one problem, however many checkpoints covered them', async () => {
+    for (let i = 0; i < 5; i++) {
+      await tv.custody.vault.record({ event: 'record.viewed', target: `record:r${i}` });
+      await tv.custody.vault.checkpointNow('batch');
+    }
+    let size = 0;
+    const c = await tamper((db) => {
+      size = (db.prepare('SELECT count(*) AS n FROM audit_entry').get() as { n: number }).n;
+      db.prepare('DELETE FROM audit_entry WHERE seq >= ?').run(size - 3);
+    });
+    const r = await c.verifyAudit();
+    // The last three entries were covered by three checkpoints in the database (one per batch
+    // above and the lock's) and by checkpoint.txt.
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'truncated', seq: size - 3, affectedCheckpoints: 4 })]);
+    expect(r.problems[0]!.message).toBe(`the 3 signed checkpoints and checkpoint.txt cover up to ${size} entries but the log has only ${size - 3}: entries were removed from its end or the database was rolled back`);
   });
 
   test('two swapped rows are reported as reordered at both positions', async () => {

@@ -1,7 +1,9 @@
 // Full verification of the audit log (docs/architecture.md, "The audit log"): recompute every leaf from the
 // stored entry, rebuild the tree in one streaming pass, and check every stored checkpoint's
 // signature and root, and the checkpoint kept outside the database. Every problem is reported
-// with where it is; verification never stops at the first one.
+// with where it is; verification never stops at the first one. A problem is reported once per
+// cause: the signed checkpoints a deleted or inserted row makes fail are counted on that row's
+// problem (affectedCheckpoints), not listed one by one.
 import type Database from 'better-sqlite3';
 import type { AuditVerification } from '../../shared/contract.ts';
 import type { Checkpoints } from './checkpoints.ts';
@@ -95,10 +97,22 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
   const range = new CompactRange();
   // The largest signed checkpoint the log matches: a retention run before it is authentic.
   let signedSize = 0;
+  // Found so far: what changes the tree (rows missing, inserted or out of place, leaves
+  // rewritten). A checkpoint that fails after one is a consequence of each, counted on it.
+  const causes: Problem[] = [];
+  const cause = (p: Problem) => {
+    report(p);
+    causes.push(p);
+  };
+  const failed = (): boolean => {
+    for (const c of causes) c.affectedCheckpoints = (c.affectedCheckpoints ?? 0) + 1;
+    return causes.length > 0;
+  };
   const checkRoots = () => {
     for (const { cp, what } of wanted.get(range.size) ?? []) {
       if (range.root().equals(cp.rootHash)) signedSize = range.size;
-      else report({ kind: 'checkpoint-root-mismatch', seq: cp.size, message: `the log's first ${cp.size} entries do not match the ${what}: an entry before ${cp.size} was changed, removed or inserted` });
+      // With no cause seen, the leaves themselves were rewritten: this is where it shows first.
+      else if (!failed()) cause({ kind: 'checkpoint-root-mismatch', seq: cp.size, message: `the log's first ${cp.size} entries do not match the ${what}: an entry before ${cp.size} was changed, removed or inserted`, affectedCheckpoints: 1 });
     }
   };
   checkRoots();
@@ -113,8 +127,8 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
   const pruned = new SeqRuns();
   for (const [seq, entry, leaf, , columnsOk] of stmt.iterate() as IterableIterator<RawRow>) {
     if (seq !== expected) {
-      if (seq > expected) report({ kind: 'missing', seq: expected, message: seq - expected === 1 ? `entry ${expected} was deleted` : `entries ${expected} to ${seq - 1} were deleted` });
-      else report({ kind: 'inserted', seq, message: `entry ${seq} is out of order` });
+      if (seq > expected) cause({ kind: 'missing', seq: expected, message: seq - expected === 1 ? `entry ${expected} was deleted` : `entries ${expected} to ${seq - 1} were deleted` });
+      else cause({ kind: 'inserted', seq, message: `entry ${seq} is out of order` });
       // Keep hashing what is there: the checkpoint comparisons show the consequence.
       expected = seq;
     }
@@ -124,7 +138,7 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
       // A body that no longer matches its stored leaf hash is reported here; the tree goes on
       // with the stored hash, so the checkpoint comparisons isolate any other change.
       if (!leafHashOfText(entry).equals(leaf)) report({ kind: 'modified', seq, message: `entry ${seq} was modified after it was logged (its hash no longer matches)` });
-      else if (columnsOk !== 1) checkColumns(full.get(seq)!, report);
+      else if (columnsOk !== 1) checkColumns(full.get(seq)!, report, cause);
     }
     range.append(leaf);
     expected++;
@@ -134,8 +148,21 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
   onProgress?.(total, total);
   for (const p of uncoveredPrunedEntries(db, pruned, signedSize, MAX_PROBLEMS)) report(p);
   const size = range.size;
-  for (const [s, list] of wanted) {
-    if (s > size) for (const { what } of list) report({ kind: what.startsWith('checkpoint.txt') ? 'rolled-back' : 'truncated', seq: size, message: `the ${what} covers ${s} entries but the log has only ${size}: entries were removed from its end or the database was rolled back` });
+  // Checkpoints beyond the log's end: a consequence of a cause above, or else one cause of
+  // their own (entries removed from the end, or an older copy of the database).
+  const beyond = [...wanted].filter(([s]) => s > size).flatMap(([s, list]) => list.map(({ what }) => ({ s, what })));
+  if (causes.length) beyond.forEach(failed);
+  else if (beyond.length) {
+    const external = beyond.find((b) => b.what.startsWith('checkpoint.txt'));
+    const inDb = beyond.filter((b) => b !== external);
+    const most = Math.max(...beyond.map((b) => b.s));
+    const what = inDb.length === 0 ? external!.what : `${inDb.length === 1 ? inDb[0]!.what : `${inDb.length} signed checkpoints`}${external ? ' and checkpoint.txt' : ''}`;
+    report({
+      kind: inDb.length === 0 ? 'rolled-back' : 'truncated',
+      seq: size,
+      message: `the ${what} ${beyond.length === 1 ? 'covers' : 'cover'} ${beyond.length === 1 ? most : `up to ${most}`} entries but the log has only ${size}: entries were removed from its end or the database was rolled back`,
+      affectedCheckpoints: beyond.length,
+    });
   }
   const latest = Math.max(0, ...stored.map((c) => c.size), externalCp?.size ?? 0);
   const unsigned = size - latest;
@@ -150,7 +177,7 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
 }
 
 /** The query columns must say what the hashed entry says (they are what filters read). */
-function checkColumns(row: Row, report: (p: Problem) => void): void {
+function checkColumns(row: Row, report: (p: Problem) => void, cause: (p: Problem) => void): void {
   let e: { seq?: unknown; time?: unknown; event?: unknown; actor?: unknown; target?: unknown; success?: unknown };
   try {
     e = JSON.parse(row.entry!) as typeof e;
@@ -159,7 +186,7 @@ function checkColumns(row: Row, report: (p: Problem) => void): void {
     return;
   }
   if (e.seq !== row.seq) {
-    report({ kind: 'reordered', seq: row.seq, message: `the entry stored at position ${row.seq} says it is entry ${String(e.seq)}: rows were swapped or renumbered` });
+    cause({ kind: 'reordered', seq: row.seq, message: `the entry stored at position ${row.seq} says it is entry ${String(e.seq)}: rows were swapped or renumbered` });
     return;
   }
   if (e.event !== row.event || e.actor !== row.actor || e.target !== row.target || e.success !== (row.success === 1) || Date.parse(e.time as string) !== row.time)

@@ -52,6 +52,7 @@ function VerificationCard() {
               {p.seq !== undefined && <span className="problem-seq">Entry #{p.seq}</span>}
               <span className="problem-kind">{p.kind}</span>
               <span>{p.message}</span>
+              {p.affectedCheckpoints ? <span className="problem-affects">affects {plural(p.affectedCheckpoints, 'signed checkpoint')}</span> : null}
             </li>
           ))}
         </ul>
