@@ -40,7 +40,7 @@ const CORE_EXCEPT_FOR_MAIN_RE = (() => {
 // What the web shell may take from electron/main at run time: the code both shells share (the
 // core host, the CSP, validation, the session with auto-lock, static files). The rest of main
 // (index, menu, dialogs) is Electron's own and imports electron.
-const WEB_MAY_USE_FROM_MAIN = ['coreHost', 'csp', 'dispatch', 'session', 'staticFiles', 'wire'];
+const WEB_MAY_USE_FROM_MAIN = ['coreHost', 'csp', 'dispatch', 'session', 'staticFiles'];
 const MAIN_EXCEPT_FOR_WEB_RE = (() => {
   const allowed = `(?!(${WEB_MAY_USE_FROM_MAIN.map(escape).join('|')})\\.ts$)`;
   return `(^|/)electron/main/${allowed}|^(\\.\\./)+main/${allowed}`;

@@ -15,11 +15,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { MAX_UPLOAD_BYTES, type Envelope, type EventName, type Events } from '../shared/contract.ts';
+import { parseWire, stringifyWire } from '../shared/wire.ts';
 import { SECURITY_HEADERS } from '../main/csp.ts';
 import { failure, type CoreBackend, type UploadSource } from '../main/dispatch.ts';
 import { Session, type LockReason } from '../main/session.ts';
 import { contentTypeOf, resolveStatic } from '../main/staticFiles.ts';
-import { parseWire, stringifyWire } from '../main/wire.ts';
 
 export interface WebShellOptions {
   backend: CoreBackend & { onEvent?(listener: <E extends EventName>(event: E, payload: Events[E]) => void): () => void };

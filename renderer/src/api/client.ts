@@ -3,6 +3,7 @@
 // Both speak electron/shared/contract.ts; a failed call rejects with a CustodyError (`.code`).
 import { METHOD_NAMES, uploads, type CustodyApi, type CustodyBridge, type Envelope, type EventName, type Events, type Method } from '../../../electron/shared/contract.ts';
 import { CustodyError, ERROR_CODES, type ErrorCode } from '../../../electron/shared/errors.ts';
+import { parseWire, stringifyWire } from '../../../electron/shared/wire.ts';
 
 declare global {
   interface Window {
@@ -53,32 +54,6 @@ function accessToken(): string | null {
   return window.sessionStorage.getItem(TOKEN_KEY);
 }
 
-/** Uint8Array fields cross HTTP as {"$bytes": "<base64>"}. */
-function toWire(value: unknown): unknown {
-  if (value instanceof Uint8Array) {
-    let s = '';
-    for (let i = 0; i < value.length; i += 0x8000) s += String.fromCharCode(...value.subarray(i, i + 0x8000));
-    return { $bytes: window.btoa(s) };
-  }
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
-  return value;
-}
-
-function fromWireReviver(_key: string, value: unknown): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    const b64 = (value as { $bytes?: unknown }).$bytes;
-    if (keys.length === 1 && typeof b64 === 'string') {
-      const bin = window.atob(b64);
-      const bytes = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      return bytes;
-    }
-  }
-  return value;
-}
-
 /** Methods the web shell takes as a streamed upload (electron/shared/contract.ts `uploads`). */
 const UPLOAD_METHODS: ReadonlySet<string> = new Set(Object.keys(uploads));
 const isUpload = (method: Method, request: unknown): request is { data: Uint8Array<ArrayBuffer> } & Record<string, unknown> =>
@@ -96,13 +71,14 @@ function webClient(): CustodyApi {
     const res = isUpload(method, request) ? await upload(method, request) : await fetch(`/api/call/${encodeURIComponent(method)}`, {
       method: 'POST',
       headers: { ...headers(), 'content-type': 'application/json' },
-      body: JSON.stringify(toWire(request ?? {})),
+      // Uint8Array fields as {"$bytes": "<base64>"}: the web shell decodes them with the same module.
+      body: stringifyWire(request ?? {}),
       cache: 'no-store',
     });
     const text = await res.text();
     let env: Envelope<unknown>;
     try {
-      env = JSON.parse(text, fromWireReviver) as Envelope<unknown>;
+      env = parseWire(text) as Envelope<unknown>;
     } catch {
       throw new CustodyError('INTERNAL', `the web shell answered HTTP ${res.status} without a result`);
     }
@@ -155,7 +131,7 @@ function webClient(): CustodyApi {
               if (line.startsWith('event: ')) event = line.slice(7);
               else if (line.startsWith('data: ')) data += line.slice(6);
             }
-            if (data) emit(event, JSON.parse(data, fromWireReviver));
+            if (data) emit(event, parseWire(data));
           }
         }
       } catch {
