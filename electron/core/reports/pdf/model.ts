@@ -49,6 +49,25 @@ export interface ReportSummary {
   byEvent: { event: string; count: number; failures: number }[];
   /** Entries per UTC day (YYYY-MM-DD, ascending) and event type: the activity chart. */
   byDay: { day: string; total: number; byEvent: Record<string, number> }[];
+  /**
+   * The vault-level entries (whose target is not a record or an attachment: unlocks, locks,
+   * failed unlocks, searches, verifications, settings, ...) by event type, most frequent first.
+   * The PDF shows this table instead of listing them one by one; events.jsonl, the proofs and
+   * the embedded entries.json still hold every one.
+   */
+  vaultEvents: VaultEventSummary[];
+}
+
+export interface VaultEventSummary {
+  /** The event type; "pruned" for entries whose body retention removed. */
+  event: string;
+  count: number;
+  failures: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** Absent when every entry of the type was pruned (their times went with their bodies). */
+  firstTime?: string;
+  lastTime?: string;
 }
 
 export interface ReportRecord {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReportDocument } from './model.ts';
+import type { ReportDocument, ReportEntry } from './model.ts';
 import { renderReportPdf } from './render.ts';
 import { sampleDocument } from './sample-document.test-helper.ts';
 import { summariseEntries } from './summary.ts';
@@ -106,13 +106,43 @@ describe('renderReportPdf (3 records, 300 entries over 10 days)', () => {
     expect(all).toContain(`Access history (${doc.records[0]?.entries.length} entries)`);
   });
 
-  it('lists every entry with its full leaf hash, in the table and in entries.json', async () => {
+  it('lists every entry about the records with its full leaf hash; entries.json holds every entry', async () => {
     // Each hash is drawn as two lines of 32 hex digits.
     const lines = new Set(run('pdftotext', '-layout', file, '-').split('\n').flatMap((l) => l.match(/\b[0-9a-f]{32}\b/g) ?? []));
-    const missing = doc.entries.filter((e) => !lines.has(e.leafHash.slice(0, 32)) || !lines.has(e.leafHash.slice(32)));
-    expect(missing).toEqual([]);
+    const shown = (e: ReportEntry) => lines.has(e.leafHash.slice(0, 32)) && lines.has(e.leafHash.slice(32));
+    const aboutRecords = doc.entries.filter((e) => e.target?.startsWith('record:'));
+    const vaultLevel = doc.entries.filter((e) => !e.target?.startsWith('record:'));
+    expect(aboutRecords.length).toBeGreaterThan(100);
+    expect(aboutRecords.filter((e) => !shown(e))).toEqual([]);
+    // Vault-level entries are summarised, not listed: none of their rows (hashes) is printed.
+    expect(vaultLevel.length).toBeGreaterThan(50);
+    expect(vaultLevel.filter(shown)).toEqual([]);
     expect(await readEmbeddedEntries(pdf)).toEqual(doc.entries.map((e) => ({ seq: e.seq, leafHash: e.leafHash })));
     expect(run('pdfdetach', '-list', file)).toContain('1: entries.json');
+  });
+
+  it('summarises the vault-level entries by event type: count, failures, first and last time and seq', () => {
+    // Read line by line as laid out: one table row per line.
+    const rows = run('pdftotext', '-layout', file, '-').split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    const text = rows.join(' ');
+    expect(text).toContain(`3.1 Vault-level events by type (${doc.entries.filter((e) => !e.target?.startsWith('record:')).length} entries)`);
+    expect(doc.summary.vaultEvents.map((v) => v.event).sort()).toEqual(['search', 'vault.locked', 'vault.unlocked']);
+    for (const v of doc.summary.vaultEvents) {
+      const vaultLevel = doc.entries.filter((e) => e.event === v.event);
+      const times = vaultLevel.map((e) => e.time).sort();
+      expect(v).toEqual({
+        event: v.event,
+        count: vaultLevel.length,
+        failures: vaultLevel.filter((e) => !e.success).length,
+        firstSeq: vaultLevel[0]!.seq,
+        lastSeq: vaultLevel.at(-1)!.seq,
+        firstTime: times[0],
+        lastTime: times.at(-1),
+      });
+      const row = `${v.event} ${v.count} ${v.failures} ${v.firstTime!.slice(0, 10)} ${v.firstTime!.slice(11, 19)} ${v.lastTime!.slice(0, 10)} ${v.lastTime!.slice(11, 19)} ${v.firstSeq} \u2013 ${v.lastSeq}`;
+      expect(rows).toContain(row);
+    }
+    expect(text).toContain(`3.2 Entries about the records (${doc.entries.filter((e) => e.target?.startsWith('record:')).length})`);
   });
 
   it('embeds subsets of the DejaVu fonts and sets the document metadata', () => {

@@ -1,6 +1,7 @@
 // Renders report.pdf (docs/reports.md) from a prepared ReportDocument:
 // cover, contents, summary with the activity chart, the chain of custody of
-// each record, the full entry table, and how to verify the report; a header
+// each record, the vault-level events summarised by type and every entry about
+// the records listed, and how to verify the report; a header
 // and "Page n of N" footer on every page, bookmarks, document metadata, and
 // entries.json embedded beside the table it mirrors. The output is
 // deterministic: the same document renders to the same bytes.
@@ -13,9 +14,10 @@ import { ENTRIES_FILE_NAME, embedEntriesFile } from './entries-file.ts';
 import { embedFonts, type FontSet } from './fonts.ts';
 import { PageCanvas } from './canvas.ts';
 import { CONTENT_WIDTH, Layout, PAGE, THEME } from './layout.ts';
-import type { ReportDocument, ReportRecord } from './model.ts';
+import type { ReportDocument, ReportEntry, ReportRecord } from './model.ts';
 import { addLinks, addOutline, type OutlineItem } from './navigation.ts';
 import { type Column, columnWidthFor, drawTable, fitColumns } from './table.ts';
+import { isRecordEntry } from './summary.ts';
 import { formatBytes, formatCount, formatPercent, formatTime, truncate, wrap } from './text.ts';
 
 export interface RenderOptions {
@@ -261,15 +263,78 @@ function drawRecord(layout: Layout, record: ReportRecord, number: string, column
   return at;
 }
 
+/**
+ * Section 3. Vault-level entries (hundreds of unlocks, locks and searches in a long case) are
+ * summarised by event type; the entries about the records are listed one by one. Every entry,
+ * either way, is in events.jsonl with its proof and in the embedded entries.json.
+ */
 function drawEntries(layout: Layout, doc: ReportDocument): { page: number; top: number } {
   const at = sectionHeading(layout, 'Section 3', 'Audit entries');
+  const listed = doc.entries.filter(isRecordEntry);
+  const vaultLevel = doc.entries.length - listed.length;
   layout.paragraph(
-    `All ${formatCount(doc.entries.length)} entries of this report in log order, as in events.jsonl. The leaf hash is ` +
-      'SHA-256 of a zero byte followed by the entry\u2019s canonical JSON (RFC 6962, RFC 8785); the same sequence numbers ' +
-      `and leaf hashes are embedded in this PDF as ${ENTRIES_FILE_NAME}. An entry marked \u201cpruned by #R\u201d had its body ` +
-      'removed by the retention run at entry R: its leaf hash is still in the signed log, its content is gone.',
+    `This report covers ${formatCount(doc.entries.length)} audit entries, each in events.jsonl with its inclusion proof. ` +
+      `The ${formatCount(vaultLevel)} vault-level entries (unlocks, locks, failed unlocks, searches, verifications, settings and ` +
+      'other events not about one record) are summarised by event type in 3.1; the ' +
+      `${formatCount(listed.length)} entries about the records and their attachments are listed one by one in 3.2, in log order. ` +
+      'The leaf hash is SHA-256 of a zero byte followed by the entry\u2019s canonical JSON (RFC 6962, RFC 8785); the sequence ' +
+      `numbers and leaf hashes of all ${formatCount(doc.entries.length)} entries are embedded in this PDF as ${ENTRIES_FILE_NAME}. ` +
+      'An entry marked \u201cpruned by #R\u201d had its body removed by the retention run at entry R: its leaf hash is still in ' +
+      'the signed log, its content is gone (vault-level ones are counted as \u201cpruned\u201d in 3.1).',
     { size: 8.8, after: 12 },
   );
+  drawVaultEvents(layout, doc, vaultLevel);
+  minorHeading(layout, `3.2  Entries about the records (${formatCount(listed.length)})`, 60);
+  if (listed.length === 0) {
+    layout.paragraph('No entries about records in the scope of this report.', { size: 8.5, color: THEME.muted });
+    return at;
+  }
+  drawEntryTable(layout, listed);
+  return at;
+}
+
+function drawVaultEvents(layout: Layout, doc: ReportDocument, count: number): void {
+  minorHeading(layout, `3.1  Vault-level events by type (${formatCount(count)} ${count === 1 ? 'entry' : 'entries'})`, 60);
+  const rows = doc.summary.vaultEvents;
+  if (rows.length === 0) {
+    layout.paragraph('No vault-level entries in the scope of this report.', { size: 8.5, color: THEME.muted, after: 10 });
+    return;
+  }
+  const size = 7.6;
+  const entriesW = columnWidthFor(layout, '000,000', 'sans', size, 'Entries');
+  const failedW = columnWidthFor(layout, '000,000', 'sans', size, 'Failed');
+  const timeW = columnWidthFor(layout, '0000-00-00 00:00:00', 'sans', size);
+  const seqW = columnWidthFor(layout, '0000000 \u2013 0000000', 'sans', size);
+  const w = fitColumns([{ weight: 1 }, entriesW, failedW, timeW, timeW, seqW]);
+  drawTable(
+    layout,
+    [
+      { title: 'Event type', width: w[0] as number },
+      { title: 'Entries', width: w[1] as number, align: 'right' },
+      { title: 'Failed', width: w[2] as number, align: 'right', color: (v) => (v === '0' ? THEME.text : THEME.fail) },
+      { title: 'First (UTC)', width: w[3] as number },
+      { title: 'Last (UTC)', width: w[4] as number },
+      { title: 'Seq (first \u2013 last)', width: w[5] as number, align: 'right' },
+    ],
+    rows.length,
+    (r, c) => {
+      const e = rows[r];
+      if (!e) return '';
+      switch (c) {
+        case 0: return e.event;
+        case 1: return formatCount(e.count);
+        case 2: return formatCount(e.failures);
+        case 3: return e.firstTime ? formatTime(e.firstTime) : DASH;
+        case 4: return e.lastTime ? formatTime(e.lastTime) : DASH;
+        default: return e.firstSeq === e.lastSeq ? String(e.firstSeq) : `${e.firstSeq} \u2013 ${e.lastSeq}`;
+      }
+    },
+    { size, continued: 'Vault-level events by type (continued)' },
+  );
+  layout.y += 10;
+}
+
+function drawEntryTable(layout: Layout, entries: readonly ReportEntry[]): void {
   const size = 7.2;
   const hashSize = 6.2;
   const seq = columnWidthFor(layout, '0000000', 'sans', size, 'Seq');
@@ -290,9 +355,9 @@ function drawEntries(layout: Layout, doc: ReportDocument): { page: number; top: 
   drawTable(
     layout,
     columns,
-    doc.entries.length,
+    entries.length,
     (r, c) => {
-      const e = doc.entries[r];
+      const e = entries[r];
       if (!e) return '';
       switch (c) {
         case 0: return String(e.seq);
@@ -311,9 +376,8 @@ function drawEntries(layout: Layout, doc: ReportDocument): { page: number; top: 
         default: return e.leafHash.length === 64 ? [e.leafHash.slice(0, 32), e.leafHash.slice(32)] : e.leafHash;
       }
     },
-    { size, minLines: 2, continued: 'Audit entries (continued)' },
+    { size, minLines: 2, continued: 'Entries about the records (continued)' },
   );
-  return at;
 }
 
 function drawAppendix(layout: Layout, doc: ReportDocument): { page: number; top: number } {

@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import type { ReportDocument, ReportEntry, ReportRecord } from './model.ts';
 import { summariseEntries } from './summary.ts';
 
-const EVENTS = ['record.viewed', 'record.updated', 'attachment.opened', 'search', 'record.exported'];
+const EVENTS = ['record.viewed', 'record.updated', 'attachment.opened', 'search', 'record.exported', 'vault.unlocked', 'vault.locked'];
+/** Events about the vault rather than one record (the PDF summarises them by type). */
+const VAULT_EVENTS = new Set(['search', 'vault.unlocked', 'vault.locked']);
 const ACTORS = ['a.lindqvist', 'm.okafor', 'j.ruiz'];
 
 function rng(seed: number): () => number {
@@ -58,7 +60,7 @@ export function sampleDocument(opts: { records: number; entries: number; days: n
       time,
       event,
       actor: ACTORS[Math.floor(rand() * ACTORS.length)] as string,
-      target: event === 'search' ? null : record ? `record:${record.id}` : null,
+      target: event === 'search' ? null : VAULT_EVENTS.has(event) ? `vault:${uuid('vault')}` : record ? `record:${record.id}` : null,
       success,
       leafHash: hex(`entry-${i}`),
     };

@@ -1,6 +1,9 @@
 // Derives the summary section from the entries and records, so the statistics,
 // the chart and the tables of one report are computed from the same data.
-import type { ReportEntry, ReportRecord, ReportSummary } from './model.ts';
+import type { ReportEntry, ReportRecord, ReportSummary, VaultEventSummary } from './model.ts';
+
+/** Entries about a record or one of its attachments; every other entry is vault-level. */
+export const isRecordEntry = (e: Pick<ReportEntry, 'target'>): boolean => e.target !== null && /^(record|attachment):/.test(e.target);
 
 /** UTC day (YYYY-MM-DD) of an ISO time; undefined when the time does not parse. */
 export function utcDay(time: string): string | undefined {
@@ -49,5 +52,27 @@ export function summariseEntries(entries: readonly ReportEntry[], records: reado
       .map(([event, v]) => ({ event, count: v.count, failures: v.failures }))
       .sort((a, b) => b.count - a.count || a.event.localeCompare(b.event)),
     byDay: [...byDay].map(([day, v]) => ({ day, ...v })).sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)),
+    vaultEvents: summariseVaultEvents(entries),
   };
+}
+
+/** The vault-level entries by event type: count, failures, first and last entry (seq and time). */
+export function summariseVaultEvents(entries: readonly ReportEntry[]): VaultEventSummary[] {
+  const out = new Map<string, VaultEventSummary & { firstMs?: number; lastMs?: number }>();
+  for (const e of entries) {
+    if (isRecordEntry(e)) continue;
+    let s = out.get(e.event);
+    if (!s) out.set(e.event, (s = { event: e.event, count: 0, failures: 0, firstSeq: e.seq, lastSeq: e.seq }));
+    s.count++;
+    if (!e.success && !e.pruned) s.failures++;
+    s.firstSeq = Math.min(s.firstSeq, e.seq);
+    s.lastSeq = Math.max(s.lastSeq, e.seq);
+    const ms = e.pruned ? Number.NaN : Date.parse(e.time);
+    if (Number.isNaN(ms)) continue;
+    if (s.firstMs === undefined || ms < s.firstMs) [s.firstMs, s.firstTime] = [ms, e.time];
+    if (s.lastMs === undefined || ms > s.lastMs) [s.lastMs, s.lastTime] = [ms, e.time];
+  }
+  return [...out.values()]
+    .map(({ firstMs: _f, lastMs: _l, ...s }) => s)
+    .sort((a, b) => b.count - a.count || a.event.localeCompare(b.event));
 }
