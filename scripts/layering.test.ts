@@ -93,7 +93,7 @@ describe('layering lint rule', () => {
     ['electron/core/x.test.ts', "import { expect } from 'vitest';"],
     ['electron/cli/x.ts', "import { Custody } from '../core/custody.ts';"],
     ['electron/main/x.ts', "import { app } from 'electron';"],
-    ['electron/main/x.ts', "import type { Custody } from '../core/custody.ts';\nimport type { Dialogs } from '../core/api/handlers.ts';"],
+    ['electron/main/x.ts', "import type { Custody } from '../core/custody.ts';\nimport type { CoreApi } from '../core/api/handlers.ts';"],
     ['electron/main/x.ts', "import { settingsFileFor } from '../core/api/settings.ts';\nimport { defaultVaultDir } from '../core/vault/location.ts';"],
     ['electron/main/x.ts', "import { UPLOAD_WINDOW } from '../core/api/protocol.ts';\nimport { firstIssue } from '../core/api/issues.ts';"],
     ['electron/main/x.ts', "import { Worker } from 'node:worker_threads';"],

@@ -1,40 +1,39 @@
 // Owns the core worker thread (docs/architecture.md, "Processes and trust"): forwards validated calls, correlates the
-// replies, relays core's events, and answers the worker's dialog requests. A worker that dies
+// replies, and relays core's events. The worker asks main for nothing: a method that needs a
+// file dialog is planned, its dialog shown by main, then called with the path (dialogCalls.ts,
+// core/api/protocol.ts). A worker that dies
 // is reported (every pending and later call fails with INTERNAL), never silently restarted:
 // its keys died with it, and a restart would hide whatever killed it.
 // No electron import: the web shell (electron/web) hosts its worker with this too.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Envelope, EventName, Events, Method, UploadMethod } from '../shared/contract.ts';
-import type { Dialogs } from '../core/api/handlers.ts';
-import { UPLOAD_WINDOW, type FromWorker, type ToWorker, type WorkerConfig } from '../core/api/protocol.ts';
-import { failure, type CoreBackend, type UploadSource } from './dispatch.ts';
+import { UPLOAD_WINDOW, type DialogMethod, type DialogPlan, type FromWorker, type ToWorker, type WorkerConfig } from '../core/api/protocol.ts';
+import type { DialogCore } from './dialogCalls.ts';
+import { failure, type UploadSource } from './dispatch.ts';
 
-export interface CoreHostOptions extends Omit<WorkerConfig, 'dialogs'> {
+export interface CoreHostOptions extends WorkerConfig {
   /** The built worker entry (out/main/coreWorker.js). */
   workerFile: URL;
-  dialogs: Dialogs | null;
 }
 
 type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
 
 const STOPPED = 'the vault engine stopped unexpectedly; restart Custody (your data on disk is safe)';
 
-export class CoreHost implements CoreBackend {
+export class CoreHost implements DialogCore {
   readonly #worker: Worker;
   readonly #pending = new Map<number, (e: Envelope<unknown>) => void>();
   /** Per upload in flight: called with the bytes the worker acknowledged. */
   readonly #acks = new Map<number, (bytes: number) => void>();
   readonly #events = new EventEmitter();
-  readonly #dialogs: Dialogs | null;
   #nextId = 0;
   #dead: string | null = null;
   #closing: Promise<void> | null = null;
 
   constructor(opts: CoreHostOptions) {
-    const { workerFile, dialogs, ...config } = opts;
-    this.#dialogs = dialogs;
-    const workerData: WorkerConfig = { ...config, dialogs: dialogs !== null };
+    const { workerFile, ...config } = opts;
+    const workerData: WorkerConfig = config;
     this.#worker = new Worker(workerFile, { workerData, name: 'custody-core' });
     this.#worker.on('message', (m: FromWorker) => this.#onMessage(m));
     this.#worker.on('error', (e) => this.#die(`core worker error: ${e.stack ?? e.message}`));
@@ -42,11 +41,25 @@ export class CoreHost implements CoreBackend {
   }
 
   call(method: Method, request: unknown): Promise<Envelope<unknown>> {
+    return this.#ask((id) => ({ type: 'call', id, method, request }));
+  }
+
+  /** Which dialog a dialog method needs before it runs (or why not now). */
+  plan(method: DialogMethod, request: unknown): Promise<Envelope<DialogPlan>> {
+    return this.#ask((id) => ({ type: 'plan', id, method, request })) as Promise<Envelope<DialogPlan>>;
+  }
+
+  /** A dialog method with the path(s) main's dialog gave. */
+  callWithFiles(method: DialogMethod, request: unknown): Promise<Envelope<unknown>> {
+    return this.#ask((id) => ({ type: 'call-with-files', id, method, request }));
+  }
+
+  #ask(message: (id: number) => ToWorker): Promise<Envelope<unknown>> {
     if (this.#dead || this.#closing) return Promise.resolve(failure('INTERNAL', STOPPED));
     const id = ++this.#nextId;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#post({ type: 'call', id, method, request });
+      this.#post(message(id));
     });
   }
 
@@ -130,40 +143,9 @@ export class CoreHost implements CoreBackend {
       case 'upload-ack':
         this.#acks.get(m.id)?.(m.bytes);
         break;
-      case 'dialog':
-        void this.#dialog(m.id, m.kind, m.arg);
-        break;
       case 'closed':
         break;
     }
-  }
-
-  async #dialog(id: number, kind: keyof Dialogs, arg?: string): Promise<void> {
-    let result: string[] | string | null = null;
-    try {
-      const d = this.#dialogs;
-      if (d) {
-        switch (kind) {
-          case 'saveFile':
-            result = await d.saveFile(arg ?? 'attachment');
-            break;
-          case 'saveReport':
-            result = await d.saveReport(arg ?? 'custody-report.zip');
-            break;
-          case 'showInFolder':
-            if (arg) await d.showInFolder(arg);
-            break;
-          case 'openCertificate':
-            result = (await d.openCertificate?.()) ?? null;
-            break;
-          default:
-            result = await d[kind]();
-        }
-      }
-    } catch (e) {
-      console.error('[custody] file dialog failed:', e instanceof Error ? e.message : String(e));
-    }
-    if (!this.#dead) this.#post({ type: 'dialog-result', id, result });
   }
 
   #die(detail: string): void {

@@ -1,6 +1,7 @@
-// Native file dialogs for core (the only source of file paths; the renderer never names one).
+// Native file dialogs, modal to the window (the only source of file paths; the renderer never
+// names one). Shown by main before a call goes down to core with the path (dialogCalls.ts).
 import { dialog, shell, type BrowserWindow } from 'electron';
-import type { Dialogs } from '../core/api/handlers.ts';
+import type { Dialogs } from './dialogCalls.ts';
 
 export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
   const parent = () => window() ?? undefined;
@@ -45,7 +46,6 @@ export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
     },
     async showInFolder(path) {
       shell.showItemInFolder(path);
-      return null;
     },
   };
 }

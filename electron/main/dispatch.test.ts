@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { METHOD_NAMES, type Envelope, type Method } from '../shared/contract.ts';
+import { DIALOG_METHODS } from '../core/api/protocol.ts';
 import { checkShape, dispatch, isRendererUrl, LIMITS, validateCall, type CoreBackend, type Validated } from './dispatch.ts';
 
 const ID = '0190f3a2-7b1c-7def-8a12-3456789abcde';
@@ -106,6 +107,25 @@ describe('dispatch', () => {
     expect(calls).toEqual([]);
     expect(await dispatch(backend, 'records.get', { id: ID })).toEqual({ ok: true, value: null });
     expect(calls).toEqual([{ method: 'records.get', request: { id: ID } }]);
+  });
+
+  it('refuses a path in the renderer\'s request of every method that takes a file from a dialog: paths come only from main\'s dialogs', async () => {
+    const valid: { [M in (typeof DIALOG_METHODS)[number]]: Record<string, unknown> } = {
+      'records.importFromDialog': {},
+      'attachments.addFromDialog': { recordId: ID },
+      'attachments.saveToDialog': { id: ID },
+      'reports.export': { purpose: 'review' },
+      'sync.configure': { url: 'postgresql://analyst@127.0.0.1/custody', caCertificateFromDialog: true },
+    };
+    const { calls, backend } = recorder();
+    for (const method of DIALOG_METHODS) {
+      expect(validateCall(method, valid[method]).ok, method).toBe(true);
+      for (const planted of [{ path: '/etc/passwd' }, { paths: ['/etc/passwd'] }, { file: '/etc/passwd' }, { outDir: '/tmp' }]) {
+        const msg = refused(await dispatch(backend, method, { ...valid[method], ...planted }));
+        expect(msg, method).not.toContain('/etc/passwd');
+      }
+    }
+    expect(calls).toEqual([]);
   });
 });
 

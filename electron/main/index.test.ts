@@ -4,8 +4,8 @@
 // vault. Each attack is played from Electron's side: a foreign frame calling IPC, a page
 // asking for permissions or navigating away, the system suspending. The real-Electron specs
 // (e2e/electron.spec.ts) still run where the binary exists.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
@@ -206,18 +206,136 @@ describe('Electron main, packaged, against a fake electron module', () => {
     expect(menuItems(l).some((i) => i.role === 'toggleDevTools')).toBe(false);
   });
 
-  test('native dialogs are modal to the window and a cancelled one gives nothing', async () => {
-    const dialogs = l.core.options.dialogs!;
-    expect(await dialogs.openFiles()).toEqual([]);
-    expect(await dialogs.openImportFile()).toBeNull();
-    expect(await dialogs.saveReport('custody-report.zip')).toBeNull();
-    expect(l.fake.record.openDialogs.map((d) => [d.window === l.window, d.options.properties])).toEqual([
-      [true, ['openFile', 'multiSelections']],
-      [true, ['openFile']],
-    ]);
-    expect(l.fake.record.saveDialogs).toEqual([expect.objectContaining({ window: l.window, options: expect.objectContaining({ defaultPath: 'custody-report.zip' }) })]);
-    await dialogs.showInFolder('/tmp/report.zip');
-    expect(l.fake.record.shownInFolder).toEqual(['/tmp/report.zip']);
+  describe('native file dialogs come before the call, never in the middle of it', () => {
+    let dir: string;
+    let recordId: string;
+    let attachmentId: string;
+    const ok = async (method: string, request: unknown) => {
+      const env = await l.call(method, request);
+      if (!env.ok) throw new Error(`${method}: ${env.error.code} ${env.error.message}`);
+      return env.value;
+    };
+    /** What reached core since `from`, as the worker would have received it. */
+    const reached = (from: number) => l.core.calls.slice(from).map((c) => [c.kind, c.method, c.request]);
+    const auditSize = () => {
+      const db = new Database(join(l.vault, 'custody.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM audit_entry').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    beforeAll(async () => {
+      dir = dirname(l.vault);
+      await ok('vault.unlock', { password: PASSWORD });
+      recordId = ((await ok('records.create', { kind: 'note', title: 'dialogs' })) as { id: string }).id;
+    });
+    afterAll(() => l.fake.answerDialogs({ open: { canceled: true, filePaths: [] }, save: { canceled: true, filePath: '' } }));
+
+    test('main shows the dialog, modal to the window, while core has only been asked which one; then core gets the call with the path', async () => {
+      const src = join(dir, 'evidence.txt');
+      writeFileSync(src, 'field notes');
+      let atDialog: unknown[] = [];
+      const from = l.core.calls.length;
+      l.fake.answerDialogs({
+        open: () => {
+          atDialog = reached(from);
+          return { canceled: false, filePaths: [src] };
+        },
+      });
+      expect(await ok('attachments.addFromDialog', { recordId })).toMatchObject([{ name: 'evidence.txt', size: 11 }]);
+      expect(atDialog).toEqual([['plan', 'attachments.addFromDialog', { recordId }]]);
+      expect(reached(from)).toEqual([
+        ['plan', 'attachments.addFromDialog', { recordId }],
+        ['files', 'attachments.addFromDialog', { recordId, paths: [src] }],
+      ]);
+      expect(l.fake.record.openDialogs.at(-1)).toMatchObject({ window: l.window, options: { properties: ['openFile', 'multiSelections'] } });
+      attachmentId = ((await ok('records.get', { id: recordId })) as { attachments: { id: string }[] }).attachments[0]!.id;
+    });
+
+    test('save dialogs are named by core (the attachment’s name), and a saved report is shown in its folder', async () => {
+      const dest = join(dir, 'saved.txt');
+      l.fake.answerDialogs({ save: (options) => ({ canceled: false, filePath: options.defaultPath === 'evidence.txt' ? dest : join(dir, 'wrong-name') }) });
+      const from = l.core.calls.length;
+      expect(await ok('attachments.saveToDialog', { id: attachmentId })).toEqual({ saved: true });
+      expect(readFileSync(dest, 'utf8')).toBe('field notes');
+      expect(reached(from).map(([kind]) => kind)).toEqual(['plan', 'files']);
+      expect(l.fake.record.saveDialogs.at(-1)).toMatchObject({ window: l.window, options: { defaultPath: 'evidence.txt' } });
+
+      // The user typed a name without .zip: core writes the zip beside it, and that is what is shown.
+      l.fake.answerDialogs({ save: { canceled: false, filePath: join(dir, 'for-counsel') } });
+      expect(await ok('reports.export', { purpose: 'review', recordIds: [recordId] })).toMatchObject({ fileName: 'for-counsel.zip', records: 1 });
+      expect(l.fake.record.saveDialogs.at(-1)!.options.defaultPath).toMatch(/^custody-report-\d{4}-\d{2}-\d{2}\.zip$/);
+      expect(existsSync(join(dir, 'for-counsel.zip'))).toBe(true);
+      expect(l.fake.record.shownInFolder.at(-1)).toBe(join(dir, 'for-counsel.zip'));
+
+      const rows = join(dir, 'rows.json');
+      writeFileSync(rows, JSON.stringify([{ kind: 'note', title: 'imported' }]));
+      l.fake.answerDialogs({ open: { canceled: false, filePaths: [rows] } });
+      expect(await ok('records.importFromDialog', {})).toEqual({ imported: 1 });
+    });
+
+    test('a cancelled dialog is answered by main: the method never reaches core, and nothing changes', async () => {
+      l.fake.answerDialogs({ open: { canceled: true, filePaths: [] }, save: { canceled: true, filePath: '' } });
+      const audit = auditSize();
+      for (const [method, request, answer] of [
+        ['attachments.addFromDialog', { recordId }, []],
+        ['records.importFromDialog', {}, null],
+        ['attachments.saveToDialog', { id: attachmentId }, { saved: false }],
+        ['reports.export', { purpose: 'review' }, null],
+        ['sync.configure', { url: 'postgresql://analyst@127.0.0.1/custody', caCertificateFromDialog: true }, expect.objectContaining({ configured: false, cancelled: true })],
+      ] as const) {
+        const from = l.core.calls.length;
+        const dialogs = l.fake.record.openDialogs.length + l.fake.record.saveDialogs.length;
+        expect(await ok(method, request), method).toEqual(answer);
+        expect(l.fake.record.openDialogs.length + l.fake.record.saveDialogs.length, method).toBe(dialogs + 1);
+        expect(reached(from), method).toEqual([['plan', method, request]]);
+      }
+      expect(auditSize()).toBe(audit);
+    });
+
+    test('a dialog that fails is an error, and the call does not go on', async () => {
+      l.fake.answerDialogs({
+        open: () => {
+          throw new Error('no display');
+        },
+      });
+      const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const from = l.core.calls.length;
+        expect(await l.call('records.importFromDialog', {})).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+        expect(reached(from).map(([kind]) => kind)).toEqual(['plan']);
+      } finally {
+        log.mockRestore();
+      }
+    });
+
+    test('a renderer payload carrying a path is refused by validation: no dialog opens, nothing reaches core', async () => {
+      const target = join(dir, 'planted.txt');
+      const from = l.core.calls.length;
+      const dialogs = l.fake.record.openDialogs.length + l.fake.record.saveDialogs.length;
+      for (const [method, request] of [
+        ['attachments.addFromDialog', { recordId, paths: ['/etc/passwd'] }],
+        ['attachments.addFromDialog', { recordId, path: '/etc/passwd' }],
+        ['records.importFromDialog', { path: '/etc/passwd' }],
+        ['attachments.saveToDialog', { id: attachmentId, path: target }],
+        ['reports.export', { purpose: 'review', path: target }],
+        ['sync.configure', { url: 'postgresql://analyst@127.0.0.1/custody', caCertificateFromDialog: true, path: '/etc/passwd' }],
+      ] as const) {
+        expect(await l.call(method, request), method).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      }
+      expect(l.fake.record.openDialogs.length + l.fake.record.saveDialogs.length).toBe(dialogs);
+      expect(reached(from)).toEqual([]);
+      expect(existsSync(target)).toBe(false);
+    });
+
+    test('locked: core refuses at the plan, before a dialog opens for nothing', async () => {
+      await ok('vault.lock', {});
+      const dialogs = l.fake.record.openDialogs.length + l.fake.record.saveDialogs.length;
+      expect(await l.call('attachments.addFromDialog', { recordId })).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
+      expect(await l.call('reports.export', { purpose: 'review' })).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
+      expect(l.fake.record.openDialogs.length + l.fake.record.saveDialogs.length).toBe(dialogs);
+    });
   });
 
   test('a page that crashes is reloaded once, not in a loop', () => {

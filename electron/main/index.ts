@@ -10,6 +10,7 @@ import { settingsFileFor } from '../core/api/settings.ts';
 import { defaultVaultDir } from '../core/vault/location.ts';
 import { CoreHost } from './coreHost.ts';
 import { DEV_CSP, SECURITY_HEADERS } from './csp.ts';
+import { withDialogs } from './dialogCalls.ts';
 import { electronDialogs } from './dialogs.ts';
 import { failure, isRendererUrl } from './dispatch.ts';
 import { buildMenu } from './menu.ts';
@@ -64,7 +65,7 @@ async function start(): Promise<void> {
     settingsFile: settingsFileFor(vaultDir),
     shell: 'electron',
     appVersion: app.getVersion(),
-    dialogs: electronDialogs(() => mainWindow),
+    nativeDialogs: true,
   });
   core.onCrash(() => {
     dialog.showErrorBox('Custody stopped', 'The vault engine stopped unexpectedly. Your data on disk is safe; Custody will close now.');
@@ -75,7 +76,8 @@ async function start(): Promise<void> {
   core.onEvent(send);
 
   const session = new Session({
-    backend: core,
+    // A method that needs a file shows its native dialog here, before the call goes to core.
+    backend: withDialogs(core, electronDialogs(() => mainWindow)),
     idleSeconds: () => powerMonitor.getSystemIdleTime(),
     onLocked: (reason) => {
       send('locked', { reason });

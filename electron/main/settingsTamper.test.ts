@@ -21,7 +21,7 @@ let file: string;
 let core: CoreApi;
 
 const open = () =>
-  (core = createCore({ vaultDir, settingsFile: file, emit: () => undefined, dialogs: null, shell: 'web', appVersion: 'test' }));
+  (core = createCore({ vaultDir, settingsFile: file, emit: () => undefined, nativeDialogs: false, shell: 'web', appVersion: 'test' }));
 async function ok<M extends Method>(method: M, request: RequestOf<M>): Promise<Responses[M]> {
   const env = (await core.invoke(method, request)) as Envelope<Responses[M]>;
   if (!env.ok) throw new Error(`${method}: ${env.error.code} ${env.error.message}`);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     settingsFile: settingsFileFor(vaultDir),
     shell: 'web',
     appVersion: appVersion(),
-    dialogs: null,
+    nativeDialogs: false,
   });
   const shell = await startWebShell({
     backend: core,

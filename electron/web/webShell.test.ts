@@ -66,7 +66,7 @@ beforeAll(async () => {
     vaultDir,
     settingsFile: settingsFileFor(vaultDir),
     emit: (event, payload) => listeners.forEach((l) => l(event, payload)),
-    dialogs: null,
+    nativeDialogs: false,
     shell: 'web',
     appVersion: 'test',
   });

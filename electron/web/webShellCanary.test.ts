@@ -49,7 +49,7 @@ beforeAll(async () => {
   const staticDir = join(root, 'renderer');
   mkdirSync(staticDir, { recursive: true });
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Custody</title>');
-  core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: (event, payload) => listeners.forEach((l) => l(event, payload)), dialogs: null, shell: 'web', appVersion: 'test' });
+  core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: (event, payload) => listeners.forEach((l) => l(event, payload)), nativeDialogs: false, shell: 'web', appVersion: 'test' });
   const backend = {
     call: (m: Parameters<CoreApi['invoke']>[0], r: unknown) => core.invoke(m, r),
     upload: (m: UploadMethod, r: unknown, source: UploadSource) => core.upload(m, r, source),

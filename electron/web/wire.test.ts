@@ -41,7 +41,7 @@ describe('the web shell speaks the shared wire format', () => {
     const vaultDir = join(root, 'vault');
     await Custody.create(vaultDir, { password: PASSWORD, kdf: KDF_FLOOR, actor: 'tester' });
     mkdirSync(join(root, 'renderer'));
-    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, dialogs: null, shell: 'web', appVersion: 'test' });
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, nativeDialogs: false, shell: 'web', appVersion: 'test' });
     shell = await startWebShell({ backend: { call: (m, r) => core.invoke(m, r) }, staticDir: join(root, 'renderer') });
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import type { Envelope, EventName, Events, Method, RequestOf, Responses } from '
 import { KDF_FLOOR } from '../crypto/kdf.ts';
 import { Custody } from '../custody.ts';
 import { PASSWORD, tempDir } from '../testing/tempVault.ts';
-import { createCore, type CoreApi, type Dialogs } from './handlers.ts';
+import { createCore, type CoreApi } from './handlers.ts';
 import { settingsFileFor } from './settings.ts';
 import { verifyReport } from '../reports/verifyReport.ts';
 
@@ -17,13 +17,14 @@ let vaultDir: string;
 let events: Seen[];
 let core: CoreApi;
 
-function make(dialogs: Dialogs | null = null): CoreApi {
+/** Core as the web shell serves it, or (nativeDialogs) as Electron main's worker does. */
+function make(nativeDialogs = false): CoreApi {
   return createCore({
     vaultDir,
     settingsFile: settingsFileFor(vaultDir),
     emit: (event, payload) => events.push({ event, payload }),
-    dialogs,
-    shell: dialogs ? 'electron' : 'web',
+    nativeDialogs,
+    shell: nativeDialogs ? 'electron' : 'web',
     appVersion: '9.9.9',
   });
 }
@@ -129,20 +130,42 @@ describe('core api handlers', () => {
       expect(await call('records.importFromDialog', {})).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('records.importBytes') } });
     });
 
-    it('uses paths only from the dialogs it was given', async () => {
+    it('dialog methods: core names the dialog first (refusing before it opens), then runs with the path(s) main sends, never the renderer', async () => {
       const src = join(root, 'evidence.txt');
       const dest = join(root, 'saved.txt');
       writeFileSync(src, 'field notes');
-      const dialogs: Dialogs = { openFiles: async () => [src], saveFile: async () => dest, openImportFile: async () => null, saveReport: async () => null, showInFolder: async () => null };
       await core.close();
-      core = make(dialogs);
+      core = make(true);
+      expect(await ok('app.info', {})).toMatchObject({ shell: 'electron', nativeDialogs: true });
+      // Locked, or no such record: refused at the plan, so no dialog opens for nothing.
+      expect(await core.plan('records.importFromDialog', {})).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
       await ok('vault.unlock', { password: PASSWORD });
       const rec = await ok('records.create', { kind: 'note', title: 't' });
-      const [a] = await ok('attachments.addFromDialog', { recordId: rec.id });
-      expect(a).toMatchObject({ name: 'evidence.txt', size: 11 });
-      expect(await ok('attachments.saveToDialog', { id: a!.id })).toEqual({ saved: true });
+      expect(await core.plan('attachments.addFromDialog', { recordId: '0190f3a2-7b1c-7def-8a12-3456789abcde' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await core.plan('attachments.addFromDialog', { recordId: rec.id })).toEqual({ ok: true, value: { dialog: 'openFiles', cancelled: [] } });
+      expect(await core.plan('records.importFromDialog', {})).toEqual({ ok: true, value: { dialog: 'openImportFile', cancelled: null } });
+      expect(await core.plan('vault.unlock' as never, { password: PASSWORD })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+
+      // Paths only as main's call carries them: absolute, bounded, for the method's own field.
+      for (const bad of [
+        { recordId: rec.id, paths: ['evidence.txt'] },
+        { recordId: rec.id, paths: [] },
+        { recordId: rec.id },
+        { recordId: rec.id, path: src },
+        { recordId: rec.id, paths: [src], extra: true },
+      ])
+        expect(await core.invokeWithFiles('attachments.addFromDialog', bad), JSON.stringify(bad)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      // A renderer's call naming a file is refused by the contract, in core too.
+      expect(await core.invoke('attachments.addFromDialog', { recordId: rec.id, paths: [src] })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      expect(await core.invoke('records.importFromDialog', { path: src })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      expect(await ok('audit.query', { event: 'attachment.added' })).toEqual([]);
+
+      const added = await core.invokeWithFiles('attachments.addFromDialog', { recordId: rec.id, paths: [src] });
+      expect(added).toMatchObject({ ok: true, value: [{ name: 'evidence.txt', size: 11 }] });
+      const a = (added as { value: { id: string }[] }).value[0]!;
+      expect(await core.plan('attachments.saveToDialog', { id: a.id })).toEqual({ ok: true, value: { dialog: 'saveFile', defaultName: 'evidence.txt', cancelled: { saved: false } } });
+      expect(await core.invokeWithFiles('attachments.saveToDialog', { id: a.id, path: dest })).toEqual({ ok: true, value: { saved: true } });
       expect(readFileSync(dest, 'utf8')).toBe('field notes');
-      expect(await ok('records.importFromDialog', {})).toBeNull();
     });
 
     it('keeps settings sealed in the vault and cached in a file, and audits every change', async () => {
@@ -185,14 +208,13 @@ describe('core api handlers', () => {
       expect(events.some((e) => e.event === 'progress' && (e.payload as { op: string }).op === 'report')).toBe(true);
       await core.close();
       const dest = join(root, 'desk.zip');
-      const shown: string[] = [];
-      core = make({ openFiles: async () => [], saveFile: async () => null, openImportFile: async () => null, saveReport: async () => dest, showInFolder: async (p) => (shown.push(p), null) });
+      core = make(true);
       await ok('vault.unlock', { password: PASSWORD });
-      const desk = await ok('reports.export', { purpose: 'review', recordIds: [r.id] });
-      expect(desk).toMatchObject({ records: 1, fileName: 'desk.zip' });
-      expect(desk!.data).toBeUndefined();
+      expect(await core.plan('reports.export', { purpose: 'review' })).toEqual({ ok: true, value: { dialog: 'saveReport', defaultName: expect.stringMatching(/^custody-report-\d{4}-\d{2}-\d{2}\.zip$/), cancelled: null, reveal: true } });
+      const desk = await core.invokeWithFiles('reports.export', { purpose: 'review', recordIds: [r.id], path: dest });
+      expect(desk).toMatchObject({ ok: true, value: { records: 1, fileName: 'desk.zip' } });
+      expect((desk as { value: { data?: unknown } }).value.data).toBeUndefined();
       expect((await verifyReport(dest)).ok).toBe(true);
-      expect(shown).toEqual([dest]);
     });
 
     it('turns unexpected failures into INTERNAL without logging the request', async () => {

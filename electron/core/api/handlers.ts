@@ -1,9 +1,11 @@
 // The IPC contract's methods over one Custody instance: what Electron main's core worker and
 // the loopback web shell serve. Requests arrive validated (main's dispatch) and are validated
-// again here, because this is the last door before keys and plaintext.
+// again here, because this is the last door before keys and plaintext. Core shows no dialogs
+// and asks for none: for a method that needs a file from a native dialog, main asks `plan`
+// first, shows the dialog, then calls `invokeWithFiles` with the chosen path(s) (protocol.ts).
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ZodError } from 'zod';
+import { ZodError, type z } from 'zod';
 import {
   methods,
   uploads,
@@ -27,40 +29,35 @@ import { HEADER_FILE } from '../vault/header.ts';
 import { exportReport } from '../reports/export.ts';
 import { SyncEngine } from '../sync/client/engine.ts';
 import { configureFromWindow } from './syncHandlers.ts';
+import { fileCalls } from './fileCalls.ts';
 import { firstIssue } from './issues.ts';
+import { isDialogMethod, type DialogMethod, type DialogPlan } from './protocol.ts';
 import { changedKeys, isSealedKey, readSettings, reconcileSettings, saveSettings, writeSettings } from './settings.ts';
-
-/** Native file dialogs, shown by Electron main; null in the web shell. Paths come only from here. */
-export interface Dialogs {
-  /** Files to attach; empty when the user cancelled. */
-  openFiles(): Promise<string[]>;
-  /** Where to save an attachment; null when the user cancelled. */
-  saveFile(defaultName: string): Promise<string | null>;
-  /** A JSON or CSV file of records to import; null when the user cancelled. */
-  openImportFile(): Promise<string | null>;
-  /** Where to save a signed report (a zip); null when the user cancelled. */
-  saveReport(defaultName: string): Promise<string | null>;
-  /** Shows a file core just wrote (a saved report) in the system's file manager. */
-  showInFolder(path: string): Promise<null>;
-  /** The sync server's CA certificate (PEM); null when the user cancelled. */
-  openCertificate?(): Promise<string | null>;
-}
 
 export interface HandlerDeps {
   vaultDir: string;
   settingsFile: string;
   emit: <E extends EventName>(event: E, payload: Events[E]) => void;
-  dialogs: Dialogs | null;
+  /** Whether the shell shows native file dialogs before dialog methods (Electron main) or not (the web shell). */
+  nativeDialogs: boolean;
   shell: 'electron' | 'web';
   appVersion: string;
 }
 
 export type Handlers = { [M in Method]: (request: ParsedRequestOf<M>) => Promise<Responses[M]> };
+/** Before a dialog method runs with a file: which dialog main shows (or none), checked against the vault now. */
+export type Planners = { [M in DialogMethod]: (request: ParsedRequestOf<M>) => Promise<DialogPlan> };
+/** Dialog methods with the path(s) main's dialog gave. */
+export type FileHandlers = { [M in DialogMethod]: (request: z.output<(typeof fileCalls)[M]>) => Promise<Responses[M]> };
 
 export interface CoreApi {
   handlers: Handlers;
   /** Validates and runs one call; every failure becomes a typed error envelope. */
   invoke(method: Method, request: unknown): Promise<Envelope<unknown>>;
+  /** For a dialog method: the dialog main must show before the call, or a refusal (changes nothing). */
+  plan(method: DialogMethod, request: unknown): Promise<Envelope<DialogPlan>>;
+  /** Runs a dialog method with the path(s) main's dialog gave (`fileCalls` schemas). */
+  invokeWithFiles(method: DialogMethod, request: unknown): Promise<Envelope<unknown>>;
   /**
    * Runs an upload method with its bytes streamed from `source` (the web shell's raw request
    * body) straight into the vault's encryption: never whole in memory, never in a temp file.
@@ -154,10 +151,10 @@ export function createCore(deps: HandlerDeps): CoreApi {
     );
   }
 
-  function needDialogs(alternative: Method): Dialogs {
-    if (!deps.dialogs) throw new CustodyError('BAD_REQUEST', `native file dialogs are only available in the desktop app; use ${alternative} here`);
-    return deps.dialogs;
-  }
+  /** A dialog method called without its file: the web shell, which has no native dialogs. */
+  const noDialog = (alternative: Method) => new CustodyError('BAD_REQUEST', `native file dialogs are only available in the desktop app; use ${alternative} here`);
+  const reportFileName = () => `custody-report-${new Date().toISOString().slice(0, 10)}.zip`;
+  const reportProgress = (done: number, total: number, label: string) => emit('progress', { op: 'report', done, total, label });
 
   /** Encrypts plaintext as it arrives (from memory or a streamed request body) into a new attachment. */
   async function addStreamed(recordId: string, name: string, source: PlaintextSource): Promise<AttachmentView> {
@@ -173,7 +170,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
   }
 
   const handlers: Handlers = {
-    'app.info': async () => ({ name: 'Custody', version: deps.appVersion, shell: deps.shell, platform: process.platform, nativeDialogs: deps.dialogs !== null }),
+    'app.info': async () => ({ name: 'Custody', version: deps.appVersion, shell: deps.shell, platform: process.platform, nativeDialogs: deps.nativeDialogs }),
 
     // ---- vault --------------------------------------------------------------------------------
     'vault.status': async () => (vaultExists() ? statusOf(await custody()) : NO_VAULT),
@@ -236,11 +233,8 @@ export function createCore(deps: HandlerDeps): CoreApi {
     },
     'records.history': async ({ id }) => (await unlocked()).history(id),
     'records.importFromDialog': async () => {
-      const c = await unlocked();
-      const path = await needDialogs('records.importBytes').openImportFile();
-      if (!path) return null;
-      const { imported } = await c.importFile(path, { onProgress: progress('import', basename(path)) });
-      return { imported };
+      await unlocked();
+      throw noDialog('records.importBytes');
     },
     'records.importBytes': async ({ name, format, data }) => {
       const c = await unlocked();
@@ -252,21 +246,13 @@ export function createCore(deps: HandlerDeps): CoreApi {
 
     // ---- attachments --------------------------------------------------------------------------
     'attachments.addFromDialog': async ({ recordId }) => {
-      const c = await unlocked();
-      await c.currentVersion(recordId); // NOT_FOUND before a dialog opens for nothing
-      const paths = await needDialogs('attachments.addBytes').openFiles();
-      const added: AttachmentView[] = [];
-      for (const path of paths) added.push(await c.attachments.add(recordId, path, { onProgress: progress('attachment', basename(path)) }));
-      return added;
+      await (await unlocked()).currentVersion(recordId);
+      throw noDialog('attachments.addBytes');
     },
     'attachments.addBytes': async ({ recordId, name, data }) => addStreamed(recordId, name, bytesSource(data)),
     'attachments.saveToDialog': async ({ id }) => {
-      const c = await unlocked();
-      const meta = await attachmentMeta(c, id);
-      const dest = await needDialogs('attachments.read').saveFile(meta.name);
-      if (!dest) return { saved: false };
-      await c.extractAttachment(id, dest, { purpose: 'exported', onProgress: progress('attachment', meta.name) });
-      return { saved: true };
+      await attachmentMeta(await unlocked(), id);
+      throw noDialog('attachments.read');
     },
     'attachments.read': async ({ id }) => {
       const c = await unlocked();
@@ -283,20 +269,11 @@ export function createCore(deps: HandlerDeps): CoreApi {
     'audit.verify': async () => (await unlocked()).verifyAudit(progress('verify')),
 
     // ---- reports ------------------------------------------------------------------------------
+    // Without a file (the web shell): the zip's bytes, for the page to download.
     'reports.export': async (req) => {
       const c = await unlocked();
-      const fileName = `custody-report-${new Date().toISOString().slice(0, 10)}.zip`;
-      const onProgress = (done: number, total: number, label: string) => emit('progress', { op: 'report', done, total, label });
-      const opts = { ...req, zip: true, onProgress };
-      if (deps.dialogs) {
-        const dest = await deps.dialogs.saveReport(fileName);
-        if (!dest) return null;
-        const r = await exportReport(c, { ...opts, outDir: dest });
-        await deps.dialogs.showInFolder(r.path);
-        return { fileName: basename(r.path), records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, vkeyFingerprint: r.vkeyFingerprint };
-      }
-      const r = await exportReport(c, { ...opts, outDir: '', toMemory: true });
-      return { fileName, records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, vkeyFingerprint: r.vkeyFingerprint, data: r.data };
+      const r = await exportReport(c, { ...req, zip: true, onProgress: reportProgress, outDir: '', toMemory: true });
+      return { fileName: reportFileName(), records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, vkeyFingerprint: r.vkeyFingerprint, data: r.data };
     },
 
     // ---- settings -----------------------------------------------------------------------------
@@ -304,7 +281,8 @@ export function createCore(deps: HandlerDeps): CoreApi {
     'sync.status': async () => (await sync()).status(),
     'sync.configure': async ({ url, caCertificateFromDialog }) => {
       const e = await sync();
-      if (!(await configureFromWindow(e, url, caCertificateFromDialog ? deps.dialogs : undefined))) return { ...e.status(), cancelled: true };
+      if (caCertificateFromDialog) throw new CustodyError('BAD_REQUEST', "choosing a CA certificate needs the desktop app's file dialog; here, use the command line: custody sync configure --ssl-root-cert <file>");
+      await configureFromWindow(e, url);
       await startSyncLoop();
       return e.status();
     },
@@ -344,8 +322,87 @@ export function createCore(deps: HandlerDeps): CoreApi {
     },
   };
 
+  // Dialog methods in the desktop app: what main's dialog must be (checked now, so a locked
+  // vault or a missing record is refused before a dialog opens for nothing) ...
+  const planners: Planners = {
+    'records.importFromDialog': async () => {
+      await unlocked();
+      return { dialog: 'openImportFile', cancelled: null };
+    },
+    'attachments.addFromDialog': async ({ recordId }) => {
+      await (await unlocked()).currentVersion(recordId);
+      return { dialog: 'openFiles', cancelled: [] };
+    },
+    'attachments.saveToDialog': async ({ id }) => {
+      const meta = await attachmentMeta(await unlocked(), id);
+      return { dialog: 'saveFile', defaultName: meta.name, cancelled: { saved: false } };
+    },
+    'reports.export': async () => {
+      await unlocked();
+      return { dialog: 'saveReport', defaultName: reportFileName(), cancelled: null, reveal: true };
+    },
+    'sync.configure': async ({ caCertificateFromDialog }) => {
+      if (!caCertificateFromDialog) return { dialog: null };
+      const e = await sync();
+      return { dialog: 'openCertificate', cancelled: { ...e.status(), cancelled: true } };
+    },
+  };
+
+  // ... and the method itself, with the path(s) the dialog gave.
+  const fileHandlers: FileHandlers = {
+    'records.importFromDialog': async ({ path }) => {
+      const { imported } = await (await unlocked()).importFile(path, { onProgress: progress('import', basename(path)) });
+      return { imported };
+    },
+    'attachments.addFromDialog': async ({ recordId, paths }) => {
+      const c = await unlocked();
+      const added: AttachmentView[] = [];
+      for (const path of paths) added.push(await c.attachments.add(recordId, path, { onProgress: progress('attachment', basename(path)) }));
+      return added;
+    },
+    'attachments.saveToDialog': async ({ id, path }) => {
+      const c = await unlocked();
+      const meta = await attachmentMeta(c, id);
+      await c.extractAttachment(id, path, { purpose: 'exported', onProgress: progress('attachment', meta.name) });
+      return { saved: true };
+    },
+    'reports.export': async ({ path, ...req }) => {
+      const c = await unlocked();
+      const r = await exportReport(c, { ...req, zip: true, onProgress: reportProgress, outDir: path });
+      return { fileName: basename(r.path), records: r.records, entries: r.entries, manifestSha256: r.manifestSha256, checkpointSize: r.checkpointSize, vkeyFingerprint: r.vkeyFingerprint };
+    },
+    'sync.configure': async ({ url, path }) => {
+      const e = await sync();
+      await configureFromWindow(e, url, path);
+      await startSyncLoop();
+      return e.status();
+    },
+  };
+
   return {
     handlers,
+    async plan(method, request) {
+      if (!isDialogMethod(method)) return fail('BAD_REQUEST', 'this method takes no file dialog');
+      const parsed = methods[method].safeParse(request);
+      if (!parsed.success) return fail('BAD_REQUEST', firstIssue(parsed.error));
+      try {
+        const run = planners[method] as (request: unknown) => Promise<DialogPlan>;
+        return { ok: true, value: await run(parsed.data) };
+      } catch (e) {
+        return failureOf(method, e);
+      }
+    },
+    async invokeWithFiles(method, request) {
+      if (!isDialogMethod(method)) return fail('BAD_REQUEST', 'this method takes no file dialog');
+      const parsed = fileCalls[method].safeParse(request);
+      if (!parsed.success) return fail('BAD_REQUEST', firstIssue(parsed.error));
+      try {
+        const run = fileHandlers[method] as (request: unknown) => Promise<unknown>;
+        return { ok: true, value: await run(parsed.data) };
+      } catch (e) {
+        return failureOf(method, e);
+      }
+    },
     async invoke(method, request) {
       const schema = Object.hasOwn(methods, method) ? methods[method] : undefined;
       if (!schema) return fail('BAD_REQUEST', `unknown method "${String(method)}"`);

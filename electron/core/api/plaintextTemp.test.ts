@@ -14,7 +14,8 @@ import { testingOnly as blobfileTesting } from '../attachments/blobfile.ts';
 import { KDF_FLOOR } from '../crypto/kdf.ts';
 import { Custody } from '../custody.ts';
 import { PASSWORD } from '../testing/tempVault.ts';
-import { createCore, type CoreApi, type Dialogs } from './handlers.ts';
+import { createCore, type CoreApi } from './handlers.ts';
+import type { DialogMethod, FileRequestOf } from './protocol.ts';
 import { settingsFileFor } from './settings.ts';
 
 const realTmp = tmpdir();
@@ -48,18 +49,25 @@ function look(where: string): void {
   expect(holdsCanary(root), `plaintext on disk during ${where}`).toEqual([]);
 }
 
-function make(dialogs: Dialogs | null): CoreApi {
+/** Core as the web shell serves it, or (nativeDialogs) as Electron main's worker does. */
+function make(nativeDialogs: boolean): CoreApi {
   return createCore({
     vaultDir,
     settingsFile: settingsFileFor(vaultDir),
     emit: (event, payload) => onEvent(event, payload),
-    dialogs,
-    shell: dialogs ? 'electron' : 'web',
+    nativeDialogs,
+    shell: nativeDialogs ? 'electron' : 'web',
     appVersion: 'test',
   });
 }
 async function ok<M extends Method>(method: M, request: RequestOf<M>): Promise<Responses[M]> {
   const env = (await core.invoke(method, request)) as Envelope<Responses[M]>;
+  if (!env.ok) throw new Error(`${method}: ${env.error.code} ${env.error.message}`);
+  return env.value;
+}
+/** A dialog method as Electron main forwards it, with the path(s) its native dialog gave. */
+async function withFiles<M extends DialogMethod>(method: M, request: FileRequestOf<M>): Promise<Responses[M]> {
+  const env = (await core.invokeWithFiles(method, request)) as Envelope<Responses[M]>;
   if (!env.ok) throw new Error(`${method}: ${env.error.code} ${env.error.message}`);
   return env.value;
 }
@@ -100,7 +108,7 @@ afterEach(async () => {
 
 describe('no plaintext temp files (web shell handlers)', () => {
   it('an attachment upload streams into the encryption: nothing in TMPDIR or the vault while the body is still arriving', async () => {
-    core = make(null);
+    core = make(false);
     await ok('vault.unlock', { password: PASSWORD });
     const rec = await ok('records.create', { kind: 'file', title: 'scan' });
     const half = Math.floor(PLAINTEXT.length / 2);
@@ -124,7 +132,7 @@ describe('no plaintext temp files (web shell handlers)', () => {
   });
 
   it('an upload that breaks off leaves nothing behind', async () => {
-    core = make(null);
+    core = make(false);
     await ok('vault.unlock', { password: PASSWORD });
     const rec = await ok('records.create', { kind: 'file', title: 'scan' });
     async function* body(): AsyncGenerator<Uint8Array> {
@@ -138,7 +146,7 @@ describe('no plaintext temp files (web shell handlers)', () => {
   });
 
   it('attachments from bytes, opened attachments, imports and reports for the browser never touch a temp file', async () => {
-    core = make(null);
+    core = make(false);
     await ok('vault.unlock', { password: PASSWORD });
     const rec = await ok('records.create', { kind: 'file', title: 'scan', case: 'K' });
     const att = await watching('attachment', 'attachments.addBytes', () => ok('attachments.addBytes', { recordId: rec.id, name: 'notes.txt', data: Uint8Array.from(PLAINTEXT) }));
@@ -158,7 +166,7 @@ describe('no plaintext temp files (web shell handlers)', () => {
     const reportZip = join(root, 'report.zip');
     writeFileSync(src, PLAINTEXT);
     writeFileSync(importFile, JSON.stringify([{ kind: 'note', title: CANARY }]));
-    core = make({ openFiles: async () => [src], saveFile: async () => saved, openImportFile: async () => importFile, saveReport: async () => reportZip, showInFolder: async () => null });
+    core = make(true);
     await ok('vault.unlock', { password: PASSWORD });
     const rec = await ok('records.create', { kind: 'file', title: 'scan' });
     // The analyst's own files hold the canary: look only at TMPDIR and the vault from here on.
@@ -169,11 +177,11 @@ describe('no plaintext temp files (web shell handlers)', () => {
       expect(holdsCanary(root).filter((f) => !outside.includes(f) && !f.startsWith(`${saved}.`)), `plaintext in the vault during ${where}`).toEqual([]);
     };
     onEvent = (event) => event === 'progress' && lookInside('a desktop operation');
-    const [att] = await ok('attachments.addFromDialog', { recordId: rec.id });
-    expect(await ok('attachments.saveToDialog', { id: att!.id })).toEqual({ saved: true });
+    const [att] = await withFiles('attachments.addFromDialog', { recordId: rec.id, paths: [src] });
+    expect(await withFiles('attachments.saveToDialog', { id: att!.id, path: saved })).toEqual({ saved: true });
     expect(readFileSync(saved).equals(PLAINTEXT)).toBe(true);
-    expect(await ok('records.importFromDialog', {})).toEqual({ imported: 1 });
-    expect(await ok('reports.export', { purpose: 'review' })).toMatchObject({ fileName: 'report.zip' });
+    expect(await withFiles('records.importFromDialog', { path: importFile })).toEqual({ imported: 1 });
+    expect(await withFiles('reports.export', { purpose: 'review', path: reportZip })).toMatchObject({ fileName: 'report.zip' });
     onEvent = () => undefined;
     expect(checks.length).toBeGreaterThan(3);
     lookInside('after the desktop operations');
@@ -190,15 +198,14 @@ describe('files written next to a chosen destination are created exclusively and
   });
   const untouched = () => expect(readFileSync(victim, 'utf8')).toBe('the victim file, untouched\n');
 
-  async function withAttachment(dialogs: Dialogs): Promise<string> {
+  async function withAttachment(): Promise<string> {
     writeFileSync(join(root, 'evidence.txt'), PLAINTEXT);
-    core = make({ ...dialogs, openFiles: async () => [join(root, 'evidence.txt')] });
+    core = make(true);
     await ok('vault.unlock', { password: PASSWORD });
     const rec = await ok('records.create', { kind: 'file', title: 'scan' });
-    const [att] = await ok('attachments.addFromDialog', { recordId: rec.id });
+    const [att] = await withFiles('attachments.addFromDialog', { recordId: rec.id, paths: [join(root, 'evidence.txt')] });
     return att!.id;
   }
-  const noDialogs: Dialogs = { openFiles: async () => [], saveFile: async () => null, openImportFile: async () => null, saveReport: async () => null, showInFolder: async () => null };
 
   it('saving an attachment onto a symlink replaces the link; the file it pointed to is not written', async () => {
     const dest = join(root, 'out', 'saved.txt');
@@ -207,8 +214,8 @@ describe('files written next to a chosen destination are created exclusively and
     // The predictable temp names of earlier releases, too.
     symlinkSync(victim, `${dest}.tmp`);
     symlinkSync(victim, `${dest}.tmp-${process.pid}`);
-    const id = await withAttachment({ ...noDialogs, saveFile: async () => dest });
-    expect(await ok('attachments.saveToDialog', { id })).toEqual({ saved: true });
+    const id = await withAttachment();
+    expect(await withFiles('attachments.saveToDialog', { id, path: dest })).toEqual({ saved: true });
     untouched();
     expect(lstatSync(dest).isSymbolicLink()).toBe(false);
     expect(readFileSync(dest).equals(PLAINTEXT)).toBe(true);
@@ -217,7 +224,7 @@ describe('files written next to a chosen destination are created exclusively and
 
   it('a symlink placed at the temp name itself (the race won) makes the save fail without writing through it', async () => {
     const dest = join(root, 'saved.txt');
-    const id = await withAttachment({ ...noDialogs, saveFile: async () => dest });
+    const id = await withAttachment();
     const openTemp = blobfileTesting.openTemp;
     const placed: string[] = [];
     // The attacker's symlink appears at the exact temp name just before it is opened.
@@ -228,7 +235,7 @@ describe('files written next to a chosen destination are created exclusively and
     };
     const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      const env = await core.invoke('attachments.saveToDialog', { id });
+      const env = await core.invokeWithFiles('attachments.saveToDialog', { id, path: dest });
       expect(env.ok).toBe(false);
     } finally {
       blobfileTesting.openTemp = openTemp;
@@ -247,10 +254,10 @@ describe('files written next to a chosen destination are created exclusively and
     mkdirSync(join(root, 'nowhere'));
     symlinkSync(join(root, 'nowhere', 'victim.zip'), dest);
     symlinkSync(victim, `${dest}.tmp-${process.pid}`);
-    core = make({ ...noDialogs, saveReport: async () => dest });
+    core = make(true);
     await ok('vault.unlock', { password: PASSWORD });
     await ok('records.create', { kind: 'note', title: 'for the report' });
-    expect(await ok('reports.export', { purpose: 'review' })).toMatchObject({ fileName: 'report.zip' });
+    expect(await withFiles('reports.export', { purpose: 'review', path: dest })).toMatchObject({ fileName: 'report.zip' });
     untouched();
     expect(readdirSync(join(root, 'nowhere'))).toEqual([]);
     expect(lstatSync(dest).isSymbolicLink()).toBe(false);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { methods, type Envelope, type Method, type RequestOf, type Responses } from '../../shared/contract.ts';
 import { PASSWORD, tempDir } from '../testing/tempVault.ts';
 import { describePg } from '../sync/testing/describePg.ts';
-import { createCore, type CoreApi, type Dialogs } from './handlers.ts';
+import { createCore, type CoreApi } from './handlers.ts';
 import { settingsFileFor } from './settings.ts';
 
 let core: CoreApi | undefined;
@@ -22,7 +22,7 @@ describePg('sync over the IPC contract', (pg) => {
     root = tempDir();
     const vaultDir = join(root, 'vault');
     const events: { event: string; payload: unknown }[] = [];
-    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: (event, payload) => events.push({ event, payload }), dialogs: null, shell: 'web', appVersion: 't' });
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: (event, payload) => events.push({ event, payload }), nativeDialogs: false, shell: 'web', appVersion: 't' });
     const ok = async <M extends Method>(m: M, r: RequestOf<M>): Promise<Responses[M]> => {
       const env = (await core!.invoke(m, r)) as Envelope<Responses[M]>;
       if (!env.ok) throw new Error(`${m}: ${env.error.code} ${env.error.message}`);
@@ -52,36 +52,31 @@ describePg('sync over the IPC contract', (pg) => {
 });
 
 describePg('the CA certificate from the desktop file dialog', (pg) => {
-  it('is the one file the window may have used: chosen in main\'s dialog, carried as sslrootcert; cancelling changes nothing; the web shell has no dialog', async () => {
+  it('is the one file the window may have used: chosen in main\'s dialog before the call, carried as sslrootcert; the web shell has no dialog', async () => {
     root = tempDir();
     const vaultDir = join(root, 'vault');
     const ca = join(root, 'server-ca.pem');
     writeFileSync(ca, 'a CA certificate (unused on loopback without TLS)');
-    let answer: string | null = null;
-    let asked = 0;
-    const dialogs: Dialogs = {
-      openFiles: async () => [],
-      saveFile: async () => null,
-      openImportFile: async () => null,
-      saveReport: async () => null,
-      showInFolder: async () => null,
-      openCertificate: async () => (asked++, answer),
-    };
-    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, dialogs, shell: 'electron', appVersion: 't' });
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, nativeDialogs: true, shell: 'electron', appVersion: 't' });
     expect((await core.invoke('vault.create', { password: PASSWORD })).ok).toBe(true);
     expect((await core.invoke('vault.unlock', { password: PASSWORD })).ok).toBe(true);
     const { url } = await pg().analyst();
-    // Cancelled: nothing configured.
-    expect(await core.invoke('sync.configure', { url, caCertificateFromDialog: true })).toMatchObject({ ok: true, value: { configured: false, cancelled: true } });
-    answer = ca;
-    const env = await core.invoke('sync.configure', { url, caCertificateFromDialog: true });
+    // Main asks first: the certificate dialog, and the answer should it be cancelled (nothing configured).
+    expect(await core.plan('sync.configure', { url, caCertificateFromDialog: true })).toMatchObject({ ok: true, value: { dialog: 'openCertificate', cancelled: { configured: false, cancelled: true } } });
+    expect(await core.plan('sync.configure', { url })).toEqual({ ok: true, value: { dialog: null } });
+    expect(await core.invoke('sync.status', {})).toMatchObject({ ok: true, value: { configured: false } });
+    // The renderer cannot send the file itself; main's call can, with an absolute path only.
+    expect(await core.invoke('sync.configure', { url, path: ca } as never)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    for (const path of ['server-ca.pem', `${ca}\0.txt`, ''])
+      expect(await core.invokeWithFiles('sync.configure', { url, caCertificateFromDialog: true, path }), path).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await core.invoke('sync.status', {})).toMatchObject({ ok: true, value: { configured: false } });
+    const env = await core.invokeWithFiles('sync.configure', { url, caCertificateFromDialog: true, path: ca });
     expect(env).toMatchObject({ ok: true, value: { configured: true } });
     expect((env as { value: { server: string } }).value.server).toContain(`sslrootcert=${encodeURIComponent(ca)}`);
-    expect(asked).toBe(2);
     await core.close();
 
     // The web shell has no file dialog: it says where to go instead.
-    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, dialogs: null, shell: 'web', appVersion: 't' });
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, nativeDialogs: false, shell: 'web', appVersion: 't' });
     expect((await core.invoke('vault.unlock', { password: PASSWORD })).ok).toBe(true);
     expect(await core.invoke('sync.configure', { url, caCertificateFromDialog: true })).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/desktop app's file dialog.*--ssl-root-cert/) } });
   });
@@ -92,7 +87,7 @@ describe('sync connection strings from the window', () => {
   async function unlockedCore(): Promise<CoreApi> {
     root = tempDir();
     const vaultDir = join(root, 'vault');
-    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, dialogs: null, shell: 'web', appVersion: 't' });
+    core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: () => undefined, nativeDialogs: false, shell: 'web', appVersion: 't' });
     for (const [m, r] of [
       ['vault.create', { password: PASSWORD }],
       ['vault.unlock', { password: PASSWORD }],

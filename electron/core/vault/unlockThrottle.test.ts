@@ -121,7 +121,7 @@ describe('wrong-password delay', () => {
     writeFileSync(join(tv.dir, THROTTLE_FILE), JSON.stringify({ failures: 10, lastAt: Date.now() }));
     let core: CoreApi | undefined;
     try {
-      core = createCore({ vaultDir: tv.dir, settingsFile: settingsFileFor(tv.dir), emit: () => undefined, dialogs: null, shell: 'web', appVersion: 'test' });
+      core = createCore({ vaultDir: tv.dir, settingsFile: settingsFileFor(tv.dir), emit: () => undefined, nativeDialogs: false, shell: 'web', appVersion: 'test' });
       const env = await core.invoke('vault.unlock', { password: PASSWORD });
       expect(env).toMatchObject({ ok: false, error: { code: 'TOO_MANY_ATTEMPTS', message: expect.stringMatching(/try again in/), retryAfter: expect.any(Number) } });
       const { retryAfter } = (env as { error: { retryAfter: number } }).error;

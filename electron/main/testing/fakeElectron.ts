@@ -51,10 +51,13 @@ export interface FakeElectronOptions {
   packaged: boolean;
   /** What powerMonitor.getSystemIdleTime() answers, in seconds. */
   idleSeconds?: number;
-  /** What the next open/save dialogs answer. */
+  /** What the open/save dialogs answer (until a test changes it with answerDialogs). */
   openDialog?: Electron.OpenDialogReturnValue;
   saveDialog?: Electron.SaveDialogReturnValue;
 }
+
+/** A dialog's answer, or a function of its options giving one (run while the dialog is "open"). */
+export type DialogAnswer<O, R> = R | ((options: O) => R);
 
 /** The fake module and what it recorded. Create one per test; `module` is what vi.mock returns. */
 export function createFakeElectron(opts: FakeElectronOptions) {
@@ -180,17 +183,22 @@ export function createFakeElectron(opts: FakeElectronOptions) {
     handle: (scheme: string, handler: (request: Request) => Response | Promise<Response>) => void record.protocolHandlers.set(scheme, handler),
   } satisfies Partial<Record<keyof Electron.Protocol, unknown>>;
 
+  const answers: {
+    open: DialogAnswer<Electron.OpenDialogOptions, Electron.OpenDialogReturnValue>;
+    save: DialogAnswer<Electron.SaveDialogOptions, Electron.SaveDialogReturnValue>;
+  } = { open: opts.openDialog ?? { canceled: true, filePaths: [] }, save: opts.saveDialog ?? { canceled: true, filePath: '' } };
+
   const dialog = {
     showErrorBox: (title: string, content: string) => void record.errorBoxes.push({ title, content }),
     async showOpenDialog(a: FakeBrowserWindow | Electron.OpenDialogOptions, b?: Electron.OpenDialogOptions): Promise<Electron.OpenDialogReturnValue> {
       const [window, options] = a instanceof FakeBrowserWindow ? [a, b!] : [undefined, a];
       record.openDialogs.push({ window, options });
-      return opts.openDialog ?? { canceled: true, filePaths: [] };
+      return typeof answers.open === 'function' ? answers.open(options) : answers.open;
     },
     async showSaveDialog(a: FakeBrowserWindow | Electron.SaveDialogOptions, b?: Electron.SaveDialogOptions): Promise<Electron.SaveDialogReturnValue> {
       const [window, options] = a instanceof FakeBrowserWindow ? [a, b!] : [undefined, a];
       record.saveDialogs.push({ window, options });
-      return opts.saveDialog ?? { canceled: true, filePath: '' };
+      return typeof answers.save === 'function' ? answers.save(options) : answers.save;
     },
   } satisfies Partial<Record<keyof Electron.Dialog, unknown>>;
 
@@ -203,6 +211,10 @@ export function createFakeElectron(opts: FakeElectronOptions) {
     record,
     appEvents,
     powerMonitor,
+    /** What the open and save dialogs answer from now on (the user picking, or cancelling). */
+    answerDialogs(next: Partial<typeof answers>): void {
+      Object.assign(answers, next);
+    },
     /** Electron's 'ready': app.whenReady() resolves. */
     ready: () => {
       readyResolve();

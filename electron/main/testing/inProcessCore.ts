@@ -1,9 +1,11 @@
-// Main's core, in this process: the same CoreBackend surface as CoreHost (call, events, crash,
-// close) over the real core handlers and a real vault, without the worker thread (whose entry
-// exists only once built, in out/main/coreWorker.js). Main's tests use it in place of CoreHost.
+// Main's core, in this process: the same surface as CoreHost (call, plan, callWithFiles,
+// events, crash, close) over the real core handlers and a real vault, without the worker thread
+// (whose entry exists only once built, in out/main/coreWorker.js). Main's tests use it in place
+// of CoreHost; `calls` is what reached core, in order, as the worker would have received it.
 import { EventEmitter } from 'node:events';
 import type { Envelope, EventName, Events, Method } from '../../shared/contract.ts';
 import { createCore, type CoreApi } from '../../core/api/handlers.ts';
+import type { DialogMethod, DialogPlan } from '../../core/api/protocol.ts';
 import type { CoreHostOptions } from '../coreHost.ts';
 
 type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -12,7 +14,8 @@ export class InProcessCoreHost {
   /** Every instance made, so a test reaches the one main created. */
   static readonly instances: InProcessCoreHost[] = [];
   readonly options: CoreHostOptions;
-  readonly calls: { method: Method; request: unknown }[] = [];
+  /** 'call': a plain call; 'plan': which dialog a dialog method needs; 'files': a dialog method with its path(s). */
+  readonly calls: { kind: 'call' | 'plan' | 'files'; method: Method; request: unknown }[] = [];
   closed = false;
   readonly #core: CoreApi;
   readonly #events = new EventEmitter();
@@ -23,7 +26,7 @@ export class InProcessCoreHost {
       vaultDir: options.vaultDir,
       settingsFile: options.settingsFile,
       emit: (event, payload) => this.#events.emit('event', event, payload),
-      dialogs: options.dialogs,
+      nativeDialogs: options.nativeDialogs,
       shell: options.shell,
       appVersion: options.appVersion,
     });
@@ -31,8 +34,18 @@ export class InProcessCoreHost {
   }
 
   call(method: Method, request: unknown): Promise<Envelope<unknown>> {
-    this.calls.push({ method, request });
+    this.calls.push({ kind: 'call', method, request });
     return this.#core.invoke(method, request);
+  }
+
+  plan(method: DialogMethod, request: unknown): Promise<Envelope<DialogPlan>> {
+    this.calls.push({ kind: 'plan', method, request });
+    return this.#core.plan(method, request);
+  }
+
+  callWithFiles(method: DialogMethod, request: unknown): Promise<Envelope<unknown>> {
+    this.calls.push({ kind: 'files', method, request });
+    return this.#core.invokeWithFiles(method, request);
   }
 
   onEvent(listener: EventListener): () => void {
