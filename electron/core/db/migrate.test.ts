@@ -108,10 +108,9 @@ describe('migrations', () => {
     ]);
   });
 
-  test('0007_sync_evidence indexes the record events of other devices\' entries pulled before it, and keeps refusals', () => {
+  test('0006_sync_evidence indexes the record events of other devices\' entries pulled before it, and keeps refusals', () => {
     const db = fresh();
-    const upTo7 = MIGRATIONS.filter((m) => m.id < 7);
-    migrate(db, upTo7);
+    migrate(db, MIGRATIONS.filter((m) => m.id < 6));
     db.prepare("INSERT INTO remote_device (id, public_key) VALUES ('d', x'00')").run();
     const entry = db.prepare("INSERT INTO remote_audit_entry (device_id, seq, time, entry, leaf_hash) VALUES ('d', ?, 0, ?, x'00')");
     const e = (seq: number, event: string, target: string | null, details: object = {}) => entry.run(seq, JSON.stringify({ seq, device: 'd', event, target, details }));
@@ -122,7 +121,7 @@ describe('migrations', () => {
     e(4, 'record.purged', 'record:r2', { attachments: 0 });
     e(5, 'record.deleted', 'attachment:x');
     entry.run(6, null); // pruned by retention: nothing to read
-    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 7))).toEqual([7]);
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 6))).toEqual([6]);
     expect(db.prepare('SELECT device_id, seq, record_id, event, version, applied FROM remote_record_event ORDER BY seq').all()).toEqual([
       { device_id: 'd', seq: 1, record_id: 'r1', event: 'record.updated', version: 2, applied: 0 },
       { device_id: 'd', seq: 2, record_id: 'r1', event: 'record.deleted', version: null, applied: 0 },

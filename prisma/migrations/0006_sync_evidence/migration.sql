@@ -1,4 +1,4 @@
--- 0007_sync_evidence: what a pull needs to apply only changes another device signed for
+-- 0006_sync_evidence: what a pull needs to apply only changes another device signed for
 -- (electron/core/sync/client/evidence.ts).
 --
 -- remote_record_event: the record events (updated, deleted, restored, purged) among the other
