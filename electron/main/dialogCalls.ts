@@ -50,7 +50,8 @@ async function callWithDialog(core: DialogCore, dialogs: Dialogs, method: Dialog
   try {
     chosen = await show(dialogs, p);
   } catch (e) {
-    console.error('[custody] file dialog failed:', e instanceof Error ? e.message : String(e));
+    // The name only: a dialog's message may quote its default path (an attachment's name).
+    console.error('[custody] file dialog failed:', e instanceof Error ? e.name : 'unknown error');
     return failure('INTERNAL', 'the file dialog could not be shown');
   }
   if (!chosen) return { ok: true, value: p.cancelled };
