@@ -2,24 +2,19 @@
 // tamper-evident log module).
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import type { AuditRow } from '../shared/audit.ts';
 import type { AuditVerification } from '../shared/contract.ts';
-import type { Custody } from '../core/custody.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { consistencyProof, exportCanonical, inclusionProof } from '../core/audit/proofs.ts';
 import { pruneAuditBodies, setRetentionPolicy } from '../core/audit/retention.ts';
 import { vkeyFingerprint } from '../core/audit/vkeyFingerprint.ts';
 import { progressBar } from './progress.ts';
+import { printAudit, printJson } from './format.ts';
+import { opts, withVault } from './globals.ts';
 
-interface Helpers {
-  withVault: <T>(g: { vault?: string; passwordFile?: string }, fn: (c: Custody) => Promise<T>, opts?: { unlock?: boolean }) => Promise<T>;
-  printAudit: (rows: AuditRow[]) => void;
-  printJson: (v: unknown) => void;
-}
 
-export function registerAuditCommands(program: Command, h: Helpers): Command {
+export function registerAuditCommands(program: Command): Command {
   const audit = program.command('audit').description('the tamper-evident audit log');
-  const g = <T = object>(cmd: Command) => cmd.optsWithGlobals() as { vault?: string; passwordFile?: string; json?: boolean } & T;
+  const g = opts;
 
   audit
     .command('list')
@@ -36,11 +31,11 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .option('--asc', 'oldest first')
     .action(async (_o, cmd: Command) => {
       const o = g<{ from?: string; to?: string; event?: string; actor?: string; target?: string; failed?: boolean; succeeded?: boolean; limit: number; before?: number; asc?: boolean }>(cmd);
-      const rows = await h.withVault(o, (c) =>
+      const rows = await withVault(o, (c) =>
         c.auditQuery({ from: o.from, to: o.to, event: o.event, actor: o.actor, target: o.target, success: o.failed ? false : o.succeeded ? true : undefined, limit: o.limit, before: o.before, order: o.asc ? 'asc' : 'desc' }),
       { unlock: false });
-      if (o.json) h.printJson(rows);
-      else h.printAudit(rows);
+      if (o.json) printJson(rows);
+      else printAudit(rows);
     });
 
   audit
@@ -50,8 +45,8 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .option('--to <iso>', 'at or before this time')
     .action(async (_o, cmd: Command) => {
       const o = g<{ from?: string; to?: string }>(cmd);
-      const s = await h.withVault(o, async (c) => c.auditStats({ from: o.from, to: o.to }), { unlock: false });
-      if (o.json) return h.printJson(s);
+      const s = await withVault(o, async (c) => c.auditStats({ from: o.from, to: o.to }), { unlock: false });
+      if (o.json) return printJson(s);
       const lines = [`entries: ${s.total} (${s.pruned} pruned)`, `success rate: ${(s.successRate * 100).toFixed(1)}%`, '', 'by event:'];
       for (const [e, n] of Object.entries(s.byEvent).sort((a, b) => b[1] - a[1])) lines.push(`  ${e.padEnd(28)} ${n}`);
       lines.push('', 'by day:');
@@ -66,9 +61,9 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .option('--limit <n>', 'at most this many', (v) => Number(v), 20)
     .action(async (_o, cmd: Command) => {
       const o = g<{ limit: number }>(cmd);
-      const rows = await h.withVault(o, (c) => c.auditFailures(o.limit), { unlock: false });
-      if (o.json) h.printJson(rows);
-      else h.printAudit(rows);
+      const rows = await withVault(o, (c) => c.auditFailures(o.limit), { unlock: false });
+      if (o.json) printJson(rows);
+      else printAudit(rows);
     });
 
   audit
@@ -80,8 +75,8 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
       const o = g<{ vkey?: string; unlock?: boolean }>(cmd);
       const vkey = o.vkey === undefined ? undefined : readVkeyFile(o.vkey);
       const bar = progressBar('verify');
-      const r = await h.withVault(o, (c) => c.verifyAudit(bar.update, { vkey }), { unlock: o.unlock === true }).finally(bar.stop);
-      if (o.json) h.printJson(r);
+      const r = await withVault(o, (c) => c.verifyAudit(bar.update, { vkey }), { unlock: o.unlock === true }).finally(bar.stop);
+      if (o.json) printJson(r);
       else {
         process.stdout.write(r.ok ? `OK: ${r.entries} entries, ${r.checkpoints} signed checkpoints, nothing changed, removed, inserted or reordered\n` : `FAILED: ${r.problems.length} problem(s) in ${r.entries} entries\n`);
         // One line per cause; the checkpoints it breaks are counted, not listed.
@@ -96,7 +91,7 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .command('checkpoint')
     .description('print the newest signed checkpoint exactly as stored (a C2SP signed note)')
     .action(async (_o, cmd: Command) => {
-      const note = await h.withVault(g(cmd), async (c) => c.vault.checkpoints.latest()?.note, { unlock: false });
+      const note = await withVault(g(cmd), async (c) => c.vault.checkpoints.latest()?.note, { unlock: false });
       if (!note) throw new CustodyError('NOT_FOUND', 'the log has no signed checkpoint yet');
       process.stdout.write(note);
     });
@@ -107,8 +102,8 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .option('--fingerprint', "print the key's fingerprint instead (the one custody verify and custody audit verify show), to compare by reading it aloud")
     .action(async (_o, cmd: Command) => {
       const o = g<{ fingerprint?: boolean }>(cmd);
-      const vkey = await h.withVault(o, async (c) => c.vault.checkpoints.vkey, { unlock: false });
-      if (o.json) h.printJson({ vkey, fingerprint: vkeyFingerprint(vkey) });
+      const vkey = await withVault(o, async (c) => c.vault.checkpoints.vkey, { unlock: false });
+      if (o.json) printJson({ vkey, fingerprint: vkeyFingerprint(vkey) });
       else process.stdout.write((o.fingerprint ? vkeyFingerprint(vkey) : vkey) + '\n');
     });
 
@@ -116,7 +111,7 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .command('export')
     .description("print every entry's canonical bytes, one per line, in log order (the leaves' input)")
     .action(async (_o, cmd: Command) => {
-      await h.withVault(g(cmd), async (c) => {
+      await withVault(g(cmd), async (c) => {
         for (const line of exportCanonical(c.vault)) if (!process.stdout.write(line + '\n')) await new Promise((r) => process.stdout.once('drain', r));
       }, { unlock: false });
     });
@@ -125,14 +120,14 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .command('proof <seq>')
     .description('print a C2SP tlog-proof of entry SEQ against the newest signed checkpoint')
     .action(async (seq: string, _o, cmd: Command) => {
-      process.stdout.write(await h.withVault(g(cmd), async (c) => inclusionProof(c.vault, Number(seq)), { unlock: false }));
+      process.stdout.write(await withVault(g(cmd), async (c) => inclusionProof(c.vault, Number(seq)), { unlock: false }));
     });
 
   audit
     .command('consistency <old-size>')
     .description('print a consistency proof from the log at OLD-SIZE to the newest signed checkpoint, then that checkpoint')
     .action(async (oldSize: string, _o, cmd: Command) => {
-      const r = await h.withVault(g(cmd), async (c) => consistencyProof(c.vault, Number(oldSize)), { unlock: false });
+      const r = await withVault(g(cmd), async (c) => consistencyProof(c.vault, Number(oldSize)), { unlock: false });
       process.stdout.write(r.proof + '\n' + r.checkpoint);
     });
 
@@ -142,8 +137,8 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .option('--older-than-days <n>', 'override the policy for this run', (v) => Number(v))
     .action(async (_o, cmd: Command) => {
       const o = g<{ olderThanDays?: number }>(cmd);
-      const r = await h.withVault(o, (c) => pruneAuditBodies(c.vault, { olderThanDays: o.olderThanDays }));
-      if (o.json) h.printJson(r);
+      const r = await withVault(o, (c) => pruneAuditBodies(c.vault, { olderThanDays: o.olderThanDays }));
+      if (o.json) printJson(r);
       else process.stdout.write(`pruned ${r.pruned} entry bodies older than ${r.cutoff}: no entry before ${r.prunedBelowSeq} keeps its body, their hashes remain in the log; the run is entry ${r.retentionSeq}\n`);
     });
 
@@ -152,11 +147,11 @@ export function registerAuditCommands(program: Command, h: Helpers): Command {
     .description('show, or set, how many days entry bodies are kept before `audit prune` removes them')
     .action(async (days: string | undefined, _o, cmd: Command) => {
       const o = g(cmd);
-      const policy = await h.withVault(o, async (c) => {
+      const policy = await withVault(o, async (c) => {
         if (days !== undefined) await setRetentionPolicy(c.vault, Number(days));
         return c.vault.meta.retentionDays;
       }, { unlock: days !== undefined });
-      if (o.json) h.printJson({ retentionDays: policy });
+      if (o.json) printJson({ retentionDays: policy });
       else process.stdout.write(`entry bodies are kept ${policy} days (${(policy / 365).toFixed(1)} years); their hashes are kept for good\n`);
     });
 

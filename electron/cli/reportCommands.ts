@@ -3,21 +3,18 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Custody } from '../core/custody.ts';
 import { exportReport } from '../core/reports/export.ts';
 import { verifyReport, type ReportVerification } from '../core/reports/verifyReport.ts';
 import { importPdfSigningIdentity } from '../core/reports/signingIdentity.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { progressBar } from './progress.ts';
+import { printJson } from './format.ts';
+import { opts, withVault } from './globals.ts';
 import { VerifyFailed } from './auditCommands.ts';
 
-interface Helpers {
-  withVault: <T>(g: { vault?: string; passwordFile?: string }, fn: (c: Custody) => Promise<T>, opts?: { unlock?: boolean }) => Promise<T>;
-  printJson: (v: unknown) => void;
-}
 
-export function registerReportCommands(program: Command, h: Helpers): void {
-  const g = <T = object>(cmd: Command) => cmd.optsWithGlobals() as { vault?: string; passwordFile?: string; json?: boolean } & T;
+export function registerReportCommands(program: Command): void {
+  const g = opts;
   const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
   program
@@ -36,12 +33,11 @@ export function registerReportCommands(program: Command, h: Helpers): void {
       const o = g<{ out: string; purpose: string; recipient?: string; case?: string; records?: string[]; from?: string; to?: string; sinceCheckpoint?: string; zip?: boolean }>(cmd);
       const since = o.sinceCheckpoint ? readFileSync(o.sinceCheckpoint, 'utf8') : undefined;
       const bar = progressBar('report');
-      const r = await h
-        .withVault(o, (c) =>
+      const r = await withVault(o, (c) =>
           exportReport(c, { outDir: resolve(o.out), purpose: o.purpose, recipient: o.recipient, case: o.case, recordIds: o.records, from: o.from, to: o.to, zip: o.zip, sinceCheckpoint: since, onProgress: (d, t) => bar.update(d, t) }),
         )
         .finally(bar.stop);
-      if (o.json) h.printJson(r);
+      if (o.json) printJson(r);
       else
         process.stdout.write(
           `wrote ${r.path}: ${r.records} records, ${r.entries} audit entries, anchored to the signed log at size ${r.checkpointSize}\nmanifest SHA-256 ${r.manifestSha256}\n` +
@@ -63,7 +59,7 @@ export function registerReportCommands(program: Command, h: Helpers): void {
       } catch (e) {
         throw new CustodyError('NOT_FOUND', (e as Error).message);
       }
-      if (o.json) h.printJson(r);
+      if (o.json) printJson(r);
       else {
         for (const c of r.checks) process.stdout.write(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}\n`);
         const pruned = r.prunedEntries ? ` (${r.prunedEntries} of them pruned under retention: leaf hash only)` : '';
@@ -82,8 +78,8 @@ export function registerReportCommands(program: Command, h: Helpers): void {
     .action(async (p12: string, _o, cmd: Command) => {
       const o = g<{ passphraseFile?: string }>(cmd);
       const passphrase = o.passphraseFile ? readFileSync(o.passphraseFile, 'utf8').replace(/\r?\n$/, '') : (process.env.CUSTODY_P12_PASSPHRASE ?? '');
-      const r = await h.withVault(o, (c) => importPdfSigningIdentity(c.vault, readFileSync(p12), passphrase));
-      if (o.json) h.printJson(r);
+      const r = await withVault(o, (c) => importPdfSigningIdentity(c.vault, readFileSync(p12), passphrase));
+      if (o.json) printJson(r);
       else process.stdout.write(`reports are now signed by ${r.subject} (certificate SHA-256 ${r.certificateSha256})\n`);
     });
 }

@@ -11,20 +11,11 @@ import { addAnalyst, provisionServer } from '../core/sync/server/provision.ts';
 import { withTlsFiles } from '../core/sync/server/urlPolicy.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { progressBar } from './progress.ts';
+import { printJson } from './format.ts';
+import { opts, vaultDir, withVault, type Globals } from './globals.ts';
 import { masterPassword, newPassword, recoveryKey } from './secrets.ts';
 import { commandName } from './commandName.ts';
 
-interface Globals {
-  vault?: string;
-  passwordFile?: string;
-  json?: boolean;
-}
-
-interface Helpers {
-  withVault: <T>(g: Globals, fn: (c: Custody) => Promise<T>, opts?: { unlock?: boolean }) => Promise<T>;
-  printJson: (v: unknown) => void;
-  vaultDir: (g: Globals) => string;
-}
 
 function secretOption(o: { [k: string]: string | undefined }, flag: string, fileFlag: string, env: string, what: string): string {
   const direct = o[flag];
@@ -88,11 +79,11 @@ function printConflicts(list: ConflictView[]): void {
   for (const c of list) process.stdout.write(`${c.id}  record ${c.recordId}  ${c.status}  fields: ${c.fields.join(', ') || '—'}  ${c.title}\n`);
 }
 
-export function registerSyncCommands(program: Command, h: Helpers): void {
-  const g = <T = object>(cmd: Command) => cmd.optsWithGlobals() as Globals & T;
+export function registerSyncCommands(program: Command): void {
+  const g = opts;
   /** Opens and unlocks the vault with its engine, and closes both. */
   const withEngine = <T>(o: Globals, fn: (e: SyncEngine, c: Custody) => Promise<T>) =>
-    h.withVault(o, async (c) => {
+    withVault(o, async (c) => {
       const engine = new SyncEngine(c);
       try {
         return await fn(engine, c);
@@ -114,7 +105,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
     .action(async (_o, cmd: Command) => {
       const o = g<{ adminUrl?: string; adminUrlFile?: string }>(cmd);
       const r = await provisionServer(adminUrl(o));
-      if (o.json) return h.printJson(r);
+      if (o.json) return printJson(r);
       process.stdout.write(
         `${r.applied.length ? `applied migrations ${r.applied.join(', ')}` : 'the schema was up to date'} in database ${r.database}\n` +
           `roles: ${r.roles.owner} (owns the schema), ${r.roles.analyst} (analysts' template)\n` +
@@ -132,7 +123,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
     .action(async (name: string, _o, cmd: Command) => {
       const o = g<{ adminUrl?: string; adminUrlFile?: string; host?: string; port?: number; sslmode: 'verify-full' }>(cmd);
       const a = await addAnalyst(adminUrl(o), name, { host: o.host, port: o.port, sslmode: o.sslmode });
-      if (o.json) return h.printJson(a);
+      if (o.json) return printJson(a);
       process.stdout.write(`Created analyst ${a.role}. Their connection string (shown only now; hand it over securely):\n\n    ${a.url}\n`);
     });
 
@@ -152,7 +143,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
       const o = g(cmd);
       await withEngine(o, async (e) => {
         const r = await syncWithBar(e);
-        if (o.json) h.printJson(r);
+        if (o.json) printJson(r);
         else printResult(r);
       });
     });
@@ -165,7 +156,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
       await withEngine(o, async (e) => {
         await e.configure({ url });
         const r = await syncWithBar(e);
-        if (o.json) h.printJson({ status: e.status(), result: r });
+        if (o.json) printJson({ status: e.status(), result: r });
         else {
           process.stdout.write(`Sync configured with ${e.status().server}.\n`);
           printResult(r);
@@ -179,7 +170,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
     .action(async (_o, cmd: Command) => {
       const o = g(cmd);
       await withEngine(o, async (e) => {
-        if (o.json) h.printJson(e.status());
+        if (o.json) printJson(e.status());
         else printStatus(e.status());
       });
     });
@@ -194,13 +185,13 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
     .action(async (_o, cmd: Command) => {
       const o = g<TlsOptions & { url?: string; urlFile?: string; recoveryKeyFile?: string; recoveryKey?: boolean; newPasswordFile?: string; vaultId?: string; actor?: string }>(cmd);
       const url = serverUrl(o);
-      const dir = h.vaultDir(o);
+      const dir = vaultDir(o);
       const useRecovery = o.recoveryKey || o.recoveryKeyFile !== undefined;
       const secret = useRecovery ? { recoveryKey: await recoveryKey(o), newPassword: await newPassword(o) } : { password: await masterPassword(o) };
       const bar = progressBar('join');
       const { custody, engine, result } = await SyncEngine.join(dir, { url, ...secret, vaultId: o.vaultId, actor: o.actor, command: commandName(cmd), onProgress: (p) => bar.update(p.done, p.total) }).finally(bar.stop);
       try {
-        if (o.json) h.printJson({ vaultId: custody.vault.vaultId, deviceId: custody.vault.meta.deviceId, dir, result });
+        if (o.json) printJson({ vaultId: custody.vault.vaultId, deviceId: custody.vault.meta.deviceId, dir, result });
         else {
           process.stdout.write(`Joined vault ${custody.vault.vaultId} as device ${custody.vault.meta.deviceId} in ${dir}\n`);
           printResult(result);
@@ -217,7 +208,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
     .action(async (_o, cmd: Command) => {
       const o = g(cmd);
       const problems = await withEngine(o, (e) => e.verifyServer());
-      if (o.json) h.printJson({ ok: problems.length === 0, problems });
+      if (o.json) printJson({ ok: problems.length === 0, problems });
       else if (problems.length === 0) process.stdout.write("ok: the server's audit copies match\n");
       else for (const p of problems) process.stdout.write(`SERVER PROBLEM: ${p.message}\n`);
       if (problems.length) throw new CustodyError('TAMPERED', `the server's audit copies differ from this device's (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
@@ -232,7 +223,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
       const o = g<{ all?: boolean }>(cmd);
       await withEngine(o, async (e) => {
         const list = e.conflicts({ all: o.all });
-        if (o.json) h.printJson(list);
+        if (o.json) printJson(list);
         else printConflicts(list);
       });
     });
@@ -244,7 +235,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
       const o = g(cmd);
       await withEngine(o, async (e) => {
         const d = await e.conflict(id);
-        if (o.json) return h.printJson(d);
+        if (o.json) return printJson(d);
         process.stdout.write(`conflict ${d.id} on record ${d.recordId} (${d.status})\n`);
         for (const k of Object.keys(d.mine)) {
           const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -261,7 +252,7 @@ export function registerSyncCommands(program: Command, h: Helpers): void {
       const o = g<{ keep: 'mine' | 'theirs' }>(cmd);
       await withEngine(o, async (e) => {
         const r = await e.resolveConflict(id, o.keep);
-        if (o.json) h.printJson(r);
+        if (o.json) printJson(r);
         else process.stdout.write(`resolved: kept ${o.keep}${r.version !== null ? ` (record ${r.recordId} is now at version ${r.version})` : ''}; run "custody sync" to send it\n`);
       });
     });
