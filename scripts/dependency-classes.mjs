@@ -19,6 +19,7 @@ export const DEPENDENCY_CLASSES = {
   '@prisma/adapter-pg': 'node',
   '@prisma/client': 'node',
   '@signpdf/signpdf': 'node',
+  'age-encryption': 'node',
   argon2: 'node',
   'better-sqlite3': 'node',
   canonicalize: 'node',
