@@ -52,6 +52,7 @@ export class Custody {
   readonly searchAudit: SearchAudit;
   #indexBuild: Promise<void> | null = null;
   #indexGeneration = 0;
+  #indexLeftOut: readonly string[] = [];
 
   private constructor(readonly vault: Vault, searchClock?: SettleClock) {
     this.records = new RecordStore(vault);
@@ -107,6 +108,7 @@ export class Custody {
     this.#indexGeneration++;
     this.index.clear();
     this.#indexBuild = null;
+    this.#indexLeftOut = [];
     try {
       await this.vault.lock();
     } finally {
@@ -127,6 +129,7 @@ export class Custody {
     const generation = ++this.#indexGeneration;
     this.#indexBuild = (async () => {
       const total = await this.vault.db.prisma.record.count();
+      const leftOut: string[] = [];
       let done = 0;
       let after = '';
       let sliceStart = performance.now();
@@ -148,16 +151,31 @@ export class Custody {
           after = row.id;
           // An edit made while we build is already in the index, newer than this row.
           if ((this.index.summaryOf(row.id)?.version ?? 0) >= row.version) continue;
-          const d = this.records.decrypt(row);
+          // One tampered record must not hide every other record from search: it stays out of
+          // the index (opening it still says TAMPERED) and is reported by indexLeftOut().
+          let d;
+          try {
+            d = this.records.decrypt(row);
+          } catch (e) {
+            if (!(e instanceof CustodyError && e.code === 'TAMPERED')) throw e;
+            leftOut.push(row.id);
+            continue;
+          }
           this.index.upsert(d.summary, d.content);
         }
         if (!paused && rows.length < INDEX_BATCH) break;
       }
       if (generation !== this.#indexGeneration) return;
       onProgress?.(done, total);
+      this.#indexLeftOut = leftOut;
       this.index.markReady();
     })();
     return this.#indexBuild;
+  }
+
+  /** Ids of the records the last finished index build left out because they failed as TAMPERED. */
+  indexLeftOut(): readonly string[] {
+    return this.#indexLeftOut;
   }
 
   // ---- records -----------------------------------------------------------------------------
