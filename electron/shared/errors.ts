@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'IMPORT_FAILED',
   'DATABASE_TOO_NEW',
   'ROLLED_BACK',
+  /** A disclosure request breaks a sharing policy (sharing/policy.ts); the message names it. */
+  'POLICY_REFUSED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
