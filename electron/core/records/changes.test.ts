@@ -1,0 +1,90 @@
+// Migration 0011 and the change counter: every path that changes a record row moves the counter
+// in the same transaction, from any connection; a rolled-back change moves nothing.
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MIGRATIONS, migrate } from '../db/migrate.ts';
+import { tempVault, type TempVault } from '../testing/tempVault.ts';
+import { changeCounter, changedAt, changesSince } from './changes.ts';
+
+const MIGRATION = MIGRATIONS.find((m) => m.name === 'record_changes')!;
+
+describe('migration 0011_record_changes', () => {
+  test('numbers the records of an existing vault once, then every insert, update and delete', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.filter((m) => m.id < MIGRATION.id));
+    const insert = db.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')");
+    insert.run('b');
+    insert.run('a');
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= MIGRATION.id))).toEqual([MIGRATION.id]);
+    // Existing records count as changed once, in id order.
+    expect(changesSince(db, 0)).toEqual({ counter: 2, ids: ['a', 'b'], rewound: false });
+    insert.run('c');
+    db.prepare("UPDATE record SET version = 2 WHERE id = 'a'").run();
+    db.prepare("DELETE FROM record WHERE id = 'b'").run();
+    // Each record once, at its last change; the purged one too.
+    expect(changesSince(db, 2)).toEqual({ counter: 5, ids: ['c', 'a', 'b'], rewound: false });
+    expect(changesSince(db, 4)).toEqual({ counter: 5, ids: ['b'], rewound: false });
+    expect(changesSince(db, 5)).toEqual({ counter: 5, ids: [], rewound: false });
+    expect(changedAt(db, 4)).toBe('a');
+    // A rolled-back change gives no number.
+    expect(() => db.transaction(() => {
+      insert.run('d');
+      throw new Error('rolled back');
+    })()).toThrow('rolled back');
+    expect(changeCounter(db)).toBe(5);
+    // A reader ahead of the database (an older copy put in place) is told so.
+    expect(changesSince(db, 9)).toEqual({ counter: 9, ids: [], rewound: true });
+  });
+});
+
+describe('change counter of a vault', () => {
+  let tv: TempVault;
+  beforeEach(async () => {
+    tv = await tempVault();
+  });
+  afterEach(async () => tv.cleanup());
+
+  test('create, edit, day move, delete, restore, purge and import each number the record', async () => {
+    const c = tv.custody;
+    const sql = c.vault.db.sql;
+    const start = changeCounter(sql);
+    const r = await c.createRecord({ kind: 'note', title: 'one', body: 'first' });
+    const created = changesSince(sql, start);
+    expect(created.ids).toEqual([r.id]);
+    await c.updateRecord(r.id, 1, { body: 'edited' });
+    expect(changesSince(sql, created.counter).ids).toEqual([r.id]);
+    let at = changeCounter(sql);
+    // Moving the record to another day (a new data key under that day's epoch key).
+    await c.updateRecord(r.id, 2, { capturedAt: '2020-02-02T10:00:00Z' });
+    expect(changesSince(sql, at).ids).toEqual([r.id]);
+    for (const step of [() => c.deleteRecord(r.id), () => c.restoreRecord(r.id), () => c.deleteRecord(r.id), () => c.purgeRecord(r.id)]) {
+      at = changeCounter(sql);
+      await step();
+      expect(changesSince(sql, at)).toMatchObject({ counter: at + 1, ids: [r.id] });
+    }
+    at = changeCounter(sql);
+    const file = join(tv.dir, '..', 'import.json');
+    writeFileSync(file, JSON.stringify([{ kind: 'note', title: 'a' }, { kind: 'note', title: 'b' }]));
+    const imported = await c.importFile(file);
+    expect(changesSince(sql, at)).toEqual({ counter: at + 2, ids: imported.ids, rewound: false });
+  });
+
+  test('a write from another connection (another process) is seen, and a refused write is not', async () => {
+    const c = tv.custody;
+    await c.createRecord({ kind: 'note', title: 'mine' });
+    const at = changeCounter(c.vault.db.sql);
+    const other = new Database(join(tv.dir, 'custody.db'));
+    try {
+      other.prepare('UPDATE record SET deleted_at = 1').run();
+      expect(changesSince(c.vault.db.sql, at).ids).toHaveLength(1);
+    } finally {
+      other.close();
+    }
+    const before = changeCounter(c.vault.db.sql);
+    // A refused edit (the record is in the trash) numbers nothing.
+    await expect(c.updateRecord((await c.list({ deleted: 'include' }))[0]!.id, 1, { title: 'x' })).rejects.toThrow();
+    expect(changeCounter(c.vault.db.sql)).toBe(before);
+  });
+});
