@@ -15,6 +15,7 @@ import { ad, open, seal } from '../crypto/aead.ts';
 import { deriveKey, wipe } from '../crypto/keys.ts';
 import type { AuditInput } from '../audit/entry.ts';
 import { writeFileAtomic } from '../util/atomicFile.ts';
+import { metaValue, setMetaValue } from '../vault/meta.ts';
 import type { Vault } from '../vault/vault.ts';
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = { autoLockMinutes: 10, lockOnSuspend: true, theme: 'system', syncIntervalMinutes: 0 };
@@ -27,8 +28,8 @@ export type SealedSettings = Pick<Settings, SealedKey>;
 /** Meta key of the sealed copy. */
 export const SEALED_SETTINGS_KEY = 'settings';
 const SealedSchema = SettingsSchema.pick({ autoLockMinutes: true, lockOnSuspend: true, syncIntervalMinutes: true }).strict();
-const sealedAd = (vaultId: string) => ad('settings', vaultId);
-const settingsKey = (vaultKey: Uint8Array) => deriveKey(vaultKey, 'custody/settings/v1');
+export const sealedAd = (vaultId: string) => ad('settings', vaultId);
+export const settingsKey = (vaultKey: Uint8Array) => deriveKey(vaultKey, 'custody/settings/v1');
 
 /** `<dir>/vault` keeps its settings in `<dir>/vault.settings.json`. */
 export const settingsFileFor = (vaultDir: string): string => join(dirname(vaultDir), `${basename(vaultDir)}.settings.json`);
@@ -86,10 +87,10 @@ export function notWeakerThanDefaults(s: SealedSettings): SealedSettings {
 type Stored = { state: 'ok'; settings: SealedSettings } | { state: 'none' } | { state: 'damaged' };
 
 function readSealed(vault: Vault, key: Buffer): Stored {
-  const row = vault.db.sql.prepare('SELECT value FROM meta WHERE key = ?').get(SEALED_SETTINGS_KEY) as { value: string } | undefined;
-  if (!row) return { state: 'none' };
+  const value = metaValue(vault.db.sql, SEALED_SETTINGS_KEY);
+  if (value === undefined) return { state: 'none' };
   try {
-    const json = open(key, Buffer.from(row.value, 'base64'), sealedAd(vault.vaultId), 'the sealed settings');
+    const json = open(key, Buffer.from(value, 'base64'), sealedAd(vault.vaultId), 'the sealed settings');
     const parsed = SealedSchema.safeParse(JSON.parse(json.toString('utf8')));
     return parsed.success ? { state: 'ok', settings: parsed.data } : { state: 'damaged' };
   } catch {
@@ -99,12 +100,12 @@ function readSealed(vault: Vault, key: Buffer): Stored {
 
 function writeSealed(vault: Vault, key: Buffer, s: SealedSettings): void {
   const value = seal(key, Buffer.from(JSON.stringify(pickSealed({ ...DEFAULT_SETTINGS, ...s }))), sealedAd(vault.vaultId)).toString('base64');
-  vault.db.sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(SEALED_SETTINGS_KEY, value);
+  setMetaValue(vault.db.sql, SEALED_SETTINGS_KEY, value);
 }
 
 /** Whether this vault's log says a sealed copy was made before (so a missing one was removed). */
 function sealedBefore(vault: Vault): boolean {
-  return vault.db.sql.prepare(`SELECT 1 FROM audit_entry WHERE event = 'settings.changed' AND entry LIKE '%"sealed":true%' LIMIT 1`).get() !== undefined;
+  return vault.audit.hasEntry('settings.changed', { bodyContains: '"sealed":true' });
 }
 
 /**

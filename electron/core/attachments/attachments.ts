@@ -16,6 +16,7 @@ import { ATTACHMENTS_DIR } from '../vault/header.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { RecordStore } from '../records/recordStore.ts';
 import { decryptFile, decryptToMemory, encryptFile, encryptSource, verifyBlob, type PlaintextSource } from './blobfile.ts';
+import { AttachmentRows } from './rows.ts';
 
 export type Progress = (done: number, total: number) => void;
 
@@ -98,6 +99,14 @@ export class Attachments {
     } finally {
       wipe(dek, key);
     }
+  }
+
+  /** Decrypted metadata of one attachment (no audit entry); NOT_FOUND when there is none. */
+  async view(id: string): Promise<AttachmentView> {
+    const recordId = new AttachmentRows(this.vault.db.sql).recordOf(id);
+    const meta = recordId !== undefined ? (await this.list(recordId)).find((a) => a.id === id) : undefined;
+    if (!meta) throw new CustodyError('NOT_FOUND', `no attachment ${id}`);
+    return meta;
   }
 
   /** Decrypted metadata of a record's attachments (no audit entry: the record view has one). */

@@ -72,6 +72,7 @@ export class Checkpoints {
   readonly #insert: Database.Statement;
   readonly #latest: Database.Statement<[], StoredCheckpoint>;
   readonly #used: Database.Statement;
+  #notes: Database.Statement<[number, number], { size: number; note: string }> | undefined;
   #trusted: readonly TrustedKey[];
   #basis: TrustBasis = 'registry';
 
@@ -131,6 +132,12 @@ export class Checkpoints {
 
   all(): StoredCheckpoint[] {
     return this.db.prepare('SELECT size, root_hash AS rootHash, note, created_at AS createdAt, reason FROM audit_checkpoint ORDER BY size').all() as StoredCheckpoint[];
+  }
+
+  /** The signed notes of the checkpoints with after < size <= upTo, by size (what a push sends). */
+  notesBetween(after: number, upTo: number): { size: number; note: string }[] {
+    this.#notes ??= this.db.prepare('SELECT size, note FROM audit_checkpoint WHERE size > ? AND size <= ? ORDER BY size');
+    return this.#notes.all(after, upTo);
   }
 
   /**

@@ -1,12 +1,14 @@
 // The audit log: appends entries in the caller's transaction, and answers queries.
 // Appends use prepared statements on the shared connection (the hot path: every operation
-// writes one, imports write thousands); queries use Prisma.
+// writes one, imports write thousands); queries use Prisma. The typed reads other modules use
+// (reports, sync, settings) are inherited from AuditReads (reads.ts).
 import type Database from 'better-sqlite3';
 import { CustodyError } from '../../shared/errors.ts';
 import type { AuditEntry, AuditQuery, AuditRow, AuditStats } from '../../shared/audit.ts';
 import { AuditQuerySchema } from '../../shared/audit.ts';
 import type { VaultDb } from '../db/database.ts';
 import { canonicalEntry, type AuditInput } from './entry.ts';
+import { AuditReads } from './reads.ts';
 import { SqliteSubtreeStore } from './subtreeStore.ts';
 import { leafHash } from './tlog/hash.ts';
 import { MerkleTree } from './tlog/tree.ts';
@@ -25,29 +27,24 @@ export interface OwedEntries {
   settled(entries: AuditInput[], committed: boolean): void;
 }
 
-export class AuditLog {
+export class AuditLog extends AuditReads {
   readonly #db: VaultDb;
   #owed: OwedEntries | null = null;
   readonly #store: SqliteSubtreeStore;
   readonly #insert: Database.Statement;
-  readonly #size: Database.Statement<[], { n: number }>;
 
   constructor(db: VaultDb) {
+    super(db.sql);
     this.#db = db;
     this.#store = new SqliteSubtreeStore(db.sql);
     this.#insert = db.sql.prepare(
       'INSERT INTO audit_entry (seq, time, event, actor, target, success, entry, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.#size = db.sql.prepare('SELECT coalesce(max(seq) + 1, 0) AS n FROM audit_entry');
   }
 
   /** Where owed entries come from (one source: the search audit of the open Custody). */
   owe(source: OwedEntries | null): void {
     this.#owed = source;
-  }
-
-  size(): number {
-    return this.#size.get()!.n;
   }
 
   /** The tree as committed (or as written so far by the open transaction). */

@@ -13,6 +13,7 @@ import {
   type RecordView,
 } from '../../shared/records.ts';
 import { randomKey, wipe } from '../crypto/keys.ts';
+import { AttachmentRows } from '../attachments/rows.ts';
 import { target } from '../audit/entry.ts';
 import { uuidv7, UUID_RE } from '../util/ids.ts';
 import { iso, utcDay } from '../util/time.ts';
@@ -229,12 +230,12 @@ export class RecordStore {
   async purge(id: string): Promise<string[]> {
     const row = await this.#row(id);
     if (!row.deletedAt) throw new CustodyError('CONFLICT', `record ${id} is not in the trash; delete it first`);
-    const attachments = await this.vault.db.prisma.attachment.findMany({ where: { recordId: id }, select: { id: true } });
+    const attachments = new AttachmentRows(this.vault.db.sql).idsOf(id);
     await this.vault.db.write(async (tx) => {
       await tx.record.delete({ where: { id } });
       this.vault.audit.appendSync(this.vault.meta, [{ event: 'record.purged', target: target.record(id), details: { attachments: attachments.length } }]);
     });
-    return attachments.map((a) => a.id);
+    return attachments;
   }
 
   async history(id: string): Promise<RecordVersionView[]> {

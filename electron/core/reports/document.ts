@@ -52,8 +52,8 @@ export function reportDocument(vault: Vault, d: DocumentInputs): ReportDocument 
 function reportEntries(included: readonly IncludedEntry[], prunedBy: ReadonlyMap<number, RetentionRun>): ReportEntry[] {
   return included.map(({ row, entry }) =>
     row.entry === null
-      ? { seq: row.seq, time: '', event: 'pruned', actor: '', success: true, target: row.target, leafHash: row.leaf_hash.toString('hex'), pruned: { retentionSeq: prunedBy.get(row.seq)!.seq } }
-      : { seq: row.seq, time: entry.time, event: entry.event, actor: entry.actor, success: entry.success, target: entry.target, leafHash: row.leaf_hash.toString('hex') },
+      ? { seq: row.seq, time: '', event: 'pruned', actor: '', success: true, target: row.target, leafHash: row.leafHash.toString('hex'), pruned: { retentionSeq: prunedBy.get(row.seq)!.seq } }
+      : { seq: row.seq, time: entry.time, event: entry.event, actor: entry.actor, success: entry.success, target: entry.target, leafHash: row.leafHash.toString('hex') },
   );
 }
 

@@ -3,21 +3,13 @@
 // …) in the time range, or in the span of the records' entries; and, for every entry whose
 // body retention removed, the signed retention run that removed it.
 import type { AuditEntry } from '../../shared/audit.ts';
+import type { StoredEntry } from '../audit/reads.ts';
 import { retentionRunsFor, type RetentionRun } from '../audit/retention.ts';
 import type { Vault } from '../vault/vault.ts';
 import { isRecordScoped, timeBounds, type RecordsInScope, type ReportScope } from './scope.ts';
 
-export interface EntryRow {
-  seq: number;
-  /** null once retention removed the body. */
-  entry: string | null;
-  leaf_hash: Buffer;
-  time: number;
-  target: string | null;
-}
-
 export interface IncludedEntry {
-  row: EntryRow;
+  row: StoredEntry;
   /** The parsed body; for a pruned entry, only the seq, time and target it keeps. */
   entry: AuditEntry;
 }
@@ -33,7 +25,7 @@ const RECORD_TARGET = /^(record|attachment):/;
 
 /** The entries before `size` that a report of `scope` (with `records` chosen) includes. */
 export function entriesInScope(vault: Vault, size: number, scope: ReportScope, records: Pick<RecordsInScope, 'targets'>): EntriesInScope {
-  const all = vault.db.sql.prepare('SELECT seq, entry, leaf_hash, time, target FROM audit_entry WHERE seq < ? ORDER BY seq').iterate(size) as IterableIterator<EntryRow>;
+  const all = vault.audit.entriesBelow(size);
   const recordScoped = isRecordScoped(scope);
   const included: IncludedEntry[] = [];
   const vaultLevel: IncludedEntry[] = [];
@@ -58,10 +50,9 @@ export function entriesInScope(vault: Vault, size: number, scope: ReportScope, r
   // is part of the report too, so a reader can check the claim.
   const prunedBy = retentionRunsFor(vault.db.sql, included.filter((x) => x.row.entry === null).map((x) => ({ seq: x.row.seq, timeMs: x.row.time })), size);
   const have = new Set(included.map((x) => x.row.seq));
-  const runRow = vault.db.sql.prepare<[number], EntryRow>('SELECT seq, entry, leaf_hash, time, target FROM audit_entry WHERE seq = ?');
   for (const run of new Set([...prunedBy.values()].map((r) => r.seq))) {
     if (have.has(run)) continue;
-    const row = runRow.get(run)!;
+    const row = vault.audit.entryAt(run)!;
     included.push({ row, entry: JSON.parse(row.entry!) as AuditEntry });
   }
   included.sort((a, b) => a.row.seq - b.row.seq);

@@ -78,7 +78,7 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
 
   // 3. Inclusion proofs against the checkpoint.
   progress(2, `proving ${included.length} entries`);
-  const tree = memoryTree(vault.db.sql, cp.size);
+  const tree = memoryTree(vault.audit, cp.size);
   const proofLines = inclusionProofLines(tree, cp, included.map(({ row }) => row.seq));
   const since = o.sinceCheckpoint ? { checkpoint: o.sinceCheckpoint, proof: consistencyProofFrom(vault, tree, cp, o.sinceCheckpoint) } : undefined;
 

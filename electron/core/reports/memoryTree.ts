@@ -1,13 +1,12 @@
 // The first `size` leaves of the audit log as an in-memory tree: a report needs thousands of
 // inclusion proofs, and one pass over the leaf hashes beats O(log n) row reads per proof.
-import type Database from 'better-sqlite3';
+import type { AuditLog } from '../audit/log.ts';
 import { nodeHash } from '../audit/tlog/hash.ts';
 import { MerkleTree, type SubtreeStore } from '../audit/tlog/tree.ts';
 
-export function memoryTree(db: Database.Database, size: number): MerkleTree {
-  const levels: Buffer[][] = [[]];
-  const leaves = levels[0]!;
-  for (const r of db.prepare('SELECT leaf_hash FROM audit_entry WHERE seq < ? ORDER BY seq').raw().iterate(size) as IterableIterator<[Buffer]>) leaves.push(r[0]);
+export function memoryTree(audit: AuditLog, size: number): MerkleTree {
+  const leaves = audit.leafHashes(size);
+  const levels: Buffer[][] = [leaves];
   if (leaves.length !== size) throw new Error(`the audit log has ${leaves.length} leaves where ${size} were expected`);
   for (let l = 0; levels[l]!.length > 1; l++) {
     const below = levels[l]!;

@@ -48,7 +48,7 @@ export function checkOutputFree(d: Destination, path: string): void {
 
 /** Path -> bytes of every file but the manifest. */
 export function reportFiles(vault: Vault, c: ReportContents): Map<string, Uint8Array> {
-  const events = c.included.map((x) => x.row.entry ?? formatPrunedLine({ seq: x.row.seq, leafHash: x.row.leaf_hash.toString('hex'), retentionSeq: c.prunedBy.get(x.row.seq)!.seq }));
+  const events = c.included.map((x) => x.row.entry ?? formatPrunedLine({ seq: x.row.seq, leafHash: x.row.leafHash.toString('hex'), retentionSeq: c.prunedBy.get(x.row.seq)!.seq }));
   const files = new Map<string, Uint8Array>([
     ['report.pdf', c.pdf],
     ['events.jsonl', enc(lines(events))],

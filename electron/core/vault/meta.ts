@@ -1,4 +1,5 @@
 // Per-database settings kept in the meta table (plain values, no secrets).
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { CustodyError } from '../../shared/errors.ts';
 import type { Prisma, PrismaTx } from '../db/database.ts';
@@ -22,4 +23,14 @@ export async function writeMeta(tx: PrismaTx, meta: Partial<VaultMeta>): Promise
   for (const [key, value] of Object.entries(meta)) {
     await tx.meta.upsert({ where: { key }, create: { key, value: String(value) }, update: { value: String(value) } });
   }
+}
+
+/** One meta value by key (the sealed ones, e.g. settings, are opened by their owner). */
+export function metaValue(sql: Database.Database, key: string): string | undefined {
+  return (sql.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+}
+
+/** Sets one meta value, in the caller's transaction (VaultDb.writeSync). */
+export function setMetaValue(sql: Database.Database, key: string, value: string): void {
+  sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
 }

@@ -5,31 +5,24 @@
 import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { AttachmentRows } from '../../attachments/rows.ts';
 import { ATTACHMENTS_DIR } from '../../vault/header.ts';
 import { lockVault } from './push.ts';
 import { skipOwnChanges, type SyncContext } from './context.ts';
 
 const CHUNK = 1024 * 1024;
 
-interface LocalAttachment {
-  id: string;
-  record_id: string;
-  created_at: number;
-  wrapped_key: Buffer;
-  meta: Buffer;
-}
-
 const blobPath = (ctx: SyncContext, id: string) => join(ctx.vault.dir, ATTACHMENTS_DIR, `${id}.cce`);
 
 export async function pushAttachments(ctx: SyncContext): Promise<number> {
   const { state, vault, vaultId, deviceId, server } = ctx;
   const targets = state.targets(['attachment']);
-  const get = vault.db.sql.prepare('SELECT id, record_id, created_at, wrapped_key, meta FROM attachment WHERE id = ?');
+  const attachments = new AttachmentRows(vault.db.sql);
   let pushed = 0;
   for (const [i, t] of targets.entries()) {
-    const a = get.get(t.targetId) as LocalAttachment | undefined;
+    const a = attachments.get(t.targetId);
     // Its record not on the server yet (its push was refused): try again after the merge.
-    if (a && !state.shadow(a.record_id)) continue;
+    if (a && !state.shadow(a.recordId)) continue;
     let seq = null;
     if (a) {
       const path = blobPath(ctx, a.id);
@@ -37,11 +30,11 @@ export async function pushAttachments(ctx: SyncContext): Promise<number> {
       seq = await server.tx('push an attachment', async (c) => {
         const exists = await c.query('SELECT 1 FROM custody.attachment WHERE vault_id = $1 AND id = $2', [vaultId, a.id]);
         if (exists.rowCount) return null; // pushed before; the acknowledgement was lost
-        const parent = await c.query('SELECT 1 FROM custody.record WHERE vault_id = $1 AND id = $2 AND purged_at IS NULL', [vaultId, a.record_id]);
+        const parent = await c.query('SELECT 1 FROM custody.record WHERE vault_id = $1 AND id = $2 AND purged_at IS NULL', [vaultId, a.recordId]);
         if (!parent.rowCount) return null; // purged elsewhere: nothing to attach it to
         await c.query(
           'INSERT INTO custody.attachment (vault_id, id, record_id, created_at, wrapped_key, meta, blob_size, device_id, change_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)',
-          [vaultId, a.id, a.record_id, new Date(a.created_at), a.wrapped_key, a.meta, size, deviceId],
+          [vaultId, a.id, a.recordId, new Date(a.createdAt), a.wrappedKey, a.meta, size, deviceId],
         );
         let idx = 0;
         for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
@@ -67,9 +60,8 @@ export async function pushAttachments(ctx: SyncContext): Promise<number> {
 /** Pulls attachments added since the cursor, or those of the given records (cursor untouched). */
 export async function pullAttachments(ctx: SyncContext, recordIds?: readonly string[]): Promise<number> {
   const { state, vault, vaultId, server } = ctx;
-  const has = vault.db.sql.prepare('SELECT 1 FROM attachment WHERE id = ?');
+  const attachments = new AttachmentRows(vault.db.sql);
   const hasRecord = vault.db.sql.prepare('SELECT 1 FROM record WHERE id = ?');
-  const insert = vault.db.sql.prepare('INSERT OR IGNORE INTO attachment (id, record_id, created_at, wrapped_key, meta) VALUES (?, ?, ?, ?, ?)');
   const head = recordIds ? null : await server.query('read the vault', (p) => p.serverVault.findUnique({ where: { id: vaultId }, select: { changeSeq: true } }));
   let pulled = 0;
   for (;;) {
@@ -77,12 +69,12 @@ export async function pullAttachments(ctx: SyncContext, recordIds?: readonly str
     const rows = await server.query('pull attachments', (p) => p.serverAttachment.findMany({ where, orderBy: { changeSeq: 'asc' }, take: recordIds ? undefined : 100 }));
     for (const a of rows) {
       // Attachments of records not here (purged here, or not pulled) are skipped.
-      const wanted = !has.get(a.id) && hasRecord.get(a.recordId);
+      const wanted = !attachments.has(a.id) && hasRecord.get(a.recordId);
       if (wanted) await downloadBlob(ctx, a.id, Number(a.blobSize));
       await vault.db.writeSync(() => {
         if (wanted) {
           state.set('applying', 1);
-          insert.run(a.id, a.recordId, a.createdAt.getTime(), Buffer.from(a.wrappedKey), Buffer.from(a.meta));
+          attachments.insertPulled({ id: a.id, recordId: a.recordId, createdAt: a.createdAt.getTime(), wrappedKey: Buffer.from(a.wrappedKey), meta: Buffer.from(a.meta) });
           state.set('applying', null);
         }
         if (!recordIds) state.set('cursor_attachments', Number(a.changeSeq));

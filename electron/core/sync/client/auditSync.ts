@@ -22,33 +22,24 @@ import { indexRecordEvents } from './evidence.ts';
 const PUSH_BATCH = 2000;
 const PULL_BATCH = 5000;
 
-interface EntryRow {
-  seq: number;
-  time: number;
-  entry: string | null;
-  leaf_hash: Buffer;
-}
-
 /** Pushes this device's entries and checkpoints not pushed yet; returns how many entries. */
 export async function pushAudit(ctx: SyncContext): Promise<number> {
   const { vault, state, server, vaultId, deviceId } = ctx;
   // A checkpoint over everything logged so far, so other devices can verify all of it.
   await vault.checkpointNow('batch');
-  const select = vault.db.sql.prepare('SELECT seq, time, entry, leaf_hash FROM audit_entry WHERE seq >= ? ORDER BY seq LIMIT ?');
-  const checkpoints = vault.db.sql.prepare('SELECT size, note FROM audit_checkpoint WHERE size > ? AND size <= ? ORDER BY size');
   let pushed = 0;
   for (;;) {
-    const rows = select.all(state.num('audit_pushed'), PUSH_BATCH) as EntryRow[];
+    const rows = vault.audit.entriesFrom(state.num('audit_pushed'), PUSH_BATCH);
     if (rows.length === 0) break;
     const next = rows.at(-1)!.seq + 1;
-    const cps = checkpoints.all(state.num('checkpoint_pushed'), next) as { size: number; note: string }[];
+    const cps = vault.checkpoints.notesBetween(state.num('checkpoint_pushed'), next);
     const times = rows.map((r) => r.time);
     await server.tx('push audit entries', async (c) => {
       await c.query('SELECT custody.ensure_audit_partitions($1, $2)', [new Date(Math.min(...times)), new Date(Math.max(...times))]);
       await c.query(
         `INSERT INTO custody.audit_entry (vault_id, device_id, seq, time, entry, leaf_hash)
          SELECT $1, $2, u.* FROM unnest($3::bigint[], $4::timestamptz[], $5::text[], $6::bytea[]) AS u ON CONFLICT DO NOTHING`,
-        [vaultId, deviceId, rows.map((r) => r.seq), rows.map((r) => new Date(r.time).toISOString()), rows.map((r) => r.entry), rows.map((r) => r.leaf_hash)],
+        [vaultId, deviceId, rows.map((r) => r.seq), rows.map((r) => new Date(r.time).toISOString()), rows.map((r) => r.entry), rows.map((r) => r.leafHash)],
       );
       if (cps.length)
         await c.query('INSERT INTO custody.audit_checkpoint (vault_id, device_id, size, note) SELECT $1, $2, u.* FROM unnest($3::bigint[], $4::text[]) AS u ON CONFLICT DO NOTHING', [
@@ -232,8 +223,8 @@ export async function verifyServerAudit(ctx: SyncContext): Promise<SyncProblem[]
   for (const device of devices) {
     const local =
       device === deviceId
-        ? (sql.prepare('SELECT leaf_hash FROM audit_entry WHERE seq < ? ORDER BY seq').all(state.num('audit_pushed')) as { leaf_hash: Buffer }[])
-        : (sql.prepare('SELECT leaf_hash FROM remote_audit_entry WHERE device_id = ? ORDER BY seq').all(device) as { leaf_hash: Buffer }[]);
+        ? vault.audit.leafHashes(state.num('audit_pushed'))
+        : (sql.prepare('SELECT leaf_hash FROM remote_audit_entry WHERE device_id = ? ORDER BY seq').pluck().all(device) as Buffer[]);
     let expected = 0;
     for (;;) {
       const rows = await server.query('read audit entries', (p) =>
@@ -243,7 +234,7 @@ export async function verifyServerAudit(ctx: SyncContext): Promise<SyncProblem[]
       for (const r of rows) {
         const row = { seq: Number(r.seq), entry: r.entry, leafHash: Buffer.from(r.leafHash) };
         bad = checkEntry(device, expected, row);
-        if (!bad && !row.leafHash.equals(local[row.seq]!.leaf_hash)) bad = { device, kind: 'modified', seq: row.seq, message: `entry ${row.seq} of device ${device} on the server differs from the copy pulled before` };
+        if (!bad && !row.leafHash.equals(local[row.seq]!)) bad = { device, kind: 'modified', seq: row.seq, message: `entry ${row.seq} of device ${device} on the server differs from the copy pulled before` };
         if (bad) break;
         expected++;
       }

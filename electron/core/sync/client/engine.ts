@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustodyError } from '../../../shared/errors.ts';
 import type { RecordPatch, RecordInput } from '../../../shared/records.ts';
+import { AttachmentRows } from '../../attachments/rows.ts';
 import { target, type AuditInput } from '../../audit/entry.ts';
 import { Custody } from '../../custody.ts';
 import { Mutex } from '../../util/mutex.ts';
@@ -114,7 +115,8 @@ export class SyncEngine {
           // Everything not known to be on the server is queued (pushing is idempotent).
           const now = Date.now();
           vault.db.sql.prepare("INSERT INTO sync_outbox (kind, target_id, created_at) SELECT 'record', id, ? FROM record WHERE id NOT IN (SELECT record_id FROM sync_record)").run(now);
-          vault.db.sql.prepare("INSERT INTO sync_outbox (kind, target_id, created_at) SELECT 'attachment', id, ? FROM attachment").run(now);
+          const queue = vault.db.sql.prepare("INSERT INTO sync_outbox (kind, target_id, created_at) VALUES ('attachment', ?, ?)");
+          for (const id of new AttachmentRows(vault.db.sql).allIds()) queue.run(id, now);
           vault.audit.appendSync(vault.meta, [{ event: 'settings.changed', details: { keys: ['sync'], sync: 'configured' } }]);
         });
       } catch (e) {

@@ -11,6 +11,8 @@
 // newest trash entry of each device counts, and each is used once (applied).
 import type Database from 'better-sqlite3';
 import { CustodyError } from '../../../shared/errors.ts';
+import { target } from '../../audit/entry.ts';
+import type { AuditLog } from '../../audit/log.ts';
 import type { RecordStore } from '../../records/recordStore.ts';
 import { utcDay } from '../../util/time.ts';
 import type { SealedVersion } from './rows.ts';
@@ -57,9 +59,10 @@ export class Evidence {
   readonly #purge: Database.Statement<[string], Backing>;
   readonly #trash: Database.Statement<[string], Backing & { event: string; applied: number }>;
   readonly #apply: Database.Statement<[string, number]>;
-  readonly #purgedHere: Database.Statement<[string]>;
+  readonly #audit: AuditLog;
 
-  constructor(sql: Database.Database) {
+  constructor(sql: Database.Database, audit: AuditLog) {
+    this.#audit = audit;
     this.#edit = sql.prepare(`SELECT e.device_id AS device, e.seq ${VERIFIED} AND e.event = 'record.updated' AND e.version = ? ORDER BY e.device_id, e.seq`);
     this.#purge = sql.prepare(`SELECT e.device_id AS device, e.seq ${VERIFIED} AND e.event = 'record.purged' ORDER BY e.device_id, e.seq`);
     this.#trash = sql.prepare(
@@ -68,7 +71,6 @@ export class Evidence {
        ORDER BY e.device_id`,
     );
     this.#apply = sql.prepare('UPDATE remote_record_event SET applied = 1 WHERE device_id = ? AND seq = ?');
-    this.#purgedHere = sql.prepare("SELECT 1 FROM audit_entry WHERE target = ? AND event = 'record.purged' LIMIT 1");
   }
 
   /** A signed record.updated that made `version` of the record. */
@@ -97,7 +99,7 @@ export class Evidence {
 
   /** Whether this device's own log records the record's purge (here, or applied from another device). */
   purgedHere(recordId: string): boolean {
-    return this.#purgedHere.get(`record:${recordId}`) !== undefined;
+    return this.#audit.hasEntry('record.purged', { target: target.record(recordId) });
   }
 }
 

@@ -18,6 +18,7 @@
 // (once per distinct problem in the audit log) and looked at again at every sync.
 import type Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
+import { AttachmentRows } from '../../attachments/rows.ts';
 import { target, type AuditInput } from '../../audit/entry.ts';
 import { keyForDay, sealFields } from '../../records/codec.ts';
 import { splitInput } from '../../records/recordStore.ts';
@@ -244,7 +245,7 @@ const statements = (sql: Database.Database) => ({
   setDeleted: sql.prepare('UPDATE record SET deleted_at = ? WHERE id = ?'),
   addVersion: sql.prepare('INSERT OR REPLACE INTO record_version (record_id, version, kind, captured_at, epoch_day, saved_at, wrapped_dek, summary, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
   dropVersionsAfter: sql.prepare('DELETE FROM record_version WHERE record_id = ? AND version > ?'),
-  attachmentsOf: sql.prepare('SELECT id FROM attachment WHERE record_id = ?'),
+  attachments: new AttachmentRows(sql),
   purge: sql.prepare('DELETE FROM record WHERE id = ?'),
   dropOutbox: sql.prepare("DELETE FROM sync_outbox WHERE target_id = ? AND kind IN ('record', 'purge')"),
   conflict: sql.prepare('INSERT INTO sync_conflict (id, record_id, base_version, theirs_version, fields, mine, theirs, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
@@ -267,7 +268,7 @@ class Applier {
     sql: Database.Database,
   ) {
     this.#s = statements(sql);
-    this.#evidence = new Evidence(sql);
+    this.#evidence = new Evidence(sql, ctx.vault.audit);
   }
 
   apply(r: RemoteRecord, history: SealedVersion[], removedBlobs: string[]): void {
@@ -287,8 +288,8 @@ class Applier {
         if (!signed) return { kind: 'unsigned-purge', message: `the server purged record ${r.id}, but no device of this vault signed a purge of it` };
         // Edits made here to a record purged there are kept, as a conflict.
         if (s && l.version !== s.version) this.#conflict(r.id, s.version, this.#mine(l, s.version), null, ['purged']);
-        const attachments = this.#s.attachmentsOf.all(r.id) as { id: string }[];
-        for (const a of attachments) removedBlobs.push(a.id);
+        const attachments = this.#s.attachments.idsOf(r.id);
+        for (const id of attachments) removedBlobs.push(id);
         this.#s.purge.run(r.id);
         this.#s.dropOutbox.run(r.id);
         // This device's own chain of custody says where the purge came from.
