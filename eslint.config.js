@@ -31,7 +31,7 @@ const layer = (...names) => `(^|/)electron/(${names.join('|')})/|^(\\.\\./)+(${n
 const RENDERER_RE = '(^|/)renderer/';
 // What electron/main may take from core at run time: protocol types and constants, settings
 // and the vault's location, the payload error formatter. Nothing that opens the database.
-const MAIN_MAY_USE_FROM_CORE = ['api/protocol', 'api/issues', 'api/settings', 'vault/location'];
+const MAIN_MAY_USE_FROM_CORE = ['api/protocol', 'api/settings', 'vault/location'];
 const CORE_EXCEPT_FOR_MAIN_RE = (() => {
   const allowed = `(?!(${MAIN_MAY_USE_FROM_CORE.map(escape).join('|')})\\.ts$)`;
   return `(^|/)electron/core/${allowed}|^(\\.\\./)+core/${allowed}`;

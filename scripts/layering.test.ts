@@ -95,7 +95,7 @@ describe('layering lint rule', () => {
     ['electron/main/x.ts', "import { app } from 'electron';"],
     ['electron/main/x.ts', "import type { Custody } from '../core/custody.ts';\nimport type { CoreApi } from '../core/api/handlers.ts';"],
     ['electron/main/x.ts', "import { settingsFileFor } from '../core/api/settings.ts';\nimport { defaultVaultDir } from '../core/vault/location.ts';"],
-    ['electron/main/x.ts', "import { UPLOAD_WINDOW } from '../core/api/protocol.ts';\nimport { firstIssue } from '../core/api/issues.ts';"],
+    ['electron/main/x.ts', "import { UPLOAD_WINDOW } from '../core/api/protocol.ts';\nimport { badRequestMessage } from '../shared/schemaIssues.ts';"],
     ['electron/main/x.ts', "import { Worker } from 'node:worker_threads';"],
     ['electron/main/x.test.ts', "import { createCore } from '../core/api/handlers.ts';"],
     ['electron/web/x.ts', "import { createServer } from 'node:http';\nimport { settingsFileFor } from '../core/api/settings.ts';"],

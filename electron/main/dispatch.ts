@@ -4,7 +4,7 @@
 // No electron import: the web shell runs this in plain Node.
 import { methods, uploads, type Envelope, type Method, type UploadMethod } from '../shared/contract.ts';
 import type { ErrorCode } from '../shared/errors.ts';
-import { firstIssue } from '../core/api/issues.ts';
+import { badRequestMessage } from '../shared/schemaIssues.ts';
 
 /** Far above anything the contract accepts, low enough that checking stays cheap. */
 export const LIMITS = {
@@ -31,7 +31,7 @@ export function validateCall(method: unknown, raw: unknown): Validated {
   const shape = checkShape(request);
   if (shape) return failure('BAD_REQUEST', shape);
   const parsed = methods[method].safeParse(request);
-  if (!parsed.success) return failure('BAD_REQUEST', firstIssue(parsed.error));
+  if (!parsed.success) return failure('BAD_REQUEST', badRequestMessage(parsed.error));
   return { ok: true, method, request: parsed.data };
 }
 
@@ -61,7 +61,7 @@ export function validateUpload(method: unknown, raw: unknown): { ok: true; metho
   const shape = checkShape(raw);
   if (shape) return failure('BAD_REQUEST', shape);
   const parsed = uploads[method].safeParse(raw);
-  if (!parsed.success) return failure('BAD_REQUEST', firstIssue(parsed.error));
+  if (!parsed.success) return failure('BAD_REQUEST', badRequestMessage(parsed.error));
   return { ok: true, method, request: parsed.data };
 }
 

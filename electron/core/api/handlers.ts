@@ -9,12 +9,12 @@
 import { ZodError } from 'zod';
 import { methods, uploads, type Envelope, type Method, type UploadMethod } from '../../shared/contract.ts';
 import { CustodyError } from '../../shared/errors.ts';
+import { badRequestMessage } from '../../shared/schemaIssues.ts';
 import type { PlaintextSource } from '../attachments/blobfile.ts';
 import { attachmentHandlers } from './attachmentHandlers.ts';
 import { auditHandlers } from './auditHandlers.ts';
 import type { CoreArea, CoreContext, FileHandlers, HandlerDeps, Handlers, Planners, UploadHandlers } from './coreContext.ts';
 import { fileCalls } from './fileCalls.ts';
-import { firstIssue } from './issues.ts';
 import { logFailure, progressOf } from './progressEvents.ts';
 import { isDialogMethod, type DialogMethod, type DialogPlan } from './protocol.ts';
 import { recordHandlers } from './recordHandlers.ts';
@@ -94,7 +94,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
   /** Checks the request against `schema`, then runs it; every failure becomes an envelope. */
   async function run<T>(method: Method, schema: { safeParse(r: unknown): { success: true; data: unknown } | { success: false; error: ZodError } }, request: unknown, call: (parsed: unknown) => Promise<T>): Promise<Envelope<T>> {
     const parsed = schema.safeParse(request);
-    if (!parsed.success) return fail('BAD_REQUEST', firstIssue(parsed.error));
+    if (!parsed.success) return fail('BAD_REQUEST', badRequestMessage(parsed.error));
     try {
       return { ok: true, value: await call(parsed.data) };
     } catch (e) {
@@ -143,7 +143,7 @@ const fail = (code: CustodyError['code'], message: string, retryAfter?: number):
 
 function failureOf(method: Method, e: unknown): Envelope<never> {
   if (e instanceof CustodyError) return fail(e.code, e.message, e.retryAfter);
-  if (e instanceof ZodError) return fail('BAD_REQUEST', firstIssue(e));
+  if (e instanceof ZodError) return fail('BAD_REQUEST', badRequestMessage(e));
   logFailure(method, e);
   return fail('INTERNAL', 'an unexpected error happened in the vault; the details are in the application log');
 }

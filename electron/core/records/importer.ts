@@ -18,7 +18,7 @@ import { utcDay } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { sealFields, wrapDek } from './codec.ts';
 import { splitInput } from './recordStore.ts';
-import { issuePath, issueProblem } from './schemaIssues.ts';
+import { issuePath, issueProblem } from '../../shared/schemaIssues.ts';
 
 export type ImportFormat = 'json' | 'csv';
 export type Progress = (done: number, total: number) => void;

@@ -19,7 +19,7 @@ import { uuidv7, UUID_RE } from '../util/ids.ts';
 import { iso, utcDay } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { checkEpochDay, keyForDay, openContent, openSummary, sealFields, unwrapDek, unwrapKeys, wrapDek, type Content, type Summary } from './codec.ts';
-import { describeIssue } from './schemaIssues.ts';
+import { badRequestMessage } from '../../shared/schemaIssues.ts';
 import type { Record as RecordRow } from '../db/generated/client.ts';
 import type Database from 'better-sqlite3';
 
@@ -41,9 +41,9 @@ export function assertRecordId(id: string): void {
   if (!UUID_RE.test(id)) throw new CustodyError('BAD_REQUEST', `"${id}" is not a record id`);
 }
 
-/** The first problem, named by its place in the record, never by what was sent (see schemaIssues.ts). */
-function badRequest(issues: readonly Parameters<typeof describeIssue>[0][]): CustodyError {
-  return new CustodyError('BAD_REQUEST', describeIssue(issues[0]!));
+/** The first problem, named by its place in the record, never by what was sent (shared/schemaIssues.ts). */
+function badRequest(error: Parameters<typeof badRequestMessage>[0]): CustodyError {
+  return new CustodyError('BAD_REQUEST', badRequestMessage(error, 'the record'));
 }
 
 /** Splits validated input into the two sealed fields. */
@@ -59,7 +59,7 @@ export class RecordStore {
   /** Validates input; throws BAD_REQUEST with the first problem. */
   static parseInput(input: unknown): ReturnType<typeof RecordInputSchema.parse> {
     const p = RecordInputSchema.safeParse(input);
-    if (!p.success) throw badRequest(p.error.issues);
+    if (!p.success) throw badRequest(p.error);
     return p.data;
   }
 
@@ -176,7 +176,7 @@ export class RecordStore {
 
   async update(id: string, expectedVersion: number, patch: RecordPatch): Promise<DecryptedRecord> {
     const p = RecordPatchSchema.safeParse(patch);
-    if (!p.success) throw badRequest(p.error.issues);
+    if (!p.success) throw badRequest(p.error);
     const keys = this.vault.keys();
     const { vaultId } = this.vault;
     const row = await this.#row(id);

@@ -1,7 +1,10 @@
 // Schema problems described for people without quoting what was sent: the offending value, and
 // even an unknown key's name, may be analyst-written text (or a bad row of an import file), and
 // these messages reach error dialogs, CLI output and the audit log of a failed import.
-import type { core } from 'zod';
+// badRequestMessage() is the one place a failed schema becomes the BAD_REQUEST message: main's
+// dispatch (both shells), core's API and the domain's own door (parseRequest, for the CLI).
+import type { core, z } from 'zod';
+import { CustodyError } from './errors.ts';
 
 type Issue = core.$ZodIssue;
 
@@ -47,8 +50,21 @@ export function issueProblem(issue: Issue): string {
   }
 }
 
-/** "field title: is empty"; the record itself when the path is empty. */
-export function describeIssue(issue: Issue, noun = 'field'): string {
+/** "field title: is empty"; `whole` (the record, the request) when the path is empty. */
+export function describeIssue(issue: Issue, noun = 'field', whole = 'the record'): string {
   const where = issuePath(issue.path);
-  return `${where ? `${noun} ${where}` : 'the record'}: ${issueProblem(issue)}`;
+  return `${where ? `${noun} ${where}` : whole}: ${issueProblem(issue)}`;
+}
+
+/** The user-facing BAD_REQUEST message of a failed parse: its first problem, by place, never by value. */
+export function badRequestMessage(error: { issues: readonly Issue[] }, whole = 'the request'): string {
+  const first = error.issues[0];
+  return first ? describeIssue(first, 'field', whole) : `${whole} is not valid`;
+}
+
+/** `value` parsed by `schema`, or BAD_REQUEST with badRequestMessage(). */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, whole = 'the request'): z.output<S> {
+  const p = schema.safeParse(value);
+  if (!p.success) throw new CustodyError('BAD_REQUEST', badRequestMessage(p.error, whole));
+  return p.data;
 }
