@@ -8,11 +8,12 @@ import { registerAttachmentCommands } from './attachmentCommands.ts';
 import { registerAuditCommands, VerifyFailed } from './auditCommands.ts';
 import { registerReportCommands } from './reportCommands.ts';
 import { registerSyncCommands } from './syncCommands.ts';
+import { registerSharingCommands } from './sharingCommands.ts';
 import { setRunningCommand } from './globals.ts';
 import { commandName } from './commandName.ts';
 
 /** Exit codes, documented in the README. */
-const EXIT: Partial<Record<CustodyError['code'], number>> = { BAD_REQUEST: 2, IMPORT_FAILED: 2, WRONG_PASSWORD: 3, WRONG_RECOVERY_KEY: 3, TOO_MANY_ATTEMPTS: 3, NOT_FOUND: 4, VAULT_NOT_FOUND: 4, CONFLICT: 5, TAMPERED: 6, ROLLED_BACK: 6 };
+const EXIT: Partial<Record<CustodyError['code'], number>> = { BAD_REQUEST: 2, IMPORT_FAILED: 2, WRONG_PASSWORD: 3, WRONG_RECOVERY_KEY: 3, TOO_MANY_ATTEMPTS: 3, NOT_FOUND: 4, VAULT_NOT_FOUND: 4, CONFLICT: 5, TAMPERED: 6, ROLLED_BACK: 6, POLICY_REFUSED: 7 };
 
 export function buildProgram(): Command {
   const program = new Command('custody')
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerReportCommands(program);
   registerSyncCommands(program);
+  registerSharingCommands(program);
   return program;
 }
 

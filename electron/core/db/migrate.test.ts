@@ -136,6 +136,20 @@ describe('migrations', () => {
     expect(() => db.prepare("INSERT INTO sync_refusal VALUES ('r1', 'other', 'why', 0)").run()).toThrow(/UNIQUE/);
   });
 
+  test('0007_sharing adds the address book: unique name tags and fingerprints, known recipient types only', () => {
+    const db = fresh();
+    migrate(db, MIGRATIONS.filter((m) => m.id < 7));
+    expect(tables(db)).not.toContain('recipient');
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 7))).toEqual([7]);
+    const add = db.prepare("INSERT INTO recipient (id, name_tag, fingerprint, type, sealed, created_at) VALUES (?, ?, ?, ?, x'00', 0)");
+    add.run('a', Buffer.from('tag-a'), 'aaaa-aaaa-aaaa-aaaa-aaaa', 'hybrid');
+    add.run('b', Buffer.from('tag-b'), 'bbbb-bbbb-bbbb-bbbb-bbbb', 'x25519');
+    expect(() => add.run('c', Buffer.from('tag-a'), 'cccc-cccc-cccc-cccc-cccc', 'hybrid')).toThrow(/UNIQUE.*name_tag/);
+    expect(() => add.run('d', Buffer.from('tag-d'), 'aaaa-aaaa-aaaa-aaaa-aaaa', 'hybrid')).toThrow(/UNIQUE.*fingerprint/);
+    expect(() => add.run('e', Buffer.from('tag-e'), 'eeee-eeee-eeee-eeee-eeee', 'ssh-rsa')).toThrow(/CHECK/);
+    expect(db.prepare('SELECT id FROM recipient ORDER BY id').pluck().all()).toEqual(['a', 'b']);
+  });
+
   test('running again applies nothing', () => {
     const db = fresh();
     migrate(db);
