@@ -20,6 +20,7 @@ import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { classificationProblems, packagesOf } from './scripts/dependency-classes.mjs';
+import { noSqlInHandlersRule, tableOwnersRule } from './scripts/table-owners.mjs';
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** A package by exact name, with its subpaths (react-dom/client). */
@@ -84,7 +85,11 @@ const webFromMain = {
 
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/*.test-helper.ts', '**/testing/**'];
 
-/** Reports, on scripts/dependency-classes.mjs, package.json dependencies it does not classify. */
+/**
+ * Custody's own rules: dependency-classes reports, on scripts/dependency-classes.mjs, package.json
+ * dependencies it does not classify; table-owners and no-sql-in-handlers (scripts/table-owners.mjs) keep
+ * each table to its module and SQL out of the API handlers.
+ */
 const custodyPlugin = {
   rules: {
     'dependency-classes': {
@@ -98,6 +103,8 @@ const custodyPlugin = {
         };
       },
     },
+    'table-owners': tableOwnersRule,
+    'no-sql-in-handlers': noSqlInHandlersRule,
   },
 };
 
@@ -135,6 +142,19 @@ export default tseslint.config(
     files: ['scripts/dependency-classes.mjs'],
     plugins: { custody: custodyPlugin },
     rules: { 'custody/dependency-classes': 'error' },
+  },
+  {
+    // One owner per table: only the owner module names it in SQL or Prisma (scripts/table-owners.mjs).
+    files: ['electron/**/*.ts', 'renderer/**/*.{ts,tsx}'],
+    ignores: TESTS,
+    plugins: { custody: custodyPlugin },
+    rules: { 'custody/table-owners': 'error' },
+  },
+  {
+    files: ['electron/core/api/**/*.ts'],
+    ignores: TESTS,
+    plugins: { custody: custodyPlugin },
+    rules: { 'custody/no-sql-in-handlers': 'error' },
   },
   {
     files: ['electron/shared/**/*.ts'],

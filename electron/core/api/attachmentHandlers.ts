@@ -4,7 +4,6 @@ import { basename } from 'node:path';
 import { CustodyError } from '../../shared/errors.ts';
 import type { AttachmentView } from '../../shared/records.ts';
 import { bytesSource, type PlaintextSource } from '../attachments/blobfile.ts';
-import type { Custody } from '../custody.ts';
 import { noDialog, type CoreContext, type FileHandlers, type Handlers, type Planners, type UploadHandlers } from './coreContext.ts';
 
 // No plaintext temp files (uploads, imports, opened attachments, reports for the browser): bytes
@@ -12,13 +11,6 @@ import { noDialog, type CoreContext, type FileHandlers, type Handlers, type Plan
 
 /** Opening an attachment in the page sends its bytes over IPC: larger ones are saved instead. */
 export const READ_LIMIT = 256 * 1024 * 1024;
-
-async function attachmentMeta(c: Custody, id: string): Promise<AttachmentView> {
-  const row = await c.vault.db.prisma.attachment.findUnique({ where: { id }, select: { recordId: true } });
-  const meta = row && (await c.attachments.list(row.recordId)).find((a) => a.id === id);
-  if (!meta) throw new CustodyError('NOT_FOUND', `no attachment ${id}`);
-  return meta;
-}
 
 export function attachmentHandlers({ vault, progress }: CoreContext) {
   const unlocked = () => vault.unlocked();
@@ -37,12 +29,12 @@ export function attachmentHandlers({ vault, progress }: CoreContext) {
       },
       'attachments.addBytes': async ({ recordId, name, data }) => addStreamed(recordId, name, bytesSource(data)),
       'attachments.saveToDialog': async ({ id }) => {
-        await attachmentMeta(await unlocked(), id);
+        await (await unlocked()).attachments.view(id);
         throw noDialog('attachments.read');
       },
       'attachments.read': async ({ id }) => {
         const c = await unlocked();
-        const meta = await attachmentMeta(c, id);
+        const meta = await c.attachments.view(id);
         if (meta.size > READ_LIMIT) throw new CustodyError('BAD_REQUEST', `"${meta.name}" is too large to open here (${meta.size} bytes); save it to a file instead`);
         const { data } = await c.attachments.read(id, { onProgress: progress('attachment', meta.name) });
         return { name: meta.name, mediaType: meta.mediaType, data };
@@ -58,7 +50,7 @@ export function attachmentHandlers({ vault, progress }: CoreContext) {
         return { dialog: 'openFiles', cancelled: [] };
       },
       'attachments.saveToDialog': async ({ id }) => {
-        const meta = await attachmentMeta(await unlocked(), id);
+        const meta = await (await unlocked()).attachments.view(id);
         return { dialog: 'saveFile', defaultName: meta.name, cancelled: { saved: false } };
       },
     } satisfies Partial<Planners>,
@@ -71,7 +63,7 @@ export function attachmentHandlers({ vault, progress }: CoreContext) {
       },
       'attachments.saveToDialog': async ({ id, path }) => {
         const c = await unlocked();
-        const meta = await attachmentMeta(c, id);
+        const meta = await c.attachments.view(id);
         await c.extractAttachment(id, path, { purpose: 'exported', onProgress: progress('attachment', meta.name) });
         return { saved: true };
       },
