@@ -70,7 +70,7 @@ export function wrapDek(keys: Keyring, vaultId: string, recordId: string, day: s
 }
 
 /** The record's key chain: [current DEK, keys it had before moving to another day...]. */
-export function unwrapKeys(keys: Keyring, vaultId: string, recordId: string, day: string, wrapped: Uint8Array): Buffer[] {
+export function unwrapKeys(keys: Pick<Keyring, 'epochKey'>, vaultId: string, recordId: string, day: string, wrapped: Uint8Array): Buffer[] {
   const plain = open(keys.epochKey(day), wrapped, dekAd(vaultId, recordId, day), `the key of record ${recordId}`);
   if (plain.length === 0 || plain.length % KEY !== 0) {
     wipe(plain);

@@ -1,0 +1,137 @@
+// Confinement of a disclosure (issue 11): a vault with records on 60 days, a canary string in
+// every record; a grant of days 10–20 (whole days, then narrowed to a case) must carry exactly
+// those records, no key that opens any other record, and no byte of any other day's content.
+// Real vault files, real crypto, real age files decrypted with the recipient's identity.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
+import { RecordInputSchema } from '../../shared/records.ts';
+import { insertRecords } from '../records/importer.ts';
+import { openSummary, openContent, unwrapKeys } from '../records/codec.ts';
+import { tempVault, type TempVault } from '../testing/tempVault.ts';
+import { disclose } from './disclose.ts';
+import { decryptAgeLayer, verifyPackage } from './openDisclosure.ts';
+import { parseBody, splitPackage, unb64 } from './packageFormat.ts';
+
+const DAY0 = Date.parse('2026-01-01T00:00:00Z');
+const dayOf = (i: number) => new Date(DAY0 + i * 86_400_000).toISOString().slice(0, 10);
+const canary = (i: number, c: string) => `CANARY-${String(i).padStart(2, '0')}-${c}-7f3a`;
+
+let issuer: TempVault;
+let identity: string;
+let recipient: string;
+/** Every record of the vault: id, day index, case. */
+const all: { id: string; day: number; case: string; epochDay: string }[] = [];
+
+beforeAll(async () => {
+  issuer = await tempVault();
+  identity = await generateHybridIdentity();
+  recipient = await identityToRecipient(identity);
+  const data = [];
+  for (let i = 0; i < 60; i++)
+    for (const c of ['Gull', 'Tern'])
+      data.push(
+        RecordInputSchema.parse({
+          kind: 'note',
+          title: `${canary(i, c)} title`,
+          body: `body of ${canary(i, c)}`,
+          case: c,
+          tags: [canary(i, c).toLowerCase()],
+          capturedAt: new Date(DAY0 + i * 86_400_000 + 3_600_000 * (c === 'Gull' ? 9 : 15)).toISOString(),
+        }),
+      );
+  const made = await insertRecords(issuer.custody.vault, data);
+  made.forEach((m, k) => all.push({ id: m.id, day: Math.floor(k / 2), case: k % 2 === 0 ? 'Gull' : 'Tern', epochDay: dayOf(Math.floor(k / 2)) }));
+}, 120_000);
+
+afterAll(async () => {
+  await issuer?.cleanup();
+});
+
+/** Every 32-byte key the package carries: day keys, record keys, attachment keys. */
+function keysIn(body: ReturnType<typeof parseBody>): Buffer[] {
+  return [...body.keys.epoch.map((k) => unb64(k.key)), ...body.keys.records.flatMap((r) => r.keys.map(unb64)), ...body.records.flatMap((r) => (r.attachments ?? []).map((a) => unb64(a.key)))];
+}
+
+/** Tries `key` as a day key and as a record key against one stored record; true if anything opens. */
+function opens(key: Buffer, rec: { id: string; epochDay: string }): boolean {
+  const row = issuer.custody.vault.db.sql.prepare('SELECT kind, captured_at, version, wrapped_dek, summary, content FROM record WHERE id = ?').get(rec.id) as { kind: string; captured_at: number; version: number; wrapped_dek: Buffer; summary: Buffer; content: Buffer };
+  const vaultId = issuer.vaultId;
+  const meta = { kind: row.kind, capturedAt: row.captured_at };
+  const attempts = [
+    () => unwrapKeys({ epochKey: () => key }, vaultId, rec.id, rec.epochDay, row.wrapped_dek),
+    () => openSummary(key, vaultId, rec.id, row.version, meta, row.summary),
+    () => openContent(key, vaultId, rec.id, row.version, meta, row.content),
+  ];
+  return attempts.some((f) => {
+    try {
+      f();
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function grantAndOpen(out: string, extra: { case?: string }) {
+  const r = await disclose(issuer.custody, { to: [recipient], from: dayOf(10), until: dayOf(20), purpose: 'review of days 10-20', out, ...extra });
+  const file = readFileSync(out);
+  const plain = await decryptAgeLayer(file, [identity]);
+  const body = parseBody(splitPackage(plain).body);
+  const verified = verifyPackage(plain);
+  return { r, plain, body, verified };
+}
+
+describe('a disclosure of days 10–20', () => {
+  test('whole days: exactly those records, keys that open nothing else, no other day in any byte', async () => {
+    const { r, plain, body, verified } = await grantAndOpen(join(issuer.dir, '..', 'days.age'), {});
+    const expected = all.filter((x) => x.day >= 10 && x.day <= 20);
+    expect(r.scope).toBe('days');
+    expect(verified.records.map((x) => x.summary.id).sort()).toEqual(expected.map((x) => x.id).sort());
+    expect(verified.records.every((x) => x.content.body.includes('CANARY-'))).toBe(true);
+    // The epoch keys of exactly those days, taken from the keyring.
+    expect(body.keys.epoch.map((k) => k.day)).toEqual(Array.from({ length: 11 }, (_, i) => dayOf(10 + i)));
+    const keyring = issuer.custody.vault.keys();
+    for (const k of body.keys.epoch) expect(unb64(k.key).equals(keyring.epochKey(k.day))).toBe(true);
+    // Never the vault key or the epoch root, in any encoding.
+    const text = plain.toString('latin1');
+    for (const secret of [keyring.vaultKey, keyring.epochRoot, keyring.signingSeed]) {
+      expect(plain.includes(secret)).toBe(false);
+      expect(text.includes(secret.toString('base64'))).toBe(false);
+      expect(text.includes(secret.toString('hex'))).toBe(false);
+    }
+    // Every key in the package against every record outside the grant: none opens.
+    const others = all.filter((x) => x.day < 10 || x.day > 20);
+    const keys = keysIn(body);
+    expect(keys.length).toBe(11);
+    for (const k of keys) for (const o of others) expect(opens(k, o), `a granted key opened record of day ${o.day}`).toBe(false);
+    // No canary of another day in the decrypted package, nor in what it decrypts to.
+    const opened = JSON.stringify(verified.records);
+    for (const o of others) {
+      expect(text.includes(canary(o.day, o.case))).toBe(false);
+      expect(opened.includes(canary(o.day, o.case))).toBe(false);
+    }
+    for (const e of expected) expect(opened.includes(canary(e.day, e.case))).toBe(true);
+  });
+
+  test('narrowed to case Gull: only its records and their keys; the other case on the same days stays closed', async () => {
+    const { r, plain, body, verified } = await grantAndOpen(join(issuer.dir, '..', 'gull.age'), { case: 'Gull' });
+    const expected = all.filter((x) => x.day >= 10 && x.day <= 20 && x.case === 'Gull');
+    expect(r.scope).toBe('records');
+    expect(verified.records.map((x) => x.summary.id).sort()).toEqual(expected.map((x) => x.id).sort());
+    expect(body.keys.epoch).toEqual([]);
+    const keys = keysIn(body);
+    expect(keys.length).toBe(expected.length);
+    const others = all.filter((x) => !expected.some((e) => e.id === x.id));
+    for (const k of keys) for (const o of others) expect(opens(k, o), `a granted key opened ${o.case} of day ${o.day}`).toBe(false);
+    const text = plain.toString('latin1');
+    const opened = JSON.stringify(verified.records);
+    for (const o of others) {
+      expect(text.includes(canary(o.day, o.case))).toBe(false);
+      expect(opened.includes(canary(o.day, o.case))).toBe(false);
+    }
+    // The grant's own records do open, with their canaries.
+    for (const e of expected) expect(opened.includes(canary(e.day, e.case))).toBe(true);
+  });
+});
