@@ -106,7 +106,7 @@ function schemaFloor(root: string, n: number): number {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   migrate(db);
-  const record = db.prepare("INSERT INTO record (id, kind, captured_at, epoch_day, created_at, updated_at, version, deleted_at, wrapped_dek, summary, content) VALUES (?, 'note', ?, '2026-01-01', ?, ?, 1, NULL, ?, ?, ?)");
+  const record = db.prepare("INSERT INTO record (id, kind, captured_at, epoch_day, created_at, updated_at, version, deleted_at, wrapped_dek, summary, content) VALUES (?, 'note', ?, ?, ?, ?, 1, NULL, ?, ?, ?)");
   const entry = db.prepare("INSERT INTO audit_entry (seq, time, event, actor, target, success, entry, leaf_hash) VALUES (?, ?, 'record.created', 'analyst', ?, 1, ?, ?)");
   const node = db.prepare('INSERT INTO audit_node (level, idx, hash) VALUES (?, ?, ?)');
   const [dek, summary, content, hash] = [60, 140, 1000, 32].map((size) => randomBytes(size));
@@ -116,7 +116,8 @@ function schemaFloor(root: string, n: number): number {
   const t0 = performance.now();
   db.transaction(() =>
     ids.forEach((id, i) => {
-      record.run(id, start + ((i * 7919) % 365) * 86400_000, start, start, dek, summary, content);
+      const captured = start + ((i * 7919) % 365) * 86400_000;
+      record.run(id, captured, new Date(captured).toISOString().slice(0, 10), start, start, dek, summary, content);
       entry.run(i, start, `record:${id}`, json, hash);
       node.run(1 + (i & 7), i, hash);
     }),
