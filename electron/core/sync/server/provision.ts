@@ -69,8 +69,13 @@ export interface ProvisionResult {
   applied: number[];
 }
 
+export interface ProvisionOptions {
+  /** The time the year of audit partitions ahead starts from (default: the database's clock); tests fix it. */
+  now?: Date;
+}
+
 /** Creates or upgrades the sync schema; safe to run again. */
-export async function provisionServer(adminUrl: string, migrations: readonly ServerMigration[] = SERVER_MIGRATIONS): Promise<ProvisionResult> {
+export async function provisionServer(adminUrl: string, migrations: readonly ServerMigration[] = SERVER_MIGRATIONS, opts: ProvisionOptions = {}): Promise<ProvisionResult> {
   return withAdmin(adminUrl, async (c) => {
     const { database, superuser } = (await c.query<{ database: string; superuser: boolean }>("SELECT current_database() AS database, current_setting('is_superuser') = 'on' AS superuser")).rows[0]!;
     const roles = rolesFor(database);
@@ -111,7 +116,8 @@ export async function provisionServer(adminUrl: string, migrations: readonly Ser
     }
     // Keeps a year of monthly audit partitions ahead (run again monthly, e.g. from cron).
     await c.query(`SET ROLE ${owner}`);
-    await c.query('SELECT custody.create_audit_partitions(12)');
+    if (opts.now) await c.query("SELECT custody.ensure_audit_partitions($1::timestamptz, $1::timestamptz + interval '12 months')", [opts.now.toISOString()]);
+    else await c.query('SELECT custody.create_audit_partitions(12)');
     await c.query('RESET ROLE');
     return { database, roles, applied: ran };
   });
