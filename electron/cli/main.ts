@@ -8,6 +8,7 @@ import { registerAttachmentCommands } from './attachmentCommands.ts';
 import { registerAuditCommands, VerifyFailed } from './auditCommands.ts';
 import { registerReportCommands } from './reportCommands.ts';
 import { registerSyncCommands } from './syncCommands.ts';
+import { registerKeyCommands } from './keyCommands.ts';
 import { registerSharingCommands } from './sharingCommands.ts';
 import { setRunningCommand } from './globals.ts';
 import { commandName } from './commandName.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerReportCommands(program);
   registerSyncCommands(program);
+  registerKeyCommands(program);
   registerSharingCommands(program);
   return program;
 }

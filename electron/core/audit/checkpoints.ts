@@ -81,8 +81,8 @@ export class Checkpoints {
     private readonly dir: string,
     private readonly vaultId: string,
     private readonly deviceId: string,
-    /** The device's public key (from the key registry). */
-    readonly publicKey: Buffer,
+    /** The device's public key (from the key registry); replaced by a device key rotation (keys/deviceKeyRotation.ts). */
+    public publicKey: Buffer,
   ) {
     this.origin = logOrigin(vaultId);
     this.keyName = deviceKeyName(vaultId, deviceId);

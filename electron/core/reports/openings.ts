@@ -38,7 +38,8 @@ export async function collectOpenings(custody: Custody, entries: readonly { seq:
       const sealed = entry.details[SEALED_OPENING_DETAIL];
       if (typeof sealed !== 'string') continue;
       try {
-        const { key, digest } = openSealedOpening(vault.keys().vaultKey, vault.vaultId, id, sealed);
+        // Sealed under the vault key of its day: a rotated one is kept for this (keys/vaultKeyRotation.ts).
+        const { key, digest } = openUnderAny(vault.keys().vaultKeys, (vk) => openSealedOpening(vk, vault.vaultId, id, sealed));
         if (commitDigest(key, digest) === commitment) opening = { seq, target: entry.target, key: key.toString('hex'), sha256: digest.toString('hex') };
         key.fill(0);
       } catch {
@@ -87,4 +88,15 @@ export function checkOpenings(eventLines: readonly string[], openingsText: strin
   if (problems.length) throw new Error(problems.slice(0, 20).join('; ') + (problems.length > 20 ? `; and ${problems.length - 20} more` : ''));
   const unopened = commitments.size - opened.size;
   return `${opened.size} hash commitment${opened.size === 1 ? '' : 's'} opened, each matching its signed entry${unopened ? `; ${unopened} not opened (the item is no longer in the vault)` : ''}`;
+}
+
+function openUnderAny<T>(keys: readonly Buffer[], fn: (vk: Buffer) => T): T {
+  for (const [i, vk] of keys.entries()) {
+    try {
+      return fn(vk);
+    } catch (e) {
+      if (i === keys.length - 1) throw e;
+    }
+  }
+  throw new Error('no vault key');
 }

@@ -194,3 +194,6 @@ async function refuse(custody: Custody, r: DisclosureRequest, b: { policy: strin
     // The refusal stands even if the log cannot take the entry.
   }
 }
+
+/** A vault key rotation (keys/rewrap.ts): the sealed policy, re-sealed under the new key inside its transaction. */
+export const SHARING_POLICY_SEALING = { metaKey: META_KEY, derive: (vk: Buffer) => deriveKey(vk, KEY_INFO), ad: sealAd } as const;

@@ -160,3 +160,21 @@ export async function resolveRecipient(custody: Custody, nameOrRecipient: string
   if (!out.postQuantum && !opts.allowClassical) throw new CustodyError('BAD_REQUEST', `recipient ${out.fingerprint}: ${CLASSICAL_WARNING}. Pass --allow-classical to send to it anyway.`);
   return out;
 }
+
+/** A vault key rotation (keys/rewrap.ts): every entry re-sealed and re-tagged under the new key, inside its transaction. */
+export function rewrapAddressBook(sql: import('better-sqlite3').Database, vaultId: string, oldVk: Buffer, newVk: Buffer): number {
+  const [oldSeal, newSeal, newTag] = [deriveKey(oldVk, SEAL_INFO), deriveKey(newVk, SEAL_INFO), deriveKey(newVk, TAG_INFO)];
+  try {
+    const rows = sql.prepare('SELECT id, sealed FROM recipient').all() as { id: string; sealed: Buffer }[];
+    const update = sql.prepare('UPDATE recipient SET sealed = ?, name_tag = ? WHERE id = ?');
+    for (const r of rows) {
+      const plain = open(oldSeal, r.sealed, sealAd(vaultId, r.id), 'an address book entry');
+      const { name } = Sealed.parse(JSON.parse(plain.toString('utf8')));
+      update.run(seal(newSeal, plain, sealAd(vaultId, r.id)), nameTag(newTag, name), r.id);
+      wipe(plain);
+    }
+    return rows.length;
+  } finally {
+    wipe(oldSeal, newSeal, newTag);
+  }
+}

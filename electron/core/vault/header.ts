@@ -1,12 +1,13 @@
 // vault.json: the only unencrypted file of a vault besides the database. It names the vault,
 // the KDF parameters and the two wrappings of the vault key. Every field except the wrappings
 // is bound into the wrappings' associated data, so an edited header does not unlock.
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { CustodyError } from '../../shared/errors.ts';
-import { writeFileAtomic } from '../util/atomicFile.ts';
+import { fsyncDir, writeFileAtomic } from '../util/atomicFile.ts';
 import type { KdfParams } from '../crypto/kdf.ts';
 
 export const HEADER_FILE = 'vault.json';
@@ -62,5 +63,32 @@ export function readHeader(dir: string): VaultHeader {
 }
 
 export function writeHeader(dir: string, h: VaultHeader): void {
-  writeFileAtomic(join(dir, HEADER_FILE), JSON.stringify(h, null, 2) + '\n');
+  writeFileAtomic(join(dir, HEADER_FILE), headerText(h));
+}
+
+/**
+ * A vault key rotation (keys/vaultKeyRotation.ts) writes the new header beside the old one
+ * first, then re-wraps the database in one transaction that also stores this file's digest
+ * (meta PENDING_HEADER_META), then renames it over vault.json. A crash between the steps is
+ * settled at the next open (settlePendingHeader): the new header wins exactly when the
+ * database committed its side, so the password and the recovery key always open the vault.
+ */
+export const PENDING_HEADER_FILE = 'vault.json.next';
+export const PENDING_HEADER_META = 'vault_key_header';
+
+export const headerText = (h: VaultHeader): string => JSON.stringify(h, null, 2) + '\n';
+export const headerDigest = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/** Settles a rotation a crash interrupted; `committed` is the digest the database holds (if any). Returns whether vault.json changed. */
+export function settlePendingHeader(dir: string, committed: string | undefined): boolean {
+  const next = join(dir, PENDING_HEADER_FILE);
+  if (!existsSync(next)) return false;
+  const text = readFileSync(next);
+  if (committed !== undefined && headerDigest(text) === committed) {
+    renameSync(next, join(dir, HEADER_FILE));
+    fsyncDir(dir);
+    return true;
+  }
+  rmSync(next, { force: true });
+  return false;
 }

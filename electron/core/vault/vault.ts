@@ -26,12 +26,16 @@ import { iso } from '../util/time.ts';
 import { Checkpoints, deviceKeyName, originOfKeyName, publicKeyOfVkey, type StoredCheckpoint, type TrustedKey } from '../audit/checkpoints.ts';
 import { formatVerifierKey } from '../audit/tlog/note.ts';
 import { checkExternalCheckpoint, verifyLog, type Problem, type Progress } from '../audit/verifyLog.ts';
-import { ATTACHMENTS_DIR, CHECKPOINT_FILE, DATABASE_FILE, HEADER_FILE, headerBinding, readHeader, writeHeader, type VaultHeader } from './header.ts';
+import { ATTACHMENTS_DIR, CHECKPOINT_FILE, DATABASE_FILE, HEADER_FILE, headerBinding, PENDING_HEADER_META, readHeader, settlePendingHeader, writeHeader, type VaultHeader } from './header.ts';
 import { attestDeviceKey, deviceKeyAttested } from './attestation.ts';
-import { Keyring } from './keyring.ts';
+import { Keyring, type EpochRoot } from './keyring.ts';
+import { handoversIn, keysAcross } from '../keys/handover.ts';
 import { readMeta, writeMeta, type VaultMeta } from './meta.ts';
 import { causeOf, PendingEntries, type PendingEntry } from './pendingEntries.ts';
+
+type PendingSearch = Extract<PendingEntry, { event: 'search' }>;
 import { UnlockThrottle } from './unlockThrottle.ts';
+import { DiskReserve } from '../backup/diskReserve.ts';
 
 export interface CreateVaultOptions {
   password: string;
@@ -108,6 +112,23 @@ export async function createVault(dir: string, opts: CreateVaultOptions): Promis
 }
 
 export type VaultSecret = { password: string } | { recoveryKey: string };
+
+/**
+ * A header wrapping `vk` under the password (fresh salt, the same cost raised to the floor)
+ * and under the raw recovery key: what a vault key rotation writes (keys/vaultKeyRotation.ts).
+ */
+export async function headerWrapping(h: VaultHeader, vk: Buffer, password: string, recoveryRaw: Buffer): Promise<VaultHeader> {
+  const kdf = newKdfParams({ memoryKiB: Math.max(h.kdf.memoryKiB, KDF_FLOOR.memoryKiB), iterations: Math.max(h.kdf.iterations, KDF_FLOOR.iterations), parallelism: Math.max(h.kdf.parallelism, KDF_FLOOR.parallelism) });
+  const next: VaultHeader = { ...h, kdf, wrappedVaultKey: { password: '', recovery: '' } };
+  const kek = await deriveKek(password, kdf);
+  const rk = deriveKey(recoveryRaw, RECOVERY_INFO);
+  try {
+    next.wrappedVaultKey = { password: seal(kek, vk, vkWrapAd(next, 'password')).toString('base64'), recovery: seal(rk, vk, vkWrapAd(next, 'recovery')).toString('base64') };
+    return next;
+  } finally {
+    wipe(kek, rk);
+  }
+}
 
 /** The vault key a header wraps, from the password or the recovery key. */
 export async function unwrapVaultKey(header: VaultHeader, secret: VaultSecret): Promise<Buffer> {
@@ -254,7 +275,8 @@ function defaultActor(): string {
 
 /** The keys an unlock verified, before they are handed to a Keyring. */
 interface OpenedKeys {
-  epochRoot: Buffer;
+  roots: EpochRoot[];
+  previousVaultKeys: Buffer[];
   seed: Buffer;
   trusted: TrustedKey[];
   /** Attestations to store (keys of a vault made before they existed). */
@@ -274,6 +296,10 @@ export class Vault {
   #locking: Promise<void> | null = null;
   readonly #unlocking = new Mutex();
   readonly #pending: PendingEntries;
+  /** Space that lets reading go on when the disk is full. */
+  readonly #reserve: DiskReserve;
+  /** Retired device keys of this device, trusted for its older checkpoints while locked. */
+  #registryRetired: TrustedKey[];
   readonly #throttle: UnlockThrottle;
   readonly #clock: () => number;
   /** Set at open when the database disagrees with checkpoint.txt (e.g. an older copy). */
@@ -295,6 +321,8 @@ export class Vault {
     this.#clock = clock;
     this.command = command;
     this.#pending = new PendingEntries(dir);
+    this.#reserve = new DiskReserve(dir, db);
+    this.#registryRetired = checkpoints.trustedKeys.filter((k) => !k.publicKey.equals(checkpoints.publicKey));
     this.#throttle = new UnlockThrottle(dir, clock);
     let problem: string | null;
     try {
@@ -313,7 +341,7 @@ export class Vault {
 
   static async open(dir: string, opts: OpenVaultOptions = {}): Promise<Vault> {
     if (opts.command !== undefined && !COMMAND_NAME.test(opts.command)) throw new CustodyError('BAD_REQUEST', 'a command session is named by its command (lowercase words), nothing else');
-    const header = readHeader(dir);
+    let header = readHeader(dir);
     assertKdfStrong(header.kdf, { legacy: true });
     // A vault made before folders were owner-only is fixed here (best effort: the folder may
     // belong to someone else, read-only, and still be readable).
@@ -325,12 +353,18 @@ export class Vault {
       }
     const db = await openDatabase(join(dir, DATABASE_FILE));
     try {
+      // A vault key rotation a crash interrupted: its new header is kept exactly when the database committed.
+      const pending = db.sql.prepare('SELECT value FROM meta WHERE key = ?').get(PENDING_HEADER_META) as { value: string } | undefined;
+      if (settlePendingHeader(dir, pending?.value)) header = readHeader(dir);
       const meta = await readMeta(db.prisma);
       if (meta.vaultId !== header.vaultId) throw new CustodyError('VAULT_CORRUPT', 'the database belongs to another vault than vault.json');
       // Unverified until unlock (which refuses a registry with more than one active key).
       const device = await db.prisma.keyEntry.findFirst({ where: { kind: 'device_signing', status: 'active' }, orderBy: { createdAt: 'asc' } });
       if (!device?.publicKey) throw new CustodyError('VAULT_CORRUPT', 'the vault has no device signing key');
       const checkpoints = new Checkpoints(db.sql, dir, header.vaultId, meta.deviceId, Buffer.from(device.publicKey));
+      // Keys this device signed with before a rotation (keys/deviceKeyRotation.ts) sign its older checkpoints.
+      const retired = await db.prisma.keyEntry.findMany({ where: { kind: 'device_signing', status: 'retired' }, orderBy: { createdAt: 'asc' } });
+      checkpoints.trust([{ publicKey: checkpoints.publicKey, deviceId: meta.deviceId }, ...retired.filter((k) => k.publicKey).map((k) => ({ publicKey: Buffer.from(k.publicKey!), deviceId: meta.deviceId }))], 'registry');
       return new Vault(dir, header, db, new AuditLog(db), meta, checkpoints, opts.clock ?? Date.now, opts.command ?? null);
     } catch (e) {
       await db.close();
@@ -386,7 +420,8 @@ export class Vault {
     const pinProblems: Problem[] = [];
     if (opts.vkey !== undefined) {
       const pinned = this.#pinnedKey(opts.vkey);
-      cps = this.checkpoints.withTrust([pinned], 'pinned');
+      // A pinned key also vouches for the keys its device handed over to or from (keys/handover.ts).
+      cps = this.checkpoints.withTrust(await this.#acrossHandovers(pinned), 'pinned');
       const registered = this.checkpoints.trustedKeys;
       if (!registered.some((k) => k.publicKey.equals(pinned.publicKey)))
         pinProblems.push({
@@ -408,6 +443,13 @@ export class Vault {
       if (result.ok) throw e;
     }
     return result;
+  }
+
+  async #acrossHandovers(pinned: TrustedKey): Promise<TrustedKey[]> {
+    const devices = await this.db.prisma.keyEntry.findMany({ where: { kind: 'device_signing' }, select: { id: true, publicKey: true } });
+    const byId = new Map(devices.filter((d) => d.publicKey).map((d) => [d.id, Buffer.from(d.publicKey!)]));
+    const entries = this.audit.entriesAbout(devices.map((d) => target.key(d.id)), this.audit.size());
+    return keysAcross(pinned, handoversIn(entries, this.vaultId, (id) => byId.get(id)));
   }
 
   /** A verifier key the reader supplied (--vkey), as a trusted key of this vault's log. */
@@ -442,7 +484,8 @@ export class Vault {
 
   /** Records audit entries in their own transaction (for events that change nothing else). */
   async record(...entries: AuditInput[]): Promise<void> {
-    await this.db.writeSync(() => this.audit.appendSync(this.meta, entries));
+    // Reading owes these entries: a full disk gives up its reserve for them (backup/diskReserve.ts).
+    await this.#reserve.auditWrite(() => this.audit.appendSync(this.meta, entries));
   }
 
   /**
@@ -592,13 +635,13 @@ export class Vault {
     let keys: Keyring | undefined;
     try {
       opened = await this.#verifiedKeys(vk);
-      keys = new Keyring(vk, opened.epochRoot, opened.seed);
+      keys = new Keyring(vk, opened.roots, opened.seed, opened.previousVaultKeys);
       const owed = this.#pending.list();
       const { attest, entries } = opened;
       this.#keys = keys;
       this.#autoCheckpoint = false;
       try {
-        await this.db.writeSync(() => {
+        await this.#reserve.auditWrite(() => {
           const store = this.db.sql.prepare('UPDATE key_registry SET attestation = ? WHERE id = ?');
           for (const a of attest) store.run(a.attestation, a.id);
           this.audit.appendSync(this.meta, [...owed.map((p) => this.#lateEntry(p)), ...entries, { event: 'vault.unlocked', target: target.vault(this.vaultId), details: { method, ...(this.command ? { command: this.command } : {}) } }, ...(opts.extra ?? [])]);
@@ -613,7 +656,7 @@ export class Vault {
     } catch (e) {
       this.#keys = null;
       if (keys) keys.wipe();
-      else wipe(vk, opened?.epochRoot, opened?.seed);
+      else wipe(vk, ...(opened?.roots.map((r) => r.root) ?? []), ...(opened?.previousVaultKeys ?? []), opened?.seed);
       wipeRandomPool();
       throw e;
     }
@@ -626,6 +669,7 @@ export class Vault {
 
   #lateEntry(p: PendingEntry): AuditInput {
     const details = { recordedLate: true, at: p.at ?? 'unknown', cause: p.cause };
+    if (p.event === 'search') return { event: 'search', details: { ...p.details, ...details } };
     return p.event === 'vault.locked'
       ? { event: 'vault.locked', target: target.vault(this.vaultId), details }
       : { event: 'vault.unlock_failed', target: target.vault(this.vaultId), success: false, details: { method: 'password', ...details } };
@@ -633,15 +677,19 @@ export class Vault {
 
   /** Unwraps and checks the keys an unlock needs; wipes what it unwrapped if it throws. */
   async #verifiedKeys(vk: Buffer): Promise<OpenedKeys> {
-    const rows = await this.db.prisma.keyEntry.findMany({ where: { OR: [{ kind: 'epoch_root', status: 'active' }, { kind: 'device_signing' }] }, orderBy: { createdAt: 'asc' } });
-    const root = rows.find((r) => r.kind === 'epoch_root');
+    const rows = await this.db.prisma.keyEntry.findMany({ where: { kind: { in: ['epoch_root', 'device_signing', 'vault_key'] } }, orderBy: { createdAt: 'asc' } });
+    // Every epoch root that serves some days (retired ones serve the days before a rotation).
+    const rootRows = rows.filter((r) => r.kind === 'epoch_root' && r.status !== 'revoked');
     const devices = rows.filter((r) => r.kind === 'device_signing');
     const active = devices.filter((r) => r.status === 'active');
-    if (!root?.wrapped) throw new CustodyError('VAULT_CORRUPT', 'the vault has no active epoch_root key');
-    let epochRoot: Buffer | undefined;
+    if (!rootRows.some((r) => r.status === 'active') || rootRows.some((r) => !r.wrapped)) throw new CustodyError('VAULT_CORRUPT', 'the vault has no active epoch_root key');
+    const roots: EpochRoot[] = [];
+    const previousVaultKeys: Buffer[] = [];
     let seed: Buffer | undefined;
     try {
-      epochRoot = keyMaterial(open(vk, root.wrapped, keyAd(this.vaultId, root.id), 'the epoch_root key'));
+      for (const r of rootRows) roots.push({ id: r.id, root: keyMaterial(open(vk, r.wrapped!, keyAd(this.vaultId, r.id), 'the epoch_root key')), fromDay: r.fromDay, untilDay: r.untilDay, createdAt: r.createdAt.getTime() });
+      // Vault keys this one replaced (keys/vaultKeyRotation.ts), newest first.
+      for (const r of rows.filter((x) => x.kind === 'vault_key' && x.wrapped).reverse()) previousVaultKeys.push(keyMaterial(open(vk, r.wrapped!, keyAd(this.vaultId, r.id), 'a previous vault key')));
       if (active.length !== 1) await this.#tampered(null, 'active-keys', `the key registry lists ${active.length} active device signing keys; a device has exactly one`);
       const device = active[0]!;
       if (!device.wrapped || !device.publicKey) throw new CustodyError('VAULT_CORRUPT', 'the vault has no device signing key');
@@ -649,7 +697,7 @@ export class Vault {
       const publicKey = Buffer.from(device.publicKey);
       if (!publicKeyOfSeed(seed).equals(publicKey) || !publicKey.equals(this.checkpoints.publicKey))
         await this.#tampered(device.id, 'public-key-mismatch', `the registered public key of the device signing key ${device.id} is not the key of its sealed seed: the key registry was replaced`);
-      const out: OpenedKeys = { epochRoot, seed, trusted: [], attest: [], entries: [] };
+      const out: OpenedKeys = { roots, previousVaultKeys, seed, trusted: [], attest: [], entries: [] };
       for (const d of devices) {
         if (!d.publicKey) await this.#tampered(d.id, 'no-public-key', `the device signing key ${d.id} has no public key`);
         const pub = Buffer.from(d.publicKey!);
@@ -664,7 +712,7 @@ export class Vault {
       }
       return out;
     } catch (e) {
-      wipe(epochRoot, seed);
+      wipe(...roots.map((r) => r.root), ...previousVaultKeys, seed);
       throw e;
     }
   }
@@ -708,7 +756,11 @@ export class Vault {
       try {
         await this.record(...(this.command ? [] : [{ event: 'vault.locked' as const, target: target.vault(this.vaultId) }]));
       } catch (e) {
-        if (!this.command) this.#pending.add({ event: 'vault.locked', at: iso(this.#clock()), cause: causeOf(e) });
+        const at = iso(this.#clock());
+        // The searches owed ahead of the lock's entry were rolled back with it: kept with it,
+        // for the next unlock, so that a search is never lost with the session.
+        for (const s of this.audit.drainOwed()) if (s.event === 'search') this.#pending.add({ event: 'search', at, cause: causeOf(e), details: s.details as PendingSearch['details'] });
+        if (!this.command) this.#pending.add({ event: 'vault.locked', at, cause: causeOf(e) });
       }
       try {
         await this.db.writeSync(() => this.#checkpoint(keys, true));
@@ -722,7 +774,7 @@ export class Vault {
       this.#checkpointTimer = null;
       keys.wipe();
       wipeRandomPool();
-      this.checkpoints.trust([{ publicKey: this.checkpoints.publicKey, deviceId: this.meta.deviceId }], 'registry');
+      this.checkpoints.trust([{ publicKey: this.checkpoints.publicKey, deviceId: this.meta.deviceId }, ...this.#registryRetired], 'registry');
     }
   }
 
@@ -734,6 +786,19 @@ export class Vault {
   /** For status displays; never includes key material. */
   get header(): Readonly<VaultHeader> {
     return this.#header;
+  }
+
+  /** Signs with this key from now on, after a device key rotation committed (keys/deviceKeyRotation.ts). */
+  useDeviceKey(publicKey: Buffer): void {
+    const previous = this.checkpoints.publicKey;
+    this.#registryRetired = [...this.#registryRetired, { publicKey: previous, deviceId: this.meta.deviceId }];
+    this.checkpoints.publicKey = publicKey;
+    this.checkpoints.trust([...this.checkpoints.trustedKeys, { publicKey, deviceId: this.meta.deviceId }], this.checkpoints.trustBasis);
+  }
+
+  /** The header a vault key rotation just put in place (keys/vaultKeyRotation.ts). */
+  adoptHeader(next: VaultHeader): void {
+    this.#header = next;
   }
 
   setMeta(meta: Partial<VaultMeta>): void {

@@ -8,7 +8,7 @@ import { ad, open, seal } from '../../crypto/aead.ts';
 import type { Vault } from '../../vault/vault.ts';
 
 export const SYNC_URL_KEY = 'sync_url';
-const urlAd = (vaultId: string) => ad('sync-url', vaultId);
+export const urlAd = (vaultId: string) => ad('sync-url', vaultId);
 
 /** Keys of sync_state. */
 export type StateKey =

@@ -1,0 +1,79 @@
+// `custody keys [--json]` and `custody keys rotate <what>`: the key registry and its rotations.
+import type { Command } from 'commander';
+import { CustodyError } from '../shared/errors.ts';
+import { listKeys, type KeyInfo } from '../core/keys/registry.ts';
+import { expiryWarnings } from '../core/keys/expiry.ts';
+import { rotateVaultKey } from '../core/keys/vaultKeyRotation.ts';
+import { rotateEpochRoot } from '../core/keys/epochRootRotation.ts';
+import { rotateDeviceKey } from '../core/keys/deviceKeyRotation.ts';
+import { printJson } from './format.ts';
+import { opts, withVault } from './globals.ts';
+import { masterPassword, recoveryKey } from './secrets.ts';
+
+const ROTATABLE = ['vault-key', 'epoch-root', 'device-key', 'record-keys', 'report-cert'] as const;
+type Rotatable = (typeof ROTATABLE)[number];
+
+function printKeys(keys: KeyInfo[]): void {
+  const rows = keys.map((k) => [k.id, k.kind, k.algorithm, k.status, k.createdAt.slice(0, 10), k.rotatedAt?.slice(0, 10) ?? '-', k.expiresAt?.slice(0, 10) ?? '-', k.fingerprint, String(k.usageCount), k.serves ?? '']);
+  const header = ['ID', 'KIND', 'ALGORITHM', 'STATUS', 'CREATED', 'ROTATED', 'EXPIRES', 'FINGERPRINT', 'USES', 'DAYS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write([line(header), ...rows.map(line)].join('\n') + '\n');
+}
+
+/** Expiry warnings go to stderr, so --json output stays parseable. */
+export function warnExpiry(keys: KeyInfo[]): void {
+  for (const w of expiryWarnings(keys)) process.stderr.write(`warning: ${w}\n`);
+}
+
+export function registerKeyCommands(program: Command): void {
+  const keys = program
+    .command('keys')
+    .description('the key registry: id, kind, algorithm, status, created, rotated, expires, fingerprint, usage count')
+    .action(async (_o, cmd: Command) => {
+      const o = opts(cmd);
+      await withVault(o, async (c) => {
+        const list = await listKeys(c.vault);
+        warnExpiry(list);
+        if (o.json) printJson(list);
+        else printKeys(list);
+      });
+    });
+
+  keys
+    .command('rotate <what>')
+    .description(`rotate a key: ${ROTATABLE.join(', ')}`)
+    .option('--recovery-key-file <file>', 'vault-key: the recovery key, kept working (else $CUSTODY_RECOVERY_KEY, else a prompt)')
+    .option('--new-recovery-key', 'vault-key: issue a new recovery key instead (shown once)')
+    .option('--from <day>', 'epoch-root: records captured from this UTC day (YYYY-MM-DD) on use the new root (default: today)')
+    .action(async (what: string, _o, cmd: Command) => {
+      const o = opts<{ recoveryKeyFile?: string; newRecoveryKey?: boolean; from?: string }>(cmd);
+      if (!(ROTATABLE as readonly string[]).includes(what)) throw new CustodyError('BAD_REQUEST', `cannot rotate "${what}": choose one of ${ROTATABLE.join(', ')}`);
+      await withVault(o, async (c) => {
+        switch (what as Rotatable) {
+          case 'vault-key': {
+            const password = await masterPassword(o);
+            const r = await rotateVaultKey(c.vault, { password, recovery: o.newRecoveryKey ? 'new' : { recoveryKey: await recoveryKey(o) } });
+            if (o.json) return printJson(r);
+            process.stdout.write(`New vault key ${r.keyId} (fingerprint ${r.fingerprint}); re-wrapped ${Object.entries(r.rewrapped).map(([w, n]) => `${w}: ${n}`).join(', ')}. Records and attachments were not re-encrypted.\n`);
+            if (r.recoveryKey) process.stdout.write(`\nNEW RECOVERY KEY (shown only now; the old one no longer opens the vault):\n\n    ${r.recoveryKey}\n\n`);
+            return;
+          }
+          case 'epoch-root': {
+            const r = await rotateEpochRoot(c.vault, o.from ? { fromDay: o.from } : {});
+            if (o.json) return printJson(r);
+            process.stdout.write(`New epoch root ${r.keyId} (fingerprint ${r.fingerprint}) for records captured from ${r.fromDay} on; ${r.rewrapped} record key${r.rewrapped === 1 ? '' : 's'} of those days re-wrapped. Earlier days keep their keys.\n`);
+            return;
+          }
+          case 'device-key': {
+            const r = await rotateDeviceKey(c.vault);
+            if (o.json) return printJson(r);
+            process.stdout.write(`New device signing key ${r.keyId} (fingerprint ${r.fingerprint}); the old key (${r.previous}) signed the handover, recorded in the log.\nVerifier key from now on:\n  ${r.vkey}\n`);
+            return;
+          }
+          default:
+            throw new CustodyError('BAD_REQUEST', `rotating ${what} is not available yet`);
+        }
+      });
+    });
+}

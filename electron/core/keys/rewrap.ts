@@ -1,0 +1,71 @@
+// Everything the vault key protects directly, and how a vault key rotation re-wraps it inside
+// its one transaction (vaultKeyRotation.ts). A module that seals something new under the vault
+// key (or a key derived from it) adds an entry here, else a rotation leaves it unreadable.
+// Bulk data (records, attachments) is under epoch and data keys and is never touched.
+import type Database from 'better-sqlite3';
+import { ad, open, seal } from '../crypto/aead.ts';
+import { wipe } from '../crypto/keys.ts';
+import { attestDeviceKey, deviceKeyAttested } from '../vault/attestation.ts';
+import { SEALED_SETTINGS_KEY, sealedAd, settingsKey } from '../api/settings.ts';
+import { SYNC_URL_KEY, urlAd } from '../sync/client/state.ts';
+import { rewrapAddressBook } from '../sharing/recipients.ts';
+import { SHARING_POLICY_SEALING } from '../sharing/policy.ts';
+import { faultPoint } from './faults.ts';
+
+export const keyAd = (vaultId: string, keyId: string) => ad('key', vaultId, keyId);
+
+export interface Rewrap {
+  what: string;
+  run(sql: Database.Database, vaultId: string, oldVk: Buffer, newVk: Buffer): number;
+}
+
+/** A meta value sealed by a key derived from the vault key (or the vault key itself). */
+function metaSealed(what: string, metaKey: string, derive: (vk: Buffer) => Buffer, adOf: (vaultId: string) => Buffer): Rewrap {
+  return {
+    what,
+    run(sql, vaultId, oldVk, newVk) {
+      const row = sql.prepare('SELECT value FROM meta WHERE key = ?').get(metaKey) as { value: string } | undefined;
+      if (!row) return 0;
+      const [a, b] = [derive(oldVk), derive(newVk)];
+      try {
+        const plain = open(a, Buffer.from(row.value, 'base64'), adOf(vaultId), what);
+        sql.prepare('UPDATE meta SET value = ? WHERE key = ?').run(seal(b, plain, adOf(vaultId)).toString('base64'), metaKey);
+        wipe(plain);
+        return 1;
+      } finally {
+        if (a !== oldVk) wipe(a);
+        if (b !== newVk) wipe(b);
+      }
+    },
+  };
+}
+
+/** Every key registry row's secret (epoch roots, device and identity seeds, report signing identities, previous vault keys) and the device keys' attestations. */
+const registry: Rewrap = {
+  what: 'the key registry',
+  run(sql, vaultId, oldVk, newVk) {
+    const rows = sql.prepare('SELECT id, kind, wrapped, public_key AS publicKey, attestation FROM key_registry WHERE wrapped IS NOT NULL OR attestation IS NOT NULL ORDER BY created_at, id').all() as { id: string; kind: string; wrapped: Buffer | null; publicKey: Buffer | null; attestation: Buffer | null }[];
+    const update = sql.prepare('UPDATE key_registry SET wrapped = ?, attestation = ? WHERE id = ?');
+    rows.forEach((r, i) => {
+      let wrapped = r.wrapped;
+      if (r.wrapped) {
+        const secret = open(oldVk, r.wrapped, keyAd(vaultId, r.id), `the ${r.kind} key ${r.id}`);
+        wrapped = seal(newVk, secret, keyAd(vaultId, r.id));
+        wipe(secret);
+      }
+      // Only an attestation the old key made is carried over: a row someone slipped in stays unattested.
+      const attestation = r.publicKey && r.attestation && deviceKeyAttested(oldVk, vaultId, r.id, r.publicKey, r.attestation) ? attestDeviceKey(newVk, vaultId, r.id, r.publicKey) : r.attestation;
+      update.run(wrapped, attestation, r.id);
+      if (i === Math.floor(rows.length / 2)) faultPoint('vault-key:mid-transaction');
+    });
+    return rows.length;
+  },
+};
+
+export const REWRAPS: readonly Rewrap[] = [
+  registry,
+  metaSealed('the sealed settings', SEALED_SETTINGS_KEY, settingsKey, sealedAd),
+  metaSealed('the sync server address', SYNC_URL_KEY, (vk) => vk, urlAd),
+  metaSealed('the sharing policy', SHARING_POLICY_SEALING.metaKey, SHARING_POLICY_SEALING.derive, SHARING_POLICY_SEALING.ad),
+  { what: 'the address book', run: rewrapAddressBook },
+];
