@@ -234,6 +234,23 @@ async function writeAtomically(destPath: string, fill: (writer: BatchWriter) => 
 }
 
 /**
+ * Runs `work` with progress over `size` bytes and a digest sized for them; returns the digest
+ * of what `work` fed it, and ends the digest (and its thread) however `work` ends.
+ */
+async function digesting(size: number, onProgress: ProgressCallback | undefined, work: (progress: Progress, digest: PlaintextDigest) => Promise<void>): Promise<BlobDigest> {
+  const digest = new PlaintextDigest(size);
+  try {
+    const progress = new Progress(size, onProgress);
+    await work(progress, digest);
+    const result = await digest.result();
+    progress.finish();
+    return result;
+  } finally {
+    await digest.dispose();
+  }
+}
+
+/**
  * Opens `srcPath` for `work`, with progress over its size and a digest sized for it; returns
  * the digest of what `work` fed it, and closes both.
  */
@@ -245,19 +262,43 @@ async function withSource(
   const source = await open(srcPath, 'r');
   try {
     const { size } = await source.stat();
-    const digest = new PlaintextDigest(size);
-    try {
-      const progress = new Progress(size, onProgress);
-      await work(source, progress, digest);
-      const result = await digest.result();
-      progress.finish();
-      return result;
-    } finally {
-      await digest.dispose();
-    }
+    return await digesting(size, onProgress, (progress, digest) => work(source, progress, digest));
   } finally {
     await source.close();
   }
+}
+
+/**
+ * Plaintext to seal, and how each piece reaches the digest once it is sealed: a file's pieces
+ * are the digest's own lent buffers, handed back without a copy (release); pieces from a stream
+ * or memory belong to their producer and are copied in (update).
+ */
+interface SealInput<P extends Uint8Array> {
+  pieces: AsyncIterable<P> | Iterable<P>;
+  digest(piece: P): void | Promise<void>;
+}
+
+/** The one encryption loop: seals `input` into `destPath` (crash-safe), digesting and counting each piece. */
+async function seal<P extends Uint8Array>(destPath: string, key: Uint8Array, context: Uint8Array, input: SealInput<P>, progress: Progress): Promise<void> {
+  await writeAtomically(destPath, async (writer) => {
+    const sealer = createChunkSealer(key, context);
+    try {
+      for await (const plaintext of input.pieces) {
+        const out: Buffer[] = [];
+        sealer.write(plaintext, out);
+        // Sealed first: from here on a lent buffer belongs to the digest (maybe another thread).
+        await input.digest(plaintext);
+        progress.advance(plaintext.length);
+        await writer.push(out);
+      }
+      const out: Buffer[] = [];
+      sealer.final(out);
+      await writer.push(out);
+    } finally {
+      // The derived keys and staged plaintext are zeroed however this ends, errors included.
+      sealer.wipe();
+    }
+  });
 }
 
 /** Encrypts the file at `srcPath` into `destPath`; returns the plaintext's size and SHA-256. */
@@ -269,25 +310,7 @@ export async function encryptFile(
   onProgress?: ProgressCallback,
 ): Promise<BlobDigest> {
   return withSource(srcPath, onProgress, (source, progress, digest) =>
-    writeAtomically(destPath, async (writer) => {
-      const sealer = createChunkSealer(key, context);
-      try {
-        for await (const plaintext of readAhead(source, () => digest.acquire())) {
-          const out: Buffer[] = [];
-          sealer.write(plaintext, out);
-          // Encrypted first: from here on the buffer belongs to the digest (maybe another thread).
-          digest.release(plaintext);
-          progress.advance(plaintext.length);
-          await writer.push(out);
-        }
-        const out: Buffer[] = [];
-        sealer.final(out);
-        await writer.push(out);
-      } finally {
-        // The derived keys and staged plaintext are zeroed however this ends, errors included.
-        sealer.wipe();
-      }
-    }),
+    seal(destPath, key, context, { pieces: readAhead(source, () => digest.acquire()), digest: (piece) => digest.release(piece) }, progress),
   );
 }
 
@@ -354,32 +377,7 @@ export function bytesSource(data: Uint8Array): PlaintextSource {
  * reaches the disk. Returns the plaintext's size and SHA-256.
  */
 export async function encryptSource(source: PlaintextSource, destPath: string, key: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest> {
-  const digest = new PlaintextDigest(source.size);
-  try {
-    const progress = new Progress(source.size, onProgress);
-    await writeAtomically(destPath, async (writer) => {
-      const sealer = createChunkSealer(key, context);
-      try {
-        for await (const plaintext of source.chunks) {
-          const out: Buffer[] = [];
-          sealer.write(plaintext, out);
-          await digest.update([plaintext]);
-          progress.advance(plaintext.length);
-          await writer.push(out);
-        }
-        const out: Buffer[] = [];
-        sealer.final(out);
-        await writer.push(out);
-      } finally {
-        sealer.wipe();
-      }
-    });
-    const result = await digest.result();
-    progress.finish();
-    return result;
-  } finally {
-    await digest.dispose();
-  }
+  return digesting(source.size, onProgress, (progress, digest) => seal(destPath, key, context, { pieces: source.chunks, digest: (piece) => digest.update([piece]) }, progress));
 }
 
 /**
