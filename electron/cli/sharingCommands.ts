@@ -10,6 +10,8 @@ import { DEFAULT_SHARING_POLICY, POLICY_LABELS, type PolicyName, type SharingPol
 import { createVaultIdentity, showVaultIdentity, writeIdentityFile } from '../core/sharing/identity.ts';
 import { addRecipient, listRecipients, removeRecipient } from '../core/sharing/recipients.ts';
 import { getPolicy, setPolicy } from '../core/sharing/policy.ts';
+import { listEnvelopes, openEnvelope, publishIdentity, withDelivery, withdrawEnvelope, type EnvelopeView } from '../core/sharing/delivery.ts';
+import { openIntoVault } from '../core/sharing/received.ts';
 import { printJson } from './format.ts';
 import { opts, withVault } from './globals.ts';
 
@@ -176,4 +178,58 @@ export function registerSharingCommands(program: Command): void {
         say(r.changed.length ? `Changed: ${r.changed.map((k) => `${POLICY_LABELS[k]} = ${policyValue(k, r.policy[k])}`).join('; ')}.` : 'Nothing changed.');
       });
     });
+
+  const envelopes = program.command('envelopes').description('disclosure packages delivered through the sync server');
+  envelopes
+    .command('publish')
+    .description("publish this vault's recipient on the sync server, so others can deliver to you there")
+    .action(async (_o, cmd: Command) => {
+      const o = opts(cmd);
+      await withVault(o, async (c) => {
+        const r = await withDelivery(c, (s) => publishIdentity(c, s));
+        if (o.json) return printJson(r);
+        say(r.published ? `Published your recipient (fingerprint ${r.fingerprint}) on the sync server.` : `Your recipient (fingerprint ${r.fingerprint}) was already published.`);
+      });
+    });
+  envelopes
+    .command('list')
+    .description('envelopes waiting for you (--sent: those you sent, with their status and when they were opened)')
+    .option('--sent', 'list the envelopes you sent')
+    .action(async (_o, cmd: Command) => {
+      const o = opts<{ sent?: boolean }>(cmd);
+      await withVault(o, async (c) => {
+        const all = await withDelivery(c, (s) => listEnvelopes(c, s, o.sent ? 'sent' : 'inbox'));
+        if (o.json) return printJson(all);
+        if (all.length === 0) return say(o.sent ? 'You have sent no envelopes through this server.' : 'No envelopes wait for you.');
+        for (const e of all) say(envelopeText(e));
+      });
+    });
+  envelopes
+    .command('open <id>')
+    .description('fetch an envelope, then verify it and open it into the received area (as "custody open" does)')
+    .action(async (id: string, _o, cmd: Command) => {
+      const o = opts(cmd);
+      const r = await withVault(o, (c) => withDelivery(c, (s) => openEnvelope(c, s, id, (pkg) => openIntoVault(c, pkg))));
+      if (o.json) return printJson(r);
+      say(`Opened envelope ${id}: grant ${r.grant.grantId}, ${r.records.length} records (see "custody received show ${r.grant.grantId}").`);
+    });
+  envelopes
+    .command('withdraw <id>')
+    .description('withdraw an envelope you sent, if its recipient has not opened it yet')
+    .action(async (id: string, _o, cmd: Command) => {
+      const o = opts(cmd);
+      await withVault(o, (c) => withDelivery(c, (s) => withdrawEnvelope(c, s, id)));
+      if (o.json) return printJson({ withdrawn: id });
+      say(`Withdrew envelope ${id}: its recipient can no longer fetch it.`);
+    });
+}
+
+function envelopeText(e: EnvelopeView): string {
+  const who = e.direction === 'sent' ? `to ${e.recipientRole} (${e.recipientFingerprint})` : `from ${e.issuer}`;
+  return [
+    `${e.id}  ${e.status.toUpperCase()}  ${who}`,
+    `  sent ${e.createdAt}, expires ${e.expiresAt ?? 'never'}, ${e.size} bytes, SHA-256 ${e.packageSha256}`,
+    ...(e.openedAt ? [`  opened ${e.openedAt}`] : []),
+    ...e.openAttempts.filter((a) => !a.success).map((a) => `  failed opening by ${a.actor} at ${a.at}`),
+  ].join('\n');
 }
