@@ -335,7 +335,9 @@ export class Custody {
     return this.vault.audit.query(q);
   }
 
-  auditStats(range?: { from?: string; to?: string }): AuditStats {
+  /** Counts over the log, the searches made before included (a pending one is written first). */
+  async auditStats(range?: { from?: string; to?: string }): Promise<AuditStats> {
+    await this.searchAudit.flush().catch(() => undefined);
     return this.vault.audit.stats(range);
   }
 

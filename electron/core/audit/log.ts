@@ -25,6 +25,8 @@ export interface AuditContext {
 export interface OwedEntries {
   take(): AuditInput[];
   settled(entries: AuditInput[], committed: boolean): void;
+  /** Hands over for good what is still owed (a lock that could not write keeps it elsewhere). */
+  drain(): AuditInput[];
 }
 
 export class AuditLog extends AuditReads {
@@ -45,6 +47,11 @@ export class AuditLog extends AuditReads {
   /** Where owed entries come from (one source: the search audit of the open Custody). */
   owe(source: OwedEntries | null): void {
     this.#owed = source;
+  }
+
+  /** What the owed source still owes, handed over for good (OwedEntries.drain). */
+  drainOwed(): AuditInput[] {
+    return this.#owed?.drain() ?? [];
   }
 
   /** The tree as committed (or as written so far by the open transaction). */

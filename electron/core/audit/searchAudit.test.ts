@@ -232,4 +232,36 @@ describe('search audit', () => {
     expect(clock.pending).toBe(0);
     await expect(c.search(query('gull'))).rejects.toMatchObject({ code: 'LOCKED' });
   });
+
+  test('a search pending at a lock whose transaction fails is not lost: kept with the lock entry, written at the next unlock, even after a restart', async () => {
+    await c.search(query('gull'));
+    const size = c.vault.audit.size();
+    c.vault.db.sql.pragma('busy_timeout = 50');
+    const other = new Database(join(tv.dir, 'custody.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await expect(c.lock()).resolves.toBeUndefined();
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(c.vault.audit.size()).toBe(size);
+    // The process ends; another opens the vault and unlocks it.
+    await c.close();
+    c = await Custody.open(tv.dir, { searchClock: clock });
+    await c.unlock(PASSWORD, { buildIndex: false });
+    const late = (await c.vault.audit.query({ order: 'asc', limit: 10_000 })).slice(size).map((r) => ({ event: r.event, details: r.entry?.details }));
+    expect(late.map((e) => e.event)).toEqual(['search', 'vault.locked', 'vault.unlocked']);
+    expect(late[0]!.details).toEqual({ terms: 1, filters: [], deleted: 'exclude', results: 1, recordedLate: true, at: expect.any(String), cause: 'SQLITE_BUSY' });
+    // Written once: the next session owes nothing more.
+    await c.lock();
+    await c.unlock(PASSWORD, { buildIndex: false });
+    expect((await searches()).length).toBe(1);
+  });
+
+  test('audit statistics count a search still pending: it is written first', async () => {
+    await c.search(query('gull'));
+    expect((await c.auditStats()).byEvent.search).toBe(1);
+    expect(await searches()).toHaveLength(1);
+  });
 });

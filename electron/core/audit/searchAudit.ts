@@ -36,7 +36,9 @@ export const systemClock: SettleClock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-const FILTERS = ['case', 'tag', 'kind', 'classification', 'capturedFrom', 'capturedTo'] as const;
+/** The filters a search entry names (never their values). */
+export const SEARCH_FILTERS = ['case', 'tag', 'kind', 'classification', 'capturedFrom', 'capturedTo'] as const;
+const FILTERS = SEARCH_FILTERS;
 
 /** The entry of a search: counts and names, nothing the analyst typed. */
 export function searchEntry(q: ParsedSearchQuery, results: number): AuditInput {
@@ -117,7 +119,19 @@ export class SearchAudit implements OwedEntries {
     if (this.#timer === null) this.#arm(SEARCH_SETTLE_MS);
   }
 
-  /** Lock or close: forgets the session (what could not be written by now is lost with it). */
+  /**
+   * A lock whose own transaction failed: what is still owed (the pending search, and searches
+   * a rolled-back transaction handed back) is handed over for good, for the vault to keep with
+   * the lock's own owed entry (pendingEntries.ts) and write at the next unlock.
+   */
+  drain(): AuditInput[] {
+    this.#settle();
+    const out = this.#due;
+    this.#due = [];
+    return out;
+  }
+
+  /** Lock or close: forgets the session (the vault's lock drained what it could not write). */
   end(): void {
     this.#stopTimer();
     this.#pending = null;

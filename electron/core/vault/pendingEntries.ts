@@ -15,21 +15,38 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fsyncDir, writeFileAtomic } from '../util/atomicFile.ts';
+import { SEARCH_FILTERS } from '../audit/searchAudit.ts';
 
 export const PENDING_FILE = 'audit-pending.json';
 const MAX_BYTES = 64 * 1024;
 const MAX_ENTRIES = 100;
 
-const EntrySchema = z
-  .object({
-    event: z.enum(['vault.locked', 'vault.unlock_failed']),
-    /** When it happened (ISO 8601), null if the marker could not say. */
-    at: z.iso.datetime().nullable(),
-    /** Why the entry could not be written then: an error code, never a message. */
-    cause: z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/),
-  })
-  .strict();
+/** When it happened (ISO 8601), null if the marker could not say. */
+const at = z.iso.datetime().nullable();
+/** Why the entry could not be written then: an error code, never a message. */
+const cause = z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/);
+const EntrySchema = z.union([
+  z.object({ event: z.enum(['vault.locked', 'vault.unlock_failed']), at, cause }).strict(),
+  // A search made before a lock whose transaction failed (searchAudit.ts): its entry as it
+  // would have been, counts and filter names only; `at` is when the lock failed.
+  z
+    .object({
+      event: z.literal('search'),
+      at,
+      cause,
+      details: z
+        .object({
+          terms: z.number().int().min(0).max(1000),
+          filters: z.array(z.enum(SEARCH_FILTERS)).max(SEARCH_FILTERS.length),
+          deleted: z.enum(['exclude', 'include', 'only']),
+          results: z.number().int().min(0),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
 export type PendingEntry = z.infer<typeof EntrySchema>;
+export type PendingSearch = Extract<PendingEntry, { event: 'search' }>;
 
 const UNKNOWN: PendingEntry = { event: 'vault.locked', at: null, cause: 'UNKNOWN' };
 

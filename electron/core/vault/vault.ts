@@ -31,9 +31,7 @@ import { attestDeviceKey, deviceKeyAttested } from './attestation.ts';
 import { Keyring, type EpochRoot } from './keyring.ts';
 import { handoversIn, keysAcross } from '../keys/handover.ts';
 import { readMeta, writeMeta, type VaultMeta } from './meta.ts';
-import { causeOf, PendingEntries, type PendingEntry } from './pendingEntries.ts';
-
-type PendingSearch = Extract<PendingEntry, { event: 'search' }>;
+import { causeOf, PendingEntries, type PendingEntry, type PendingSearch } from './pendingEntries.ts';
 import { UnlockThrottle } from './unlockThrottle.ts';
 import { DiskReserve } from '../backup/diskReserve.ts';
 
