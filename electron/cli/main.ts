@@ -8,13 +8,16 @@ import { registerAttachmentCommands } from './attachmentCommands.ts';
 import { registerAuditCommands, VerifyFailed } from './auditCommands.ts';
 import { registerReportCommands } from './reportCommands.ts';
 import { registerSyncCommands } from './syncCommands.ts';
+import { registerBackupCommands } from './backupCommands.ts';
+import { diskFullError, isDiskFull } from '../core/backup/diskFull.ts';
 import { registerKeyCommands } from './keyCommands.ts';
 import { registerSharingCommands } from './sharingCommands.ts';
+import { registerDisclosureCommands } from './disclosureCommands.ts';
 import { setRunningCommand } from './globals.ts';
 import { commandName } from './commandName.ts';
 
 /** Exit codes, documented in the README. */
-const EXIT: Partial<Record<CustodyError['code'], number>> = { BAD_REQUEST: 2, IMPORT_FAILED: 2, WRONG_PASSWORD: 3, WRONG_RECOVERY_KEY: 3, TOO_MANY_ATTEMPTS: 3, NOT_FOUND: 4, VAULT_NOT_FOUND: 4, CONFLICT: 5, TAMPERED: 6, ROLLED_BACK: 6, POLICY_REFUSED: 7 };
+const EXIT: Partial<Record<CustodyError['code'], number>> = { BAD_REQUEST: 2, IMPORT_FAILED: 2, WRONG_PASSWORD: 3, WRONG_RECOVERY_KEY: 3, TOO_MANY_ATTEMPTS: 3, NOT_FOUND: 4, VAULT_NOT_FOUND: 4, CONFLICT: 5, TAMPERED: 6, ROLLED_BACK: 6, POLICY_REFUSED: 7, DISK_FULL: 8 };
 
 export function buildProgram(): Command {
   const program = new Command('custody')
@@ -31,8 +34,10 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerReportCommands(program);
   registerSyncCommands(program);
+  registerBackupCommands(program);
   registerKeyCommands(program);
   registerSharingCommands(program);
+  registerDisclosureCommands(program);
   return program;
 }
 
@@ -52,9 +57,11 @@ export async function run(argv: string[]): Promise<number> {
     const err = e as { code?: string; exitCode?: number };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) return err.exitCode === 0 ? 0 : 2;
     if (e instanceof VerifyFailed) return e.exitCode;
-    if (isCustodyError(e)) {
-      process.stderr.write(`custody: ${e.message}\n`);
-      return EXIT[e.code] ?? 1;
+    // A full disk is told plainly whichever layer met it (SQLITE_FULL, ENOSPC).
+    const reported = isDiskFull(e) ? diskFullError(e) : e;
+    if (isCustodyError(reported)) {
+      process.stderr.write(`custody: ${reported.message}\n`);
+      return EXIT[reported.code] ?? 1;
     }
     process.stderr.write(`custody: unexpected error: ${(e as Error).message}\n`);
     return 1;

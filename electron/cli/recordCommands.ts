@@ -7,6 +7,7 @@ import type { Custody } from '../core/custody.ts';
 import { progressBar } from './progress.ts';
 import { printHistory, printJson, printRecord, printRecords } from './format.ts';
 import { collect, opts, withVault } from './globals.ts';
+import { isBackupArgument, restoreFromBackup, withBackupRestoreOptions } from './backupCommands.ts';
 
 /** --field name:type=value, e.g. temperature:number=21.5, seen:date=2026-11-20, site:location=48.85,2.35,Paris */
 export function parseFieldOption(spec: string): Field {
@@ -123,10 +124,12 @@ export function registerRecordCommands(program: Command): void {
     ['rm', 'move a record to the trash', (c: Custody, id: string) => c.deleteRecord(id)],
     ['restore', 'restore a record from the trash', (c: Custody, id: string) => c.restoreRecord(id)],
   ] as const) {
-    program
+    const command = program
       .command(`${name} <id>`)
       .description(description)
       .action(async (id: string, _o, cmd: Command) => {
+        // `custody restore FILE --vault DIR` restores a backup (backupCommands.ts).
+        if (name === 'restore' && isBackupArgument(id)) return restoreFromBackup(id, cmd);
         const o = opts(cmd);
         await withVault(o, async (c) => {
           const s = await run(c, id);
@@ -134,6 +137,7 @@ export function registerRecordCommands(program: Command): void {
           else process.stdout.write(`${id} ${name === 'rm' ? 'moved to the trash' : 'restored'}\n`);
         });
       });
+    if (name === 'restore') withBackupRestoreOptions(command);
   }
 
   program

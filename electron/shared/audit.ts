@@ -28,6 +28,7 @@ export const AUDIT_EVENTS = [
   'key.created',
   'key.rotated',
   'key.revoked',
+  'key.expired',
   'key.attested',
   'key.tamper_detected',
   'grant.issued',
@@ -53,6 +54,8 @@ export const AUDIT_EVENTS = [
   'settings.tamper_detected',
   'retention.run',
   'audit.verified',
+  'backup.created',
+  'vault.restored',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'ROLLED_BACK',
   /** A disclosure request breaks a sharing policy (sharing/policy.ts); the message names it. */
   'POLICY_REFUSED',
+  /** The disk has no room for a change (SQLITE_FULL, ENOSPC): reading still works. */
+  'DISK_FULL',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -89,6 +89,11 @@ export class AuditReads {
     return this.#stmt('SELECT max(time) FROM audit_entry').pluck().get() as number | null;
   }
 
+  /** The newest entry of `event` that succeeded, if any (the last backup, for status). */
+  lastEntryOf(event: AuditEvent): StoredEntry | undefined {
+    return this.#stmt(`${STORED_ENTRY} WHERE event = ? AND success = 1 ORDER BY seq DESC LIMIT 1`).get(event) as StoredEntry | undefined;
+  }
+
   /**
    * Whether the log holds an entry of `event`, about `target` if given, whose body contains
    * `bodyContains` if given (compared as SQL LIKE does: ASCII case aside).
