@@ -13,6 +13,7 @@ import { diskFullError, isDiskFull } from '../core/backup/diskFull.ts';
 import { registerKeyCommands } from './keyCommands.ts';
 import { registerSharingCommands } from './sharingCommands.ts';
 import { registerDisclosureCommands } from './disclosureCommands.ts';
+import { registerDisclosureCommands } from './disclosureCommands.ts';
 import { setRunningCommand } from './globals.ts';
 import { commandName } from './commandName.ts';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerKeyCommands(program);
   registerSharingCommands(program);
+  registerDisclosureCommands(program);
   registerDisclosureCommands(program);
   return program;
 }
