@@ -6,6 +6,7 @@ import { expiryWarnings } from '../core/keys/expiry.ts';
 import { rotateVaultKey } from '../core/keys/vaultKeyRotation.ts';
 import { rotateEpochRoot } from '../core/keys/epochRootRotation.ts';
 import { rotateDeviceKey } from '../core/keys/deviceKeyRotation.ts';
+import { renewSelfSignedIdentity } from '../core/reports/signingIdentity.ts';
 import { printJson } from './format.ts';
 import { opts, withVault } from './globals.ts';
 import { masterPassword, recoveryKey } from './secrets.ts';
@@ -69,6 +70,12 @@ export function registerKeyCommands(program: Command): void {
             const r = await rotateDeviceKey(c.vault);
             if (o.json) return printJson(r);
             process.stdout.write(`New device signing key ${r.keyId} (fingerprint ${r.fingerprint}); the old key (${r.previous}) signed the handover, recorded in the log.\nVerifier key from now on:\n  ${r.vkey}\n`);
+            return;
+          }
+          case 'report-cert': {
+            const r = await renewSelfSignedIdentity(c.vault);
+            if (o.json) return printJson(r);
+            process.stdout.write(`Reports are now signed by a new self-signed certificate, ${r.subject} (SHA-256 ${r.certificateSha256}), valid until ${r.expiresAt.slice(0, 10)}.\n`);
             return;
           }
           default:
