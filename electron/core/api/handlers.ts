@@ -6,9 +6,10 @@
 //
 // The methods live in areas (<area>Handlers.ts), each a function of the shared CoreContext;
 // adding an area is one line in AREAS below.
-import { ZodError } from 'zod';
+import { ZodError, type z } from 'zod';
 import { methods, uploads, type Envelope, type Method, type UploadMethod } from '../../shared/contract.ts';
 import { CustodyError } from '../../shared/errors.ts';
+import { parseAtCore } from '../../shared/parseRequest.ts';
 import { badRequestMessage } from '../../shared/schemaIssues.ts';
 import type { PlaintextSource } from '../attachments/blobfile.ts';
 import { attachmentHandlers } from './attachmentHandlers.ts';
@@ -20,10 +21,12 @@ import { isDialogMethod, type DialogMethod, type DialogPlan } from './protocol.t
 import { recordHandlers } from './recordHandlers.ts';
 import { reportHandlers } from './reportHandlers.ts';
 import { settingsHandlers, settingsState } from './settingsHandlers.ts';
+import { sharingHandlers } from './sharingHandlers.ts';
 import { syncHandlers } from './syncHandlers.ts';
 import { syncSession } from './syncSession.ts';
 import { vaultHandlers } from './vaultHandlers.ts';
 import { vaultSession } from './vaultSession.ts';
+import { DISK_FULL_MESSAGE, isDiskFull } from '../backup/diskFull.ts';
 
 export type { FileHandlers, HandlerDeps, Handlers, Planners } from './coreContext.ts';
 export { READ_LIMIT } from './attachmentHandlers.ts';
@@ -37,6 +40,7 @@ const AREAS = [
   auditHandlers,
   reportHandlers,
   syncHandlers,
+  sharingHandlers,
 ] as const;
 
 // Compile-time: every method of the contract has a handler in some area (createCore checks the
@@ -91,9 +95,11 @@ export function createCore(deps: HandlerDeps): CoreApi {
     if (missing.length > 0) throw new Error(`no ${what} for ${missing.join(', ')}`);
   }
 
-  /** Checks the request against `schema`, then runs it; every failure becomes an envelope. */
-  async function run<T>(method: Method, schema: { safeParse(r: unknown): { success: true; data: unknown } | { success: false; error: ZodError } }, request: unknown, call: (parsed: unknown) => Promise<T>): Promise<Envelope<T>> {
-    const parsed = schema.safeParse(request);
+  /** Parses the request with `schema`, then runs it; every failure becomes an envelope. */
+  async function run<T>(method: Method, schema: z.ZodType, request: unknown, call: (parsed: unknown) => Promise<T>): Promise<Envelope<T>> {
+    // Core's parse, whatever main checked (another thread); the domain's doors then take the
+    // result as parsed (shared/parseRequest.ts).
+    const parsed = parseAtCore(schema, request);
     if (!parsed.success) return fail('BAD_REQUEST', badRequestMessage(parsed.error));
     try {
       return { ok: true, value: await call(parsed.data) };
@@ -144,6 +150,8 @@ const fail = (code: CustodyError['code'], message: string, retryAfter?: number):
 function failureOf(method: Method, e: unknown): Envelope<never> {
   if (e instanceof CustodyError) return fail(e.code, e.message, e.retryAfter);
   if (e instanceof ZodError) return fail('BAD_REQUEST', badRequestMessage(e));
+  // SQLITE_FULL or ENOSPC from wherever: said plainly, reading still works (backup/diskReserve.ts).
+  if (isDiskFull(e)) return fail('DISK_FULL', DISK_FULL_MESSAGE);
   logFailure(method, e);
   return fail('INTERNAL', 'an unexpected error happened in the vault; the details are in the application log');
 }

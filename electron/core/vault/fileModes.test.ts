@@ -34,7 +34,7 @@ test('every vault file is created 0600 in a 0700 folder with umask 000, and an e
     await c.addAttachment(r.id, src);
     expect(mode(dir)).toBe(0o700);
     expect(mode(join(dir, 'attachments'))).toBe(0o700);
-    const files = ['custody.db', 'custody.db-wal', 'custody.db-shm', 'vault.json', 'checkpoint.txt'];
+    const files = ['custody.db', 'custody.db-wal', 'custody.db-shm', 'vault.json', 'checkpoint.txt', 'reserve.bin'];
     for (const f of files) expect([f, mode(join(dir, f))]).toEqual([f, 0o600]);
     const blobs = readdirSync(join(dir, 'attachments'));
     expect(blobs).toHaveLength(1);

@@ -18,6 +18,7 @@ import type { Keyring } from './keyring.ts';
 import type { VaultHeader } from './header.ts';
 import { joinVault, type WrappedKeyRow } from './vault.ts';
 import { PENDING_FILE } from './pendingEntries.ts';
+import { RESERVE_FILE } from '../backup/diskReserve.ts';
 
 let tv: TempVault | undefined;
 afterEach(async () => {
@@ -261,8 +262,8 @@ function unmount(dir: string): void {
 }
 
 /** Writes a filler file until the file system refuses (ENOSPC); returns its path. */
-function fillDisk(dir: string): string {
-  const filler = join(dir, 'filler');
+function fillDisk(dir: string, name = 'filler'): string {
+  const filler = join(dir, name);
   const fd = openSync(filler, 'w');
   try {
     for (const size of [1 << 20, 1 << 12, 1]) {
@@ -298,12 +299,16 @@ describe.runIf(disk !== null)('on a full disk (tmpfs)', () => {
       // The next write must grow the WAL, and the disk has no room left for it.
       c.vault.db.sql.pragma('wal_checkpoint(TRUNCATE)');
       const filler = fillDisk(mnt);
+      // The space kept for reading's entries (backup/diskReserve.ts) would take this one: used up too.
+      rmSync(join(dir, RESERVE_FILE), { force: true });
+      const more = fillDisk(mnt, 'filler2');
       await expect(c.lock()).resolves.toBeUndefined();
       expect(c.status().unlocked).toBe(false);
       expectEverythingWiped(seen, held, keyring);
       // No room for the marker's content: it exists, empty, and says an entry is owed.
       expect(statSync(join(dir, PENDING_FILE)).size).toBe(0);
       rmSync(filler);
+      rmSync(more);
       await c.close();
       c = await Custody.open(dir);
       expect(c.vault.audit.size()).toBe(size);

@@ -349,6 +349,7 @@ export class Vault {
       } catch {
         // Opened as it is.
       }
+    DiskReserve.beforeOpen(dir);
     const db = await openDatabase(join(dir, DATABASE_FILE));
     try {
       // A vault key rotation a crash interrupted: its new header is kept exactly when the database committed.
