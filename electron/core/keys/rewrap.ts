@@ -4,12 +4,13 @@
 // Bulk data (records, attachments) is under epoch and data keys and is never touched.
 import type Database from 'better-sqlite3';
 import { ad, open, seal } from '../crypto/aead.ts';
-import { wipe } from '../crypto/keys.ts';
+import { deriveKey, wipe } from '../crypto/keys.ts';
 import { attestDeviceKey, deviceKeyAttested } from '../vault/attestation.ts';
 import { SEALED_SETTINGS_KEY, sealedAd, settingsKey } from '../api/settings.ts';
 import { SYNC_URL_KEY, urlAd } from '../sync/client/state.ts';
 import { rewrapAddressBook } from '../sharing/recipients.ts';
 import { SHARING_POLICY_SEALING } from '../sharing/policy.ts';
+import { grantRowAd } from '../sharing/disclose.ts';
 import { faultPoint } from './faults.ts';
 
 export const keyAd = (vaultId: string, keyId: string) => ad('key', vaultId, keyId);
@@ -62,10 +63,42 @@ const registry: Rewrap = {
   },
 };
 
+/**
+ * A column sealed, row by row, under a key derived from the vault key. `adOf` gets the row's
+ * key columns in order. The info strings and associated data are those of the owning module.
+ */
+function tableSealed(what: string, table: string, keyCols: readonly string[], col: string, info: string, adOf: (vaultId: string, ...keys: string[]) => Buffer): Rewrap {
+  return {
+    what,
+    run(sql, vaultId, oldVk, newVk) {
+      const [a, b] = [deriveKey(oldVk, info), deriveKey(newVk, info)];
+      try {
+        const rows = sql.prepare(`SELECT rowid AS rid, ${keyCols.join(', ')}, ${col} AS sealed FROM ${table}`).all() as (Record<string, string> & { rid: number; sealed: Buffer })[];
+        const update = sql.prepare(`UPDATE ${table} SET ${col} = ? WHERE rowid = ?`);
+        for (const r of rows) {
+          const ad = adOf(vaultId, ...keyCols.map((k) => r[k]!));
+          const plain = open(a, r.sealed, ad, what);
+          update.run(seal(b, plain, ad), r.rid);
+          wipe(plain);
+        }
+        return rows.length;
+      } finally {
+        wipe(a, b);
+      }
+    },
+  };
+}
+
 export const REWRAPS: readonly Rewrap[] = [
   registry,
   metaSealed('the sealed settings', SEALED_SETTINGS_KEY, settingsKey, sealedAd),
   metaSealed('the sync server address', SYNC_URL_KEY, (vk) => vk, urlAd),
   metaSealed('the sharing policy', SHARING_POLICY_SEALING.metaKey, SHARING_POLICY_SEALING.derive, SHARING_POLICY_SEALING.ad),
   { what: 'the address book', run: rewrapAddressBook },
+  // Disclosures issued (sharing/disclose.ts: grantsKey, grantRowAd).
+  tableSealed('the grants issued', 'grant_issued', ['id'], 'sealed', 'custody/grants/v1', grantRowAd),
+  // Disclosures received (sharing/received.ts: receivedKey and its associated data).
+  tableSealed('the grants received', 'received_grant', ['id'], 'sealed', 'custody/received/v1', (v, id) => ad('received-grant', v, id!)),
+  tableSealed('the records received', 'received_record', ['grant_id', 'record_id'], 'sealed', 'custody/received/v1', (v, g, r) => ad('received-record', v, g!, r!)),
+  tableSealed('the attachment keys received', 'received_attachment', ['grant_id', 'id'], 'sealed_key', 'custody/received/v1', (v, g, id) => ad('received-attachment', v, g!, id!)),
 ];

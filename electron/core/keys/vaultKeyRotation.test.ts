@@ -11,7 +11,9 @@ import { SyncState, SYNC_URL_KEY } from '../sync/client/state.ts';
 import { pdfSigningIdentity } from '../reports/signingIdentity.ts';
 import { readHeader, PENDING_HEADER_FILE } from '../vault/header.ts';
 import { unwrapVaultKey } from '../vault/vault.ts';
-import { keyFingerprint } from '../crypto/keys.ts';
+import { deriveKey, keyFingerprint } from '../crypto/keys.ts';
+import { ad, open, seal } from '../crypto/aead.ts';
+import { grantsKey, grantRowAd } from '../sharing/disclose.ts';
 import { PASSWORD, tempVault, type TempVault } from '../testing/tempVault.ts';
 import { rotateVaultKey, VAULT_KEY_STEPS } from './vaultKeyRotation.ts';
 import { listKeys } from './registry.ts';
@@ -35,7 +37,23 @@ async function populated(): Promise<{ tv: TempVault; recordId: string; vkFingerp
   await saveSettings(c.vault, file, before, { ...before, autoLockMinutes: 7 });
   const sync = new SyncState(c.vault);
   await c.vault.db.writeSync(() => c.vault.db.sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(SYNC_URL_KEY, sync.sealUrl('postgresql://example.invalid/custody')));
+  // A disclosure issued and one received: their rows are sealed under keys derived from the vault key.
+  await c.vault.db.writeSync(() => {
+    const sql = c.vault.db.sql;
+    sql.prepare("INSERT INTO grant_issued (id, created_at, from_day, until_day, scope, records, recipients, package_sha256, grant_sha256, sealed) VALUES ('g1', 0, '2026-01-01', '2026-01-02', 'days', 1, '[]', 'p', 'g', ?)").run(seal(grantsKey(c.vault), Buffer.from('issued grant'), grantRowAd(c.vault.vaultId, 'g1')));
+    sql.prepare("INSERT INTO received_grant (id, issuer_vault_id, issuer_key, received_at, from_day, until_day, records, grant_sha256, sealed) VALUES ('r1', 'v', 'k', 0, '2026-01-01', '2026-01-02', 1, 'g', ?)").run(seal(receivedKey(c.vault.keys().vaultKey), Buffer.from('received grant'), ad('received-grant', c.vault.vaultId, 'r1')));
+  });
   return { tv: t, recordId: r.id, vkFingerprint: keyFingerprint(c.vault.keys().vaultKey) };
+}
+
+const receivedKey = (vk: Buffer) => deriveKey(vk, 'custody/received/v1');
+
+function sharingRowsOpen(c: Custody): void {
+  const sql = c.vault.db.sql;
+  const issued = sql.prepare("SELECT sealed FROM grant_issued WHERE id = 'g1'").pluck().get() as Buffer;
+  expect(open(grantsKey(c.vault), issued, grantRowAd(c.vault.vaultId, 'g1')).toString()).toBe('issued grant');
+  const received = sql.prepare("SELECT sealed FROM received_grant WHERE id = 'r1'").pluck().get() as Buffer;
+  expect(open(receivedKey(c.vault.keys().vaultKey), received, ad('received-grant', c.vault.vaultId, 'r1')).toString()).toBe('received grant');
 }
 
 /** Everything readable, the log verifies; returns the fingerprint of the vault key in use. */
@@ -51,6 +69,7 @@ async function checkWhole(dir: string, recordId: string, unlock: (c: Custody) =>
     expect(v.problems).toEqual([]);
     expect(v.ok).toBe(true);
     expect(c.vault.db.sql.prepare("SELECT count(*) AS n FROM audit_entry WHERE event = 'settings.tamper_detected'").get()).toEqual({ n: 0 });
+    sharingRowsOpen(c);
     return keyFingerprint(c.vault.keys().vaultKey);
   } finally {
     await c.close();
@@ -68,6 +87,8 @@ describe('custody keys rotate vault-key', () => {
     expect(r.rewrapped['the key registry']).toBeGreaterThanOrEqual(3);
     expect(r.rewrapped['the sealed settings']).toBe(1);
     expect(r.rewrapped['the sync server address']).toBe(1);
+    expect(r.rewrapped['the grants issued']).toBe(1);
+    expect(r.rewrapped['the grants received']).toBe(1);
     // The record rows are byte for byte as they were: only wrappings changed.
     expect(c.vault.db.sql.prepare('SELECT wrapped_dek, summary, content FROM record').get()).toEqual(recordBefore);
     expect(readHeader(tv.dir).wrappedVaultKey.password).not.toBe(headerBefore.wrappedVaultKey.password);
