@@ -6,19 +6,17 @@ import { CustodyError } from '../shared/errors.ts';
 import type { AuditQuery, AuditRow, AuditStats } from '../shared/audit.ts';
 import type { ParsedSearchQuery, RecordData, RecordInput, RecordPatch, RecordSummary, RecordVersionView, RecordView, SearchQuery, SearchResult } from '../shared/records.ts';
 import { SearchQuerySchema } from '../shared/records.ts';
+import { checkRequest } from '../shared/parseRequest.ts';
+import { badRequestMessage } from '../shared/schemaIssues.ts';
 import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
 import { target } from './audit/entry.ts';
 import { Attachments, type Progress } from './attachments/attachments.ts';
 import { SearchAudit, type SettleClock } from './audit/searchAudit.ts';
 import { importRecords, readImportFile, type ImportFormat } from './records/importer.ts';
 import { RecordStore, toView } from './records/recordStore.ts';
-import { SearchIndex } from './search/searchIndex.ts';
+import { IndexKeeper } from './search/indexKeeper.ts';
+import type { SearchIndex } from './search/searchIndex.ts';
 import { createVault, Vault, type OpenVaultOptions } from './vault/vault.ts';
-
-/** The index build yields to waiting requests this often (a 100k-record build takes seconds). */
-const INDEX_SLICE_MS = 15;
-/** Records read from the database at a time by the index build (about one slice of work: what a pause makes it re-read). */
-const INDEX_BATCH = 100;
 
 export interface CreateOptions {
   password: string;
@@ -47,16 +45,15 @@ export interface VaultStatus {
 export class Custody {
   readonly records: RecordStore;
   readonly attachments: Attachments;
-  readonly index = new SearchIndex();
+  /** The search index: loaded from its sealed file or built, kept up to date (search/indexKeeper.ts). */
+  readonly indexKeeper: IndexKeeper;
   /** Decides which searches are audit entries (one per settled query). */
   readonly searchAudit: SearchAudit;
-  #indexBuild: Promise<void> | null = null;
-  #indexGeneration = 0;
-  #indexLeftOut: readonly string[] = [];
 
   private constructor(readonly vault: Vault, searchClock?: SettleClock) {
     this.records = new RecordStore(vault);
     this.attachments = new Attachments(vault, this.records);
+    this.indexKeeper = new IndexKeeper(vault, this.records);
     this.searchAudit = new SearchAudit(() => vault.record(), searchClock);
     vault.audit.owe(this.searchAudit);
   }
@@ -68,6 +65,10 @@ export class Custody {
 
   static async open(dir: string, opts: CustodyOpenOptions = {}): Promise<Custody> {
     return new Custody(await Vault.open(dir, opts), opts.searchClock);
+  }
+
+  get index(): SearchIndex {
+    return this.indexKeeper.index;
   }
 
   status(): VaultStatus {
@@ -105,10 +106,7 @@ export class Custody {
    * the lock's own transaction; if that fails the keys go all the same.
    */
   async lock(): Promise<void> {
-    this.#indexGeneration++;
-    this.index.clear();
-    this.#indexBuild = null;
-    this.#indexLeftOut = [];
+    this.indexKeeper.drop();
     try {
       await this.vault.lock();
     } finally {
@@ -123,66 +121,25 @@ export class Custody {
 
   // ---- search index ------------------------------------------------------------------------
 
-  /** Decrypts every record into the in-memory index, in batches that yield to the event loop. */
+  /**
+   * Makes the search index ready: loads the persisted one and applies what changed since, or
+   * decrypts every record when there is none to trust (then persists it). A long-lived process
+   * (not a CLI command) also follows other processes' changes to the vault.
+   */
   buildIndex(onProgress?: Progress): Promise<void> {
-    if (this.#indexBuild) return this.#indexBuild;
-    const generation = ++this.#indexGeneration;
-    this.#indexBuild = (async () => {
-      const total = await this.vault.db.prisma.record.count();
-      const leftOut: string[] = [];
-      let done = 0;
-      let after = '';
-      let sliceStart = performance.now();
-      for (;;) {
-        if (generation !== this.#indexGeneration) return;
-        const rows = this.records.scan(after, INDEX_BATCH);
-        let paused = false;
-        for (const row of rows) {
-          // Requests wait while this thread works: let them in every few milliseconds. They may
-          // change records, so the rest of the batch is read again afterwards.
-          if (performance.now() - sliceStart > INDEX_SLICE_MS) {
-            onProgress?.(done, total);
-            await new Promise((r) => setImmediate(r));
-            sliceStart = performance.now();
-            paused = true;
-            break;
-          }
-          done++;
-          after = row.id;
-          // An edit made while we build is already in the index, newer than this row.
-          if ((this.index.summaryOf(row.id)?.version ?? 0) >= row.version) continue;
-          // One tampered record must not hide every other record from search: it stays out of
-          // the index (opening it still says TAMPERED) and is reported by indexLeftOut().
-          let d;
-          try {
-            d = this.records.decrypt(row);
-          } catch (e) {
-            if (!(e instanceof CustodyError && e.code === 'TAMPERED')) throw e;
-            leftOut.push(row.id);
-            continue;
-          }
-          this.index.upsert(d.summary, d.content);
-        }
-        if (!paused && rows.length < INDEX_BATCH) break;
-      }
-      if (generation !== this.#indexGeneration) return;
-      onProgress?.(done, total);
-      this.#indexLeftOut = leftOut;
-      this.index.markReady();
-    })();
-    return this.#indexBuild;
+    return this.indexKeeper.start({ onProgress, watch: this.vault.command === null });
   }
 
   /** Ids of the records the last finished index build left out because they failed as TAMPERED. */
   indexLeftOut(): readonly string[] {
-    return this.#indexLeftOut;
+    return this.indexKeeper.leftOut();
   }
 
   // ---- records -----------------------------------------------------------------------------
 
   async createRecord(input: RecordInput): Promise<RecordView> {
     const d = await this.records.create(input);
-    this.#indexed(() => this.index.upsert(d.summary, d.content));
+    this.indexKeeper.upserted(d.summary, d.content);
     return { ...d.summary, ...d.content, createdAt: d.summary.updatedAt, attachments: [] };
   }
 
@@ -193,7 +150,7 @@ export class Custody {
 
   async updateRecord(id: string, version: number, patch: RecordPatch): Promise<RecordView> {
     const d = await this.records.update(id, version, patch);
-    this.#indexed(() => this.index.upsert(d.summary, d.content));
+    this.indexKeeper.upserted(d.summary, d.content);
     return this.#viewWithoutAudit(id);
   }
 
@@ -211,20 +168,20 @@ export class Custody {
 
   async deleteRecord(id: string): Promise<RecordSummary> {
     const s = await this.records.setDeleted(id, true);
-    this.#indexed(() => this.index.setSummary(s));
+    this.indexKeeper.summaryChanged(s);
     return s;
   }
 
   async restoreRecord(id: string): Promise<RecordSummary> {
     const s = await this.records.setDeleted(id, false);
-    this.#indexed(() => this.index.setSummary(s));
+    this.indexKeeper.summaryChanged(s);
     return s;
   }
 
   async purgeRecord(id: string): Promise<void> {
     const blobs = await this.records.purge(id);
     this.attachments.removeBlobs(blobs);
-    this.#indexed(() => this.index.remove(id));
+    this.indexKeeper.removed(id);
   }
 
   history(id: string): Promise<RecordVersionView[]> {
@@ -244,10 +201,13 @@ export class Custody {
    * per settled query (searchAudit.ts).
    */
   async search(query: SearchQuery): Promise<SearchResult> {
-    const q = SearchQuerySchema.safeParse(query);
-    if (!q.success) throw new CustodyError('BAD_REQUEST', q.error.issues[0]!.message);
+    // Parsed here unless core's API just did (shared/parseRequest.ts).
+    const q = checkRequest(SearchQuerySchema, query);
+    if (!q.success) throw new CustodyError('BAD_REQUEST', badRequestMessage(q.error));
     this.vault.keys();
-    if (!this.#indexBuild) await this.buildIndex();
+    if (!this.indexKeeper.started) await this.buildIndex();
+    // Another process may have written since the last look (the watch looks every 250 ms).
+    else this.indexKeeper.poll();
     const result = this.#canListFromDatabase(q.data) ? this.#listFromDatabase(q.data) : this.index.search(q.data);
     // Scrolling fetches further pages of the same search: the first page is the search.
     if (q.data.offset > 0) return result;
@@ -273,21 +233,7 @@ export class Custody {
 
   /** Brings the index up to date for records changed behind this object's back (sync pulls). */
   async reindex(ids: readonly string[]): Promise<void> {
-    if (!this.#indexBuild) return;
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const rows = await this.vault.db.prisma.record.findMany({ where: { id: { in: chunk } } });
-      for (const row of rows) {
-        const d = this.records.decrypt(row);
-        this.index.upsert(d.summary, d.content);
-      }
-      const present = new Set(rows.map((r) => r.id));
-      for (const id of chunk) if (!present.has(id)) this.index.remove(id);
-    }
-  }
-
-  #indexed(fn: () => void): void {
-    if (this.#indexBuild) fn();
+    this.indexKeeper.reread(ids);
   }
 
   // ---- attachments --------------------------------------------------------------------------
@@ -315,16 +261,16 @@ export class Custody {
   /** Imports records from text already in memory (an upload: it never touches a temp file). */
   async importText(text: string | Uint8Array, format: ImportFormat, opts: { onProgress?: Progress } = {}): Promise<{ imported: number; ids: string[] }> {
     const done = await importRecords(this.vault, text, format, { onProgress: opts.onProgress });
-    if (this.#indexBuild) for (const r of done) this.index.upsert(...this.#splitImported(r));
+    this.indexKeeper.inserted(done.map((r) => this.#splitImported(r)));
     return { imported: done.length, ids: done.map((r) => r.id) };
   }
 
-  #splitImported(r: { id: string; data: RecordData }): Parameters<SearchIndex['upsert']> {
+  #splitImported(r: { id: string; data: RecordData }): { summary: RecordSummary; content: { body: string; fields: RecordData['fields'] } } {
     const now = new Date().toISOString();
-    return [
-      { id: r.id, kind: r.data.kind, title: r.data.title, case: r.data.case, tags: r.data.tags, classification: r.data.classification, capturedAt: r.data.capturedAt ? new Date(r.data.capturedAt).toISOString() : now, updatedAt: now, version: 1, deletedAt: null },
-      { body: r.data.body, fields: r.data.fields },
-    ];
+    return {
+      summary: { id: r.id, kind: r.data.kind, title: r.data.title, case: r.data.case, tags: r.data.tags, classification: r.data.classification, capturedAt: r.data.capturedAt ? new Date(r.data.capturedAt).toISOString() : now, updatedAt: now, version: 1, deletedAt: null },
+      content: { body: r.data.body, fields: r.data.fields },
+    };
   }
 
   // ---- audit ----------------------------------------------------------------------------------

@@ -40,8 +40,13 @@ export class Columns {
   captured = new Float64Array(1024);
   /** Case names compared without regard to case, as numbers. */
   readonly #caseIds = new Map<string, number>();
-  readonly #tags = new Groups<string>();
-  readonly #cases = new Groups<number>();
+  /**
+   * Each present slot's tags (undefined: no record). The groups by tag and case are made from
+   * these and the case ids at the first query that names a tag or a case: a loaded index of
+   * 100k records need not build them to answer a text search.
+   */
+  readonly #tagsOf: (readonly string[] | undefined)[] = [];
+  #groups: { tags: Groups<string>; cases: Groups<number> } | null = null;
 
   set(slot: number, s: RecordSummary): void {
     if (slot >= this.deleted.length) this.#grow(slot + 1);
@@ -53,14 +58,20 @@ export class Columns {
     if (id === undefined) this.#caseIds.set(key, (id = this.#caseIds.size));
     this.caseId[slot] = id;
     this.captured[slot] = Date.parse(s.capturedAt);
-    this.#tags.set(slot, s.tags);
-    this.#cases.set(slot, [id]);
+    this.#tagsOf[slot] = s.tags;
+    if (this.#groups) {
+      this.#groups.tags.set(slot, s.tags);
+      this.#groups.cases.set(slot, [id]);
+    }
   }
 
   /** Forgets a slot's tags and case (its other keys are overwritten when the slot is reused). */
   remove(slot: number): void {
-    this.#tags.remove(slot);
-    this.#cases.remove(slot);
+    this.#tagsOf[slot] = undefined;
+    if (this.#groups) {
+      this.#groups.tags.remove(slot);
+      this.#groups.cases.remove(slot);
+    }
   }
 
   /**
@@ -69,8 +80,21 @@ export class Columns {
    * records instead of testing every one.
    */
   candidates(q: ParsedSearchQuery): ReadonlySet<number> | undefined {
-    const sets = [q.tag === undefined ? undefined : this.#tags.of(q.tag), q.case === undefined ? undefined : this.#cases.of(this.#caseId(q.case))];
+    const sets = [q.tag === undefined ? undefined : this.#grouped().tags.of(q.tag), q.case === undefined ? undefined : this.#grouped().cases.of(this.#caseId(q.case))];
     return sets.reduce((best, s) => (s && (!best || s.size < best.size) ? s : best), undefined);
+  }
+
+  #grouped(): { tags: Groups<string>; cases: Groups<number> } {
+    if (!this.#groups) {
+      const groups = { tags: new Groups<string>(), cases: new Groups<number>() };
+      this.#tagsOf.forEach((tags, slot) => {
+        if (tags === undefined) return;
+        groups.tags.set(slot, tags);
+        groups.cases.set(slot, [this.caseId[slot]!]);
+      });
+      this.#groups = groups;
+    }
+    return this.#groups;
   }
 
   #caseId(name: string): number {
@@ -86,7 +110,7 @@ export class Columns {
     const caseId = q.case === undefined ? -1 : this.#caseId(q.case);
     const from = q.capturedFrom ? Date.parse(q.capturedFrom) : -Infinity;
     const to = q.capturedTo ? Date.parse(q.capturedTo) : Infinity;
-    const tagged = q.tag === undefined ? undefined : this.#tags.of(q.tag);
+    const tagged = q.tag === undefined ? undefined : this.#grouped().tags.of(q.tag);
     return (slot) =>
       (deleted < 0 || this.deleted[slot] === deleted) &&
       (kind < 0 || this.kind[slot] === kind) &&

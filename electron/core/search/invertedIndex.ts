@@ -5,6 +5,7 @@
 // allocation per match), and the caller keeps only the page it shows. The vocabulary's radix
 // tree (for prefixes and typos) is MiniSearch's SearchableMap.
 import SearchableMap from 'minisearch/SearchableMap';
+import { ByteReader, ByteWriter, decodePairs } from './bytes.ts';
 import { tokenize } from './tokenize.ts';
 
 /** A piece of a document's text and how much a word in it counts (a title more than a body). */
@@ -33,13 +34,44 @@ const TYPO_WEIGHT = 0.5;
 const MIN_PREFIX = 3;
 const MIN_TYPO = 6;
 
-/** One word's postings: (slot, weighted frequency) pairs in insertion order (slots are reused). */
+const NO_PAIRS = new Int32Array(0);
+
+/**
+ * One word's postings: (slot, weighted frequency) pairs in insertion order (slots are reused).
+ * A loaded index keeps each word's pairs encoded (a few bytes each) until the word is first
+ * searched or changed: most of a vocabulary is never touched in a session.
+ */
 class Postings {
   pairs = new Int32Array(4);
   length = 0;
+  #src: Uint8Array | null = null;
+  #start = 0;
+  #end = 0;
+
+  static encoded(src: Uint8Array, start: number, end: number, count: number): Postings {
+    const p = new Postings();
+    p.pairs = NO_PAIRS;
+    p.length = count;
+    p.#src = src;
+    p.#start = start;
+    p.#end = end;
+    return p;
+  }
+
+  /** Decodes the pairs of a loaded word (idempotent). */
+  ready(): this {
+    if (this.#src) {
+      const pairs = new Int32Array(Math.max(4, this.length * 2));
+      decodePairs(this.#src, this.#start, this.#end, this.length, pairs);
+      this.pairs = pairs;
+      this.#src = null;
+    }
+    return this;
+  }
 
   /** Counts one more occurrence in `slot`, the document being added (always the last pair). */
   count(slot: number, weight: number): void {
+    this.ready();
     const last = (this.length - 1) * 2;
     if (this.length > 0 && this.pairs[last] === slot) {
       this.pairs[last + 1]! += weight;
@@ -57,7 +89,7 @@ class Postings {
 
   /** Drops the pairs of removed documents. */
   compact(live: Uint8Array): void {
-    const p = this.pairs;
+    const p = this.ready().pairs;
     let n = 0;
     for (let i = 0; i < this.length; i++) {
       if (!live[p[i * 2]!]) continue;
@@ -87,7 +119,8 @@ const CACHE_MATCHES = 2_000_000;
 
 export class InvertedIndex {
   readonly #terms = new Map<string, Postings>();
-  readonly #tree = new SearchableMap<Postings>();
+  /** The vocabulary as a radix tree, for prefixes and typos: made at the first such query. */
+  #tree: SearchableMap<Postings> | null = null;
   // Per slot (a document's number while it is indexed). Dense arrays, so the hot loop of a query
   // stays in cache: a common word's postings touch most slots.
   #live = new Uint8Array(1024);
@@ -124,7 +157,7 @@ export class InvertedIndex {
         if (!postings) {
           postings = new Postings();
           this.#terms.set(term, postings);
-          this.#tree.set(term, postings);
+          this.#tree?.set(term, postings);
         }
         postings.count(slot, weight);
         length += weight;
@@ -154,7 +187,7 @@ export class InvertedIndex {
       postings.compact(this.#live);
       if (postings.length > 0) continue;
       this.#terms.delete(term);
-      this.#tree.delete(term);
+      this.#tree?.delete(term);
     }
     this.#free.push(...this.#dead);
     this.#dead.length = 0;
@@ -210,13 +243,97 @@ export class InvertedIndex {
     const exact = this.#terms.get(word);
     if (exact) offer(exact, 1);
     if (opts.prefix && word.length >= MIN_PREFIX) {
-      for (const [term, postings] of this.#tree.atPrefix(word)) offer(postings, term === word ? 1 : (PREFIX_WEIGHT * word.length) / term.length);
+      for (const [term, postings] of this.#vocabulary().atPrefix(word)) offer(postings, term === word ? 1 : (PREFIX_WEIGHT * word.length) / term.length);
     }
     if (opts.typos && word.length >= MIN_TYPO) {
       const distance = Math.min(2, Math.round(word.length * 0.15));
-      for (const [term, [postings, d]] of this.#tree.fuzzyGet(word, distance)) offer(postings, term === word ? 1 : (TYPO_WEIGHT * word.length) / (word.length + d));
+      for (const [term, [postings, d]] of this.#vocabulary().fuzzyGet(word, distance)) offer(postings, term === word ? 1 : (TYPO_WEIGHT * word.length) / (word.length + d));
     }
-    return [...weights].map(([postings, weight]) => ({ postings, weight }));
+    return [...weights].map(([postings, weight]) => ({ postings: postings.ready(), weight }));
+  }
+
+  #vocabulary(): SearchableMap<Postings> {
+    if (!this.#tree) {
+      const tree = new SearchableMap<Postings>();
+      for (const [term, postings] of this.#terms) tree.set(term, postings);
+      this.#tree = tree;
+    }
+    return this.#tree;
+  }
+
+  /**
+   * Writes the index compactly: per slot a live flag and a length; the vocabulary as one string;
+   * per word its pair count and byte length, then all pairs as varints (slot deltas, weights).
+   * Pairs of removed documents are left out, so their slots load as free.
+   */
+  writeTo(w: ByteWriter): void {
+    const live = this.#live;
+    w.uint(this.#highWater);
+    w.bytes(live.subarray(0, this.#highWater));
+    w.bytes(new Uint8Array(this.#length.buffer, 0, this.#highWater * 4));
+    const terms: string[] = [];
+    const heads = new ByteWriter();
+    const pairs = new ByteWriter();
+    for (const [term, postings] of this.#terms) {
+      const p = postings.ready().pairs;
+      const before = pairs.length;
+      let count = 0;
+      let prev = 0;
+      for (let i = 0; i < postings.length * 2; i += 2) {
+        const slot = p[i]!;
+        if (live[slot] !== 1) continue;
+        pairs.int(slot - prev);
+        pairs.uint(p[i + 1]!);
+        prev = slot;
+        count++;
+      }
+      if (count === 0) continue;
+      terms.push(term);
+      heads.uint(count);
+      heads.uint(pairs.length - before);
+    }
+    w.string(terms.join('\n'));
+    w.bytes(heads.finish());
+    w.bytes(pairs.finish());
+  }
+
+  /** Reads what writeTo wrote; words stay encoded until used (throws on a malformed input). */
+  static readFrom(r: ByteReader): InvertedIndex {
+    const index = new InvertedIndex();
+    const highWater = r.uint();
+    const live = r.bytes();
+    const lengths = r.bytes();
+    if (live.length !== highWater || lengths.length !== highWater * 4) throw new RangeError('slot tables do not match');
+    let capacity = 1024;
+    while (capacity < highWater) capacity *= 2;
+    index.#live = new Uint8Array(capacity);
+    index.#live.set(live);
+    index.#length = new Float32Array(capacity);
+    new Uint8Array(index.#length.buffer).set(lengths);
+    index.#stamp = new Float64Array(capacity);
+    index.#score = new Float64Array(capacity);
+    index.#highWater = highWater;
+    for (let slot = highWater - 1; slot >= 0; slot--) {
+      if (index.#live[slot] === 1) {
+        index.#liveCount++;
+        index.#totalLength += index.#length[slot]!;
+      } else if (index.#live[slot] === 0) index.#free.push(slot);
+      else throw new RangeError('bad live flag');
+    }
+    const vocabulary = r.string();
+    const terms = vocabulary ? vocabulary.split('\n') : [];
+    const heads = new ByteReader(r.bytes());
+    const src = r.bytes();
+    let offset = 0;
+    for (const term of terms) {
+      const count = heads.uint();
+      const length = heads.uint();
+      if (offset + length > src.length) throw new RangeError('postings out of range');
+      index.#terms.set(term, Postings.encoded(src, offset, offset + length, count));
+      offset += length;
+    }
+    if (!heads.done || offset !== src.length) throw new RangeError('postings do not match the vocabulary');
+    return index;
   }
 
   /** The live documents of a group's words, each once, with its summed BM25 score. */

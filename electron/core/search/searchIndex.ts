@@ -4,7 +4,9 @@
 // keys computed once, so a query costs a pass over its matches and never sorts all of them.
 import type { RecordSummary, SearchQuery, SearchResult } from '../../shared/records.ts';
 import { SearchQuerySchema } from '../../shared/records.ts';
+import { parseRequest } from '../../shared/parseRequest.ts';
 import type { Content } from '../records/codec.ts';
+import { ByteReader, ByteWriter } from './bytes.ts';
 import { Columns } from './columns.ts';
 import { InvertedIndex, type Field } from './invertedIndex.ts';
 import { TopK } from './topK.ts';
@@ -20,7 +22,8 @@ function fieldsOf(s: RecordSummary, c: Content): Field[] {
 export class SearchIndex {
   #text = new InvertedIndex();
   #columns = new Columns();
-  readonly #slotOf = new Map<string, number>();
+  /** Slot by record id; a loaded index makes it at the first lookup by id (not needed to search). */
+  #slots: Map<string, number> | null = new Map();
   /** Decrypted summaries by slot: what a hit shows. */
   #summaries: (RecordSummary | undefined)[] = [];
   /** Live slots newest capture first, for listing without text; rebuilt lazily, kept on edits. */
@@ -32,7 +35,7 @@ export class SearchIndex {
     return this.#ready;
   }
   get size(): number {
-    return this.#slotOf.size;
+    return this.#text.size;
   }
 
   summaryOf(id: string): RecordSummary | undefined {
@@ -80,10 +83,49 @@ export class SearchIndex {
     this.#facets = null;
   }
 
+  /**
+   * The whole index in the compact form persisted between unlocks (indexFile.ts seals it): the
+   * text index, then each live slot's summary as one JSON array of rows, then the listing order.
+   */
+  serialize(): Uint8Array {
+    const w = new ByteWriter();
+    this.#text.writeTo(w);
+    const rows: unknown[] = [];
+    for (const [slot, s] of this.#summaries.entries()) {
+      if (!s) continue;
+      rows.push([slot, s.id, s.kind, s.title, s.case, s.tags, s.classification, s.capturedAt, s.updatedAt, s.version, s.deletedAt]);
+    }
+    w.string(JSON.stringify(rows));
+    const order = this.#ordered();
+    w.bytes(new Uint8Array(Int32Array.from(order).buffer));
+    return w.finish();
+  }
+
+  /** An index from serialize()'s bytes, ready to search; throws on anything malformed. */
+  static deserialize(bytes: Uint8Array): SearchIndex {
+    const r = new ByteReader(bytes);
+    const index = new SearchIndex();
+    index.#text = InvertedIndex.readFrom(r);
+    const rows = JSON.parse(r.string()) as [number, string, RecordSummary['kind'], string, string, string[], RecordSummary['classification'], string, string, number, string | null][];
+    if (!Array.isArray(rows) || rows.length !== index.#text.size) throw new RangeError('summaries do not match the text index');
+    for (const [slot, id, kind, title, case_, tags, classification, capturedAt, updatedAt, version, deletedAt] of rows) {
+      const s: RecordSummary = { id, kind, title, case: case_, tags, classification, capturedAt, updatedAt, version, deletedAt };
+      index.#summaries[slot] = s;
+      index.#columns.set(slot, s);
+    }
+    const order = r.bytes();
+    if (order.length !== rows.length * 4 || !r.done) throw new RangeError('listing order does not match');
+    // Copied (new Uint8Array copies, a Buffer's slice would not): the bytes need not be 4-aligned.
+    index.#order = Array.from(new Int32Array(new Uint8Array(order).buffer));
+    index.#slots = null;
+    index.#ready = true;
+    return index;
+  }
+
   clear(): void {
     this.#text = new InvertedIndex();
     this.#columns = new Columns();
-    this.#slotOf.clear();
+    this.#slots = new Map();
     this.#summaries = [];
     this.#order = null;
     this.#facets = null;
@@ -91,7 +133,7 @@ export class SearchIndex {
   }
 
   search(query: SearchQuery): SearchResult {
-    const q = SearchQuerySchema.parse(query);
+    const q = parseRequest(SearchQuerySchema, query);
     const summaries = this.#summaries;
     const keep = this.#columns.filter(q);
     const hit = (slot: number, score: number) => ({ ...summaries[slot]!, score });
@@ -156,6 +198,15 @@ export class SearchIndex {
   #ordered(): number[] {
     if (this.#order) return this.#order;
     return (this.#order = [...this.#slotOf.values()].sort((a, b) => this.#compare(a, b)));
+  }
+
+  get #slotOf(): Map<string, number> {
+    if (!this.#slots) {
+      const slots = new Map<string, number>();
+      this.#summaries.forEach((s, slot) => s && slots.set(s.id, slot));
+      this.#slots = slots;
+    }
+    return this.#slots;
   }
 
   /** Where a slot is, or would go, in #order (binary search). */

@@ -1,0 +1,186 @@
+// The search index on disk, sealed (docs/architecture.md, "Search index"). Two files in the
+// vault folder:
+//   search-index        the whole index as of change counter N (rewritten atomically)
+//   search-index.delta  an append-only list of frames, each the records changed between two
+//                       counters (their summaries and text, or that they are gone)
+// Both are AES-256-GCM under a key derived from the vault key (HKDF-SHA-256, salt = vault id),
+// with the header (format, kind, vault id, counter) as associated data: nothing is readable
+// without the password, and a file of another vault, of another format version, cut short or
+// changed in any byte does not open. Such a file is never trusted: the caller rebuilds.
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomicFile.ts';
+import type { Content } from '../records/codec.ts';
+import type { RecordSummary } from '../../shared/records.ts';
+
+export const INDEX_FILE = 'search-index';
+export const DELTA_FILE = 'search-index.delta';
+/** Raise when the layout of either file changes: an index of another version is rebuilt. */
+export const INDEX_FORMAT = 1;
+const MAGIC = Buffer.from('CUSTODY-SEARCH-INDEX\n', 'ascii');
+const KIND_BASE = 1;
+const KIND_DELTA = 2;
+const NONCE = 12;
+const TAG = 16;
+
+/** Why a persisted index was not used (tests and logs name it; never its content). */
+export class IndexFileError extends Error {
+  constructor(readonly reason: 'missing' | 'format' | 'foreign' | 'damaged') {
+    super(`search index file ${reason}`);
+  }
+}
+
+/** The key that seals the index files: derived from the vault key, for this vault only. */
+export function indexKey(vaultKey: Buffer, vaultId: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', vaultKey, Buffer.from(vaultId, 'utf8'), 'custody/search-index/v1', 32));
+}
+
+function header(kind: number, vaultId: string, counter: number, anchor: string): Buffer {
+  const id = Buffer.from(vaultId, 'utf8');
+  const a = Buffer.from(anchor, 'utf8');
+  const fixed = Buffer.alloc(2 + 1 + 1 + 8 + 1);
+  fixed.writeUInt16BE(INDEX_FORMAT, 0);
+  fixed.writeUInt8(kind, 2);
+  fixed.writeUInt8(id.length, 3);
+  fixed.writeDoubleBE(counter, 4);
+  fixed.writeUInt8(a.length, 12);
+  return Buffer.concat([MAGIC, fixed, id, a]);
+}
+
+interface Header {
+  kind: number;
+  vaultId: string;
+  counter: number;
+  anchor: string;
+  length: number;
+}
+
+function readHeader(buf: Buffer): Header {
+  if (buf.length < MAGIC.length + 13 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new IndexFileError('damaged');
+  let p = MAGIC.length;
+  if (buf.readUInt16BE(p) !== INDEX_FORMAT) throw new IndexFileError('format');
+  const kind = buf.readUInt8(p + 2);
+  const idLength = buf.readUInt8(p + 3);
+  const counter = buf.readDoubleBE(p + 4);
+  const anchorLength = buf.readUInt8(p + 12);
+  p += 13;
+  if (buf.length < p + idLength + anchorLength) throw new IndexFileError('damaged');
+  const vaultId = buf.subarray(p, p + idLength).toString('utf8');
+  const anchor = buf.subarray(p + idLength, p + idLength + anchorLength).toString('utf8');
+  return { kind, vaultId, counter, anchor, length: p + idLength + anchorLength };
+}
+
+function seal(key: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer {
+  const nonce = randomBytes(NONCE);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+}
+
+function open(key: Buffer, aad: Buffer, sealed: Buffer): Buffer {
+  if (sealed.length < NONCE + TAG) throw new IndexFileError('damaged');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE));
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+    const body = decipher.update(sealed.subarray(NONCE, sealed.length - TAG));
+    const rest = decipher.final();
+    // GCM is a stream cipher: final() gives nothing more, and copying tens of MiB is not free.
+    return rest.length === 0 ? body : Buffer.concat([body, rest]);
+  } catch {
+    throw new IndexFileError('damaged');
+  }
+}
+
+export interface BaseIndex {
+  counter: number;
+  /** The record whose change had number `counter` when the index was written ('' at 0). */
+  anchor: string;
+  bytes: Buffer;
+}
+
+/** Writes the whole index atomically, and starts an empty delta beside it. */
+export function writeBase(dir: string, key: Buffer, vaultId: string, base: { counter: number; anchor: string; bytes: Uint8Array }): number {
+  const h = header(KIND_BASE, vaultId, base.counter, base.anchor);
+  const data = Buffer.concat([h, seal(key, h, base.bytes)]);
+  writeFileAtomic(join(dir, INDEX_FILE), data);
+  // Frames of the old delta are all older than this index: start again (a frame another process
+  // appends to the old file meanwhile is lost, and its changes are read from the database).
+  writeFileAtomic(join(dir, DELTA_FILE), header(KIND_DELTA, vaultId, 0, ''));
+  return data.length;
+}
+
+/** Reads and opens the whole index; throws IndexFileError saying why it cannot be used. */
+export function readBase(dir: string, key: Buffer, vaultId: string): BaseIndex {
+  const file = join(dir, INDEX_FILE);
+  if (!existsSync(file)) throw new IndexFileError('missing');
+  const buf = readFileSync(file);
+  const h = readHeader(buf);
+  if (h.kind !== KIND_BASE) throw new IndexFileError('damaged');
+  if (h.vaultId !== vaultId) throw new IndexFileError('foreign');
+  return { counter: h.counter, anchor: h.anchor, bytes: open(key, buf.subarray(0, h.length), buf.subarray(h.length)) };
+}
+
+/** One frame of the delta: what changed between two counters, as it was after `to`. */
+export interface DeltaFrame {
+  from: number;
+  to: number;
+  upserts: { summary: RecordSummary; content: Content }[];
+  /** Purged records. */
+  removed: string[];
+  /** Records that failed as TAMPERED: out of the index, reported (IndexKeeper.leftOut). */
+  tampered: string[];
+}
+
+/** Appends a frame to the delta (one write; no fsync: a lost frame is re-read from the database). */
+export function appendFrame(dir: string, key: Buffer, vaultId: string, frame: DeltaFrame): number {
+  const file = join(dir, DELTA_FILE);
+  const h = header(KIND_DELTA, vaultId, 0, '');
+  if (!existsSync(file)) writeFileAtomic(file, h);
+  const sealed = seal(key, h, Buffer.from(JSON.stringify(frame), 'utf8'));
+  const record = Buffer.alloc(4 + sealed.length);
+  record.writeUInt32BE(sealed.length, 0);
+  sealed.copy(record, 4);
+  appendFileSync(file, record, { mode: 0o600 });
+  return record.length;
+}
+
+/**
+ * The frames of the delta in file order, up to the first that does not open (cut short, damaged,
+ * another vault's): the changes after it are read from the database instead.
+ */
+export function readFrames(dir: string, key: Buffer, vaultId: string): { frames: DeltaFrame[]; damaged: boolean; bytes: number } {
+  const file = join(dir, DELTA_FILE);
+  if (!existsSync(file)) return { frames: [], damaged: false, bytes: 0 };
+  const buf = readFileSync(file);
+  const frames: DeltaFrame[] = [];
+  let h: Header;
+  try {
+    h = readHeader(buf);
+    if (h.kind !== KIND_DELTA || h.vaultId !== vaultId) return { frames, damaged: true, bytes: buf.length };
+  } catch {
+    return { frames, damaged: true, bytes: buf.length };
+  }
+  const aad = buf.subarray(0, h.length);
+  let p = h.length;
+  while (p < buf.length) {
+    if (p + 4 > buf.length) return { frames, damaged: true, bytes: buf.length };
+    const n = buf.readUInt32BE(p);
+    if (p + 4 + n > buf.length) return { frames, damaged: true, bytes: buf.length };
+    try {
+      frames.push(JSON.parse(open(key, aad, buf.subarray(p + 4, p + 4 + n)).toString('utf8')) as DeltaFrame);
+    } catch {
+      return { frames, damaged: true, bytes: buf.length };
+    }
+    p += 4 + n;
+  }
+  return { frames, damaged: false, bytes: buf.length };
+}
+
+/** The delta's size in bytes (0 when absent). */
+export function deltaSize(dir: string): number {
+  const file = join(dir, DELTA_FILE);
+  return existsSync(file) ? statSync(file).size : 0;
+}
