@@ -10,9 +10,9 @@ import { registerReportCommands } from './reportCommands.ts';
 import { registerSyncCommands } from './syncCommands.ts';
 import { registerBackupCommands } from './backupCommands.ts';
 import { diskFullError, isDiskFull } from '../core/backup/diskFull.ts';
+import { damagedDatabaseError, isDatabaseDamaged } from '../core/backup/damaged.ts';
 import { registerKeyCommands } from './keyCommands.ts';
 import { registerSharingCommands } from './sharingCommands.ts';
-import { registerDisclosureCommands } from './disclosureCommands.ts';
 import { registerDisclosureCommands } from './disclosureCommands.ts';
 import { setRunningCommand } from './globals.ts';
 import { commandName } from './commandName.ts';
@@ -39,7 +39,6 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerSharingCommands(program);
   registerDisclosureCommands(program);
-  registerDisclosureCommands(program);
   return program;
 }
 
@@ -60,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) return err.exitCode === 0 ? 0 : 2;
     if (e instanceof VerifyFailed) return e.exitCode;
     // A full disk is told plainly whichever layer met it (SQLITE_FULL, ENOSPC).
-    const reported = isDiskFull(e) ? diskFullError(e) : e;
+    const reported = isDiskFull(e) ? diskFullError(e) : isDatabaseDamaged(e) ? damagedDatabaseError(e) : e;
     if (isCustodyError(reported)) {
       process.stderr.write(`custody: ${reported.message}\n`);
       return EXIT[reported.code] ?? 1;

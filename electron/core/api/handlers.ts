@@ -27,6 +27,7 @@ import { syncSession } from './syncSession.ts';
 import { vaultHandlers } from './vaultHandlers.ts';
 import { vaultSession } from './vaultSession.ts';
 import { DISK_FULL_MESSAGE, isDiskFull } from '../backup/diskFull.ts';
+import { damagedDatabaseError, isDatabaseDamaged } from '../backup/damaged.ts';
 
 export type { FileHandlers, HandlerDeps, Handlers, Planners } from './coreContext.ts';
 export { READ_LIMIT } from './attachmentHandlers.ts';
@@ -152,6 +153,7 @@ function failureOf(method: Method, e: unknown): Envelope<never> {
   if (e instanceof ZodError) return fail('BAD_REQUEST', badRequestMessage(e));
   // SQLITE_FULL or ENOSPC from wherever: said plainly, reading still works (backup/diskReserve.ts).
   if (isDiskFull(e)) return fail('DISK_FULL', DISK_FULL_MESSAGE);
+  if (isDatabaseDamaged(e)) return fail('VAULT_CORRUPT', damagedDatabaseError(e).message);
   logFailure(method, e);
   return fail('INTERNAL', 'an unexpected error happened in the vault; the details are in the application log');
 }

@@ -11,7 +11,7 @@ export function isDiskFull(e: unknown): boolean {
   if (e instanceof CustodyError) return e.code === 'DISK_FULL';
   const err = e as { code?: unknown; message?: unknown; cause?: { originalCode?: unknown; code?: unknown } } | null;
   // better-sqlite3 and Node give a code; Prisma's driver adapter keeps SQLite's in its cause.
-  return FULL_CODES.has(String(err?.code)) || FULL_CODES.has(String(err?.cause?.originalCode)) || FULL_CODES.has(String(err?.cause?.code)) || err?.message === 'database or disk is full';
+  return FULL_CODES.has(String(err?.code)) || FULL_CODES.has(String(err?.cause?.originalCode)) || FULL_CODES.has(String(err?.cause?.code)) || /SQLITE_FULL|database or disk is full/.test(typeof err?.message === 'string' ? err.message : '');
 }
 
 /** An I/O error from SQLite, which on a full disk is what a failed WAL or shared-memory write gives. */

@@ -48,6 +48,9 @@ export function headerBinding(h: VaultHeader, by: 'password' | 'recovery'): stri
   return canonicalize(by === 'password' ? { format, version, vaultId, createdAt, kdf } : { format, version, vaultId, createdAt })!;
 }
 
+/** What to do about a damaged header (the same advice as for a damaged database: backup/damaged.ts). */
+const RESTORE_HINT = 'restore the vault from a backup into a new folder: custody restore BACKUP_FILE --vault NEW_FOLDER (docs/backup.md)';
+
 export function readHeader(dir: string): VaultHeader {
   const file = join(dir, HEADER_FILE);
   if (!existsSync(file)) throw new CustodyError('VAULT_NOT_FOUND', `no vault at ${dir} (run "custody init" to create one)`);
@@ -55,10 +58,10 @@ export function readHeader(dir: string): VaultHeader {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    throw new CustodyError('VAULT_CORRUPT', `${HEADER_FILE} is not valid JSON`);
+    throw new CustodyError('VAULT_CORRUPT', `the vault header ${file} is damaged (${HEADER_FILE} is not valid JSON); without it the vault cannot be unlocked. ${RESTORE_HINT}`);
   }
   const parsed = HeaderSchema.safeParse(json);
-  if (!parsed.success) throw new CustodyError('VAULT_CORRUPT', `${HEADER_FILE} is malformed: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) throw new CustodyError('VAULT_CORRUPT', `the vault header ${file} is damaged (${HEADER_FILE} is malformed: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}). ${RESTORE_HINT}`);
   return parsed.data;
 }
 
