@@ -11,6 +11,7 @@ import { openCheckpoint, type Checkpoint } from '../audit/tlog/checkpoint.ts';
 import { noteVerifier, openNote, parseVerifierKey, type NoteVerifier } from '../audit/tlog/note.ts';
 import { parseTlogProof, verifyConsistencyProof, verifyTlogProof } from '../audit/tlog/proof.ts';
 import { verifyInclusion } from '../audit/tlog/verify.ts';
+import { textProblem } from '../audit/tlog/text.ts';
 import { leafHash } from '../audit/tlog/hash.ts';
 import { parseRetentionRun, type RetentionRun } from '../audit/retention.ts';
 import { vkeyFingerprint } from '../audit/vkeyFingerprint.ts';
@@ -18,6 +19,7 @@ import { MANIFEST_FILE, parseManifest, sha256Hex } from './manifest.ts';
 import { checkOpenings, OPENINGS_FILE } from './openings.ts';
 import { certificateFingerprint } from './pdf/certificate.ts';
 import { parsePrunedLine, type PrunedLine } from './prunedLine.ts';
+import { InclusionChecker } from './proofCheck.ts';
 import { DEFAULT_REPORT_LIMITS, readReportFiles, type ReportLimits } from './reportFiles.ts';
 
 export interface Check {
@@ -83,7 +85,7 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
   const text = (name: string): string => {
     const b = files.get(name);
     if (!b) throw new Error(`${name} is missing`);
-    return Buffer.from(b).toString('utf8');
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   };
 
   // Keys: the reader's pinned key, else the report's own (and the verdict says so).
@@ -163,6 +165,7 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
     }
     const problems: string[] = [];
     let last = -1;
+    const fast = textProblem(cpText!) === undefined ? new InclusionChecker(cpText!, cp.size, cp.rootHash) : undefined;
     events.forEach((line, i) => {
       opts.onProgress?.(i, events.length);
       let seq: number;
@@ -190,15 +193,18 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
       if (!proof) return problems.push(`entry ${seq} (events.jsonl line ${i + 1}) has no inclusion proof`);
       proofs.delete(seq);
       try {
-        const parsed = parseTlogProof(proof);
-        if (parsed.checkpoint === cpText) {
-          // The checkpoint's signature was checked once above; only the path is new.
-          verifyInclusion(parsed.index, cp!.size, leaf, parsed.proof, cp!.rootHash);
-          if (parsed.index !== seq) return problems.push(`the proof for entry ${seq} is for entry ${parsed.index}`);
-        } else {
-          const r = verifyTlogProof(proof, { leafHash: leaf }, [v], origin);
-          if (r.index !== seq) return problems.push(`the proof for entry ${seq} is for entry ${r.index}`);
-          if (r.checkpoint.size !== cp!.size || !r.checkpoint.rootHash.equals(cp!.rootHash)) return problems.push(`the proof for entry ${seq} is against another checkpoint`);
+        // Most proofs: against the report's checkpoint, sharing their upper paths (proofCheck.ts).
+        if (!fast?.accepts(proof, seq, leaf)) {
+          const parsed = parseTlogProof(proof);
+          if (parsed.checkpoint === cpText) {
+            // The checkpoint's signature was checked once above; only the path is new.
+            verifyInclusion(parsed.index, cp!.size, leaf, parsed.proof, cp!.rootHash);
+            if (parsed.index !== seq) return problems.push(`the proof for entry ${seq} is for entry ${parsed.index}`);
+          } else {
+            const r = verifyTlogProof(proof, { leafHash: leaf }, [v], origin);
+            if (r.index !== seq) return problems.push(`the proof for entry ${seq} is for entry ${r.index}`);
+            if (r.checkpoint.size !== cp!.size || !r.checkpoint.rootHash.equals(cp!.rootHash)) return problems.push(`the proof for entry ${seq} is against another checkpoint`);
+          }
         }
       } catch (e) {
         return problems.push(`entry ${seq} (events.jsonl line ${i + 1}) is not in the signed log: ${(e as Error).message}`);
