@@ -7,6 +7,20 @@ import { AuditQuerySchema, type AuditRow, type AuditStats } from './audit.ts';
 import type { ErrorCode } from './errors.ts';
 import { FILE_PARAMS_REFUSED, fileParamsOf } from './syncUrl.ts';
 import {
+  AddRecipientSchema,
+  DiscloseRequestSchema,
+  RemoveRecipientSchema,
+  SharingPolicySchema,
+  type DisclosureIssuedView,
+  type IdentityView,
+  type IssuedGrantInfo,
+  type PolicyName,
+  type ReceivedGrantInfo,
+  type ReceivedRecordInfo,
+  type RecipientView,
+  type SharingPolicy,
+} from './sharing.ts';
+import {
   RecordInputSchema,
   RecordPatchSchema,
   SearchQuerySchema,
@@ -91,6 +105,20 @@ export const methods = {
   'sync.resolve': z.object({ id, keep: z.enum(['mine', 'theirs']) }).strict(),
   'settings.get': none,
   'settings.set': SettingsSchema.partial().strict(),
+  // Sharing (docs/sharing.md): identity, address book, policies, disclosures.
+  'sharing.identity': none,
+  'sharing.createIdentity': z.object({ replace: z.boolean().optional() }).strict(),
+  'sharing.recipients': none,
+  'sharing.addRecipient': AddRecipientSchema,
+  'sharing.removeRecipient': RemoveRecipientSchema,
+  'sharing.policy': none,
+  'sharing.setPolicy': SharingPolicySchema.partial().strict(),
+  'disclosures.issue': DiscloseRequestSchema,
+  'disclosures.open': z.object({ data: bytes }).strict(),
+  'disclosures.received': none,
+  'disclosures.receivedGrant': z.object({ grantId: id }).strict(),
+  'disclosures.viewReceived': z.object({ grantId: id, recordId: id }).strict(),
+  'disclosures.issued': none,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Method = keyof typeof methods;
@@ -147,6 +175,20 @@ export interface AuditVerification {
 }
 
 export interface Responses {
+  'sharing.identity': IdentityView | null;
+  'sharing.createIdentity': IdentityView;
+  'sharing.recipients': RecipientView[];
+  /** warning: set when a classical (not post-quantum) recipient was accepted. */
+  'sharing.addRecipient': { entry: RecipientView; warning: string | null };
+  'sharing.removeRecipient': { ok: true };
+  'sharing.policy': SharingPolicy;
+  'sharing.setPolicy': { policy: SharingPolicy; changed: PolicyName[] };
+  'disclosures.issue': DisclosureIssuedView;
+  'disclosures.open': { grant: ReceivedGrantInfo; records: number; attachments: number; again: boolean };
+  'disclosures.received': ReceivedGrantInfo[];
+  'disclosures.receivedGrant': { grant: ReceivedGrantInfo; records: RecordSummary[] };
+  'disclosures.viewReceived': ReceivedRecordInfo;
+  'disclosures.issued': IssuedGrantInfo[];
   'app.info': AppInfo;
   'vault.status': VaultStatusView;
   'vault.create': { vaultId: string; recoveryKey: string };

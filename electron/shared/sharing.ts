@@ -76,3 +76,113 @@ export interface IdentityView {
 
 export const ENVELOPE_STATUSES = ['pending', 'delivered', 'opened', 'expired', 'withdrawn'] as const;
 export type EnvelopeStatus = (typeof ENVELOPE_STATUSES)[number];
+
+// ---- disclosures over IPC (the desktop dialogs and the received area) -------------------------
+
+export interface GrantRecipientView {
+  fingerprint: string;
+  recipient: string;
+}
+
+export interface GrantFiltersView {
+  case?: string;
+  tags?: string[];
+  maxClassification?: string;
+  records?: string[];
+  withAttachments?: boolean;
+  withHistory?: boolean;
+}
+
+/** A disclosure received and opened here: the grant, always shown with its material. */
+export interface ReceivedGrantInfo {
+  grantId: string;
+  issuerVaultId: string;
+  issuerKey: string;
+  issuerFingerprint: string;
+  issuedAt: string;
+  receivedAt: string;
+  expiresAt: string | null;
+  expired: boolean;
+  from: string;
+  until: string;
+  scope: 'days' | 'records';
+  purpose: string;
+  filters: GrantFiltersView;
+  recipients: GrantRecipientView[];
+  postQuantum: boolean;
+  records: number;
+  grantSha256: string;
+  packageSha256: string;
+}
+
+/** A disclosure this vault issued. */
+export interface IssuedGrantInfo {
+  grantId: string;
+  createdAt: string;
+  expiresAt: string | null;
+  expired: boolean;
+  from: string;
+  until: string;
+  scope: 'days' | 'records';
+  records: number;
+  recipients: GrantRecipientView[];
+  packageSha256: string;
+  grantSha256: string;
+  purpose: string;
+  filters: GrantFiltersView;
+  acknowledgements: { reviewerKey: string; acknowledgedAt: string; importedAt: string }[];
+}
+
+/** The package just issued: its bytes to save, and what it grants. */
+export interface DisclosureIssuedView {
+  fileName: string;
+  data: Uint8Array;
+  grantId: string;
+  scope: 'days' | 'records';
+  records: number;
+  attachments: number;
+  days: string[];
+  recipients: GrantRecipientView[];
+  postQuantum: boolean;
+  expiresAt: string | null;
+  packageSha256: string;
+  issuerFingerprint: string;
+}
+
+/** One received record, read-only, with the issuer's audit entries about it. */
+export interface ReceivedRecordInfo {
+  grantId: string;
+  record: { id: string; kind: string; title: string; case: string; tags: string[]; classification: string; capturedAt: string; updatedAt: string; createdAt: string; version: number; body: string; fields: unknown[] };
+  history: { version: number; savedAt: string; record: { title: string; body: string } }[];
+  attachments: { id: string; name: string; size: number; sha256: string; mediaType: string; createdAt: string }[];
+  audit: { seq: number; entry: string | null; leafHash: string }[];
+}
+
+const dayString = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day YYYY-MM-DD');
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'not an id');
+
+/** A disclosure asked for from the desktop (the same choices as `custody disclose`, no file path). */
+export const DiscloseRequestSchema = z
+  .object({
+    /** Address-book names or age recipients. */
+    to: z.array(z.string().trim().min(1).max(4000)).min(1, 'choose at least one recipient').max(20),
+    from: dayString,
+    until: dayString,
+    case: z.string().trim().min(1).max(200).optional(),
+    tags: z.array(z.string().trim().min(1).max(100)).max(20).optional(),
+    maxClassification: z.enum(CLASSIFICATIONS).optional(),
+    records: z.array(uuid).min(1).max(10_000).optional(),
+    withAttachments: z.boolean().optional(),
+    withHistory: z.boolean().optional(),
+    allowClassical: z.boolean().optional(),
+    purpose: z.string().trim().max(1000),
+    /** YYYY-MM-DD (through that UTC day) or an ISO time. */
+    expires: z.string().trim().min(1).max(40).optional(),
+  })
+  .strict();
+export type DiscloseRequest = z.infer<typeof DiscloseRequestSchema>;
+
+export const RemoveRecipientSchema = z.object({ fingerprint: z.string().regex(/^[0-9a-f]{4}(-[0-9a-f]{4}){4}$/, 'not a recipient fingerprint') }).strict();
+export const AddRecipientSchema = z
+  .object({ name: RecipientNameSchema, recipient: z.string().trim().min(4).max(4000), note: RecipientNoteSchema.optional(), allowClassical: z.boolean().optional() })
+  .strict();

@@ -1,5 +1,6 @@
 // Records (or the Trash): list with search and filters on the left, the record on the right.
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import { DiscloseDialog, type DisclosePreset } from '../components/DiscloseDialog.tsx';
 import { EmptyState, ProgressBar } from '../components/Feedback.tsx';
 import { FilterBar } from '../components/FilterBar.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -20,6 +21,7 @@ export function RecordsScreen({ trash }: { trash: boolean }) {
   const clearFilters = useRecords((s) => s.clearFilters);
   const importing = useProgress((s) => s.byOp.import);
   const editing = useRecord((s) => s.mode !== 'view');
+  const [disclose, setDisclose] = useState<DisclosePreset | null>(null);
 
   useEffect(() => {
     useRecords.getState().setTrash(trash);
@@ -58,6 +60,9 @@ export function RecordsScreen({ trash }: { trash: boolean }) {
         {!trash && (
           <div className="header-actions">
             <ImportButton />
+            <button type="button" className="button" onClick={() => setDisclose(disclosePreset())} title="Disclose the open record, the current search, its case or its period to a reviewer">
+              <Icon name="upload" size={14} /> Disclose…
+            </button>
             <button type="button" className="button button-primary" onClick={() => runAction('new-record')} title={`New record (${shortcut('N')})`}>
               <Icon name="plus" size={14} /> New record
             </button>
@@ -97,6 +102,25 @@ export function RecordsScreen({ trash }: { trash: boolean }) {
           <RecordPane trash={trash} />
         </div>
       )}
+      {disclose && <DiscloseDialog preset={disclose} onClose={() => setDisclose(null)} />}
     </div>
   );
+}
+
+/** What the Records screen shows now, as a starting point for a disclosure: the open record, the search results, the case filter, the period. */
+function disclosePreset(): DisclosePreset {
+  const { filters, pages } = useRecords.getState();
+  const open = useRecord.getState().record;
+  const rows = Object.values(pages).flat();
+  const days = rows.map((r) => r.capturedAt.slice(0, 10)).sort();
+  const preset: DisclosePreset = {
+    from: filters.from || days[0],
+    until: filters.to || days.at(-1),
+    ...(filters.case ? { case: filters.case } : {}),
+    ...(filters.tag ? { tag: filters.tag } : {}),
+    ...(filters.classification ? { maxClassification: filters.classification } : {}),
+  };
+  if (open && !open.deletedAt) return { ...preset, from: open.capturedAt.slice(0, 10), until: open.capturedAt.slice(0, 10), records: [open.id], recordsLabel: 'The open record', scope: 'records' };
+  if (filters.text.trim() && rows.length > 0 && rows.length <= 10_000) return { ...preset, records: rows.map((r) => r.id), recordsLabel: `The ${rows.length} search results` };
+  return preset;
 }

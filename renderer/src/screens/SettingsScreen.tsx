@@ -5,6 +5,7 @@ import { getApi } from '../api/client.ts';
 import { FormError, Spinner } from '../components/Feedback.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { SyncPanel } from '../components/SyncPanel.tsx';
+import { SharingPanel } from '../components/SharingPanel.tsx';
 import { PasswordField, StrengthMeter } from '../components/PasswordField.tsx';
 import { toApiError } from '../lib/errors.ts';
 import { formatBytes } from '../lib/format.ts';
@@ -209,6 +210,7 @@ export function SettingsScreen() {
         ) : (
           <Spinner label="Loading settings…" />
         )}
+        <SharingPanel />
         <KdfSettings />
         <ChangePassword />
       </div>

@@ -9,6 +9,7 @@ import { useSession, type View } from '../stores/session.ts';
 import { useUi } from '../stores/ui.ts';
 import { AboutScreen } from './AboutScreen.tsx';
 import { AuditScreen } from './AuditScreen.tsx';
+import { DisclosuresScreen } from './DisclosuresScreen.tsx';
 import { RecordsScreen } from './RecordsScreen.tsx';
 import { SettingsScreen } from './SettingsScreen.tsx';
 
@@ -16,6 +17,7 @@ const NAV: { view: View; label: string; icon: IconName }[] = [
   { view: 'records', label: 'Records', icon: 'records' },
   { view: 'trash', label: 'Trash', icon: 'trash' },
   { view: 'audit', label: 'Audit log', icon: 'audit' },
+  { view: 'disclosures', label: 'Disclosures', icon: 'shieldCheck' },
   { view: 'settings', label: 'Settings', icon: 'settings' },
   { view: 'about', label: 'About', icon: 'info' },
 ];
@@ -75,6 +77,7 @@ export function Workspace() {
         {view === 'records' && <RecordsScreen trash={false} />}
         {view === 'trash' && <RecordsScreen trash />}
         {view === 'audit' && <AuditScreen />}
+        {view === 'disclosures' && <DisclosuresScreen />}
         {view === 'settings' && <SettingsScreen />}
         {view === 'about' && <AboutScreen />}
       </main>

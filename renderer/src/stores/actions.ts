@@ -6,7 +6,7 @@ import { useRecord } from './record.ts';
 import { useSession, type View } from './session.ts';
 import { useUi } from './ui.ts';
 
-export type ActionId = 'new-record' | 'new-observation' | 'search' | 'import' | 'records' | 'trash' | 'audit' | 'settings' | 'about' | 'lock';
+export type ActionId = 'new-record' | 'new-observation' | 'search' | 'import' | 'records' | 'trash' | 'audit' | 'disclosures' | 'settings' | 'about' | 'lock';
 
 export interface Action {
   id: ActionId;
@@ -23,6 +23,7 @@ export const ACTIONS: Action[] = [
   { id: 'records', title: 'Go to records', keywords: 'list all' },
   { id: 'trash', title: 'Go to Trash', keywords: 'deleted restore bin' },
   { id: 'audit', title: 'Go to audit log', keywords: 'log history verify activity chart' },
+  { id: 'disclosures', title: 'Go to disclosures', keywords: 'share disclose reviewer open package grant received issued age' },
   { id: 'settings', title: 'Open settings', keywords: 'preferences theme password auto-lock kdf' },
   { id: 'about', title: 'About Custody', keywords: 'version security model' },
   { id: 'lock', title: 'Lock vault', hint: shortcut('L'), keywords: 'lock sign out close' },

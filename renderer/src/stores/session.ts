@@ -7,7 +7,7 @@ import { getApi } from '../api/client.ts';
 import { toApiError } from '../lib/errors.ts';
 
 export type Phase = 'loading' | 'welcome' | 'unlock' | 'unlocked' | 'unavailable';
-export type View = 'records' | 'trash' | 'audit' | 'settings' | 'about';
+export type View = 'records' | 'trash' | 'audit' | 'disclosures' | 'settings' | 'about';
 export type LockReason = Events['locked']['reason'];
 
 interface SessionState {
