@@ -10,6 +10,7 @@ import { createBackup } from '../core/backup/createBackup.ts';
 import { restoreBackup } from '../core/backup/restoreBackup.ts';
 import { vaultStatusReport, type VaultStatusReport } from '../core/backup/status.ts';
 import { verifyBackup } from '../core/backup/verifyBackup.ts';
+import { BackupScheduleSchema, lastBackupAt, readSchedule, saveSchedule } from '../core/backup/schedule.ts';
 import { printJson } from './format.ts';
 import { opts, vaultDir, withVault } from './globals.ts';
 import { progressBar } from './progress.ts';
@@ -157,6 +158,36 @@ export function registerBackupCommands(program: Command): void {
       .description('check a backup: signed manifest, every file hash, database integrity, audit log; --full also opens it with the password')
       .option('--full', 'also check that the master password opens the backed-up vault'),
   ).action(async (file: string, _o, cmd: Command) => runVerify(file, cmd));
+
+  backup
+    .command('schedule')
+    .description('show or set scheduled backups (made by the app every N hours while unlocked, the newest K kept)')
+    .option('--folder <dir>', 'where scheduled backups go')
+    .option('--every <hours>', 'hours between backups', (v) => Number(v))
+    .option('--keep <n>', 'how many scheduled backups to keep in the folder', (v) => Number(v))
+    .option('--off', 'stop scheduled backups (the settings are kept)')
+    .option('--on', 'start scheduled backups again')
+    .action(async (_o, cmd: Command) => {
+      const o = opts<{ folder?: string; every?: number; keep?: number; off?: boolean; on?: boolean }>(cmd);
+      await withVault(o, async (c) => {
+        const current = readSchedule(c.vault);
+        const changing = o.folder !== undefined || o.every !== undefined || o.keep !== undefined || o.off || o.on;
+        let s = current;
+        if (changing) {
+          const folder = o.folder !== undefined ? resolve(o.folder) : current?.folder;
+          if (!folder) throw new CustodyError('BAD_REQUEST', 'name the folder for scheduled backups: --folder DIR');
+          if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new CustodyError('NOT_FOUND', `no folder ${folder}`);
+          const parsed = BackupScheduleSchema.safeParse({ enabled: o.off ? false : true, folder, everyHours: o.every ?? current?.everyHours ?? 24, keep: o.keep ?? current?.keep ?? 7 });
+          if (!parsed.success) throw new CustodyError('BAD_REQUEST', `--${parsed.error.issues[0]?.path[0] === 'everyHours' ? 'every' : String(parsed.error.issues[0]?.path[0])}: ${parsed.error.issues[0]?.message}`);
+          s = await saveSchedule(c.vault, parsed.data);
+        }
+        const last = lastBackupAt(c.vault);
+        if (o.json) return printJson({ schedule: s, lastBackupAt: last === null ? null : new Date(last).toISOString() });
+        if (!s) process.stdout.write('No scheduled backups. Set them with: custody backup schedule --folder DIR --every HOURS --keep N\n');
+        else process.stdout.write(`Scheduled backups ${s.enabled ? 'on' : 'OFF'}: every ${s.everyHours} h while the app is unlocked, into ${s.folder}, keeping the newest ${s.keep}.\n`);
+        process.stdout.write(`Last successful backup: ${last === null ? 'never' : new Date(last).toISOString()}\n`);
+      });
+    });
 
   withBackupRestoreOptions(backup.command('restore <file>')).description('restore a backup file into a new vault folder (--vault NEW_DIR); never overwrites').action(async (file: string, _o, cmd: Command) => {
     if (!existsSync(file)) throw new CustodyError('NOT_FOUND', `no backup file ${file}`);
