@@ -6,6 +6,7 @@ import { expiryWarnings } from '../core/keys/expiry.ts';
 import { rotateVaultKey } from '../core/keys/vaultKeyRotation.ts';
 import { rotateEpochRoot } from '../core/keys/epochRootRotation.ts';
 import { rotateDeviceKey } from '../core/keys/deviceKeyRotation.ts';
+import { rotateRecordKeys } from '../core/keys/recordKeys.ts';
 import { renewSelfSignedIdentity } from '../core/reports/signingIdentity.ts';
 import { printJson } from './format.ts';
 import { opts, withVault } from './globals.ts';
@@ -46,9 +47,10 @@ export function registerKeyCommands(program: Command): void {
     .description(`rotate a key: ${ROTATABLE.join(', ')}`)
     .option('--recovery-key-file <file>', 'vault-key: the recovery key, kept working (else $CUSTODY_RECOVERY_KEY, else a prompt)')
     .option('--new-recovery-key', 'vault-key: issue a new recovery key instead (shown once)')
-    .option('--from <day>', 'epoch-root: records captured from this UTC day (YYYY-MM-DD) on use the new root (default: today)')
+    .option('--from <day>', 'epoch-root: records captured from this UTC day (YYYY-MM-DD) on use the new root (default: today); record-keys: the first day to re-encrypt')
+    .option('--until <day>', 'record-keys: the last UTC day to re-encrypt (default: the newest record)')
     .action(async (what: string, _o, cmd: Command) => {
-      const o = opts<{ recoveryKeyFile?: string; newRecoveryKey?: boolean; from?: string }>(cmd);
+      const o = opts<{ recoveryKeyFile?: string; newRecoveryKey?: boolean; from?: string; until?: string }>(cmd);
       if (!(ROTATABLE as readonly string[]).includes(what)) throw new CustodyError('BAD_REQUEST', `cannot rotate "${what}": choose one of ${ROTATABLE.join(', ')}`);
       await withVault(o, async (c) => {
         switch (what as Rotatable) {
@@ -76,6 +78,16 @@ export function registerKeyCommands(program: Command): void {
             const r = await renewSelfSignedIdentity(c.vault);
             if (o.json) return printJson(r);
             process.stdout.write(`Reports are now signed by a new self-signed certificate, ${r.subject} (SHA-256 ${r.certificateSha256}), valid until ${r.expiresAt.slice(0, 10)}.\n`);
+            return;
+          }
+          case 'record-keys': {
+            const r = await rotateRecordKeys(c.vault, {
+              ...(o.from ? { fromDay: o.from } : {}),
+              ...(o.until ? { untilDay: o.until } : {}),
+              onProgress: (p) => process.stderr.write(`re-encrypting: ${p.day} done (${p.daysDone}/${p.days} days, ${p.recordsDone} records)\n`),
+            });
+            if (o.json) return printJson(r);
+            process.stdout.write(`${r.resumed ? 'Finished the interrupted re-encryption' : 'Re-encrypted'} of ${r.fromDay}..${r.untilDay}: ${r.recordsDone} records under new data keys, wrapped by the new epoch root ${r.keyId}.\n`);
             return;
           }
           default:

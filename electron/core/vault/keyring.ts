@@ -113,6 +113,15 @@ export class Keyring {
     this.#roots = sortRoots([...this.#roots, root]);
   }
 
+  /** Moves a root's last day after a committed step of a record key re-encryption (keys/recordKeys.ts). */
+  extendRoot(id: string, untilDay: string | null): void {
+    const r = this.#live(this.#roots.find((x) => x.id === id));
+    if (!r) throw new Error(`unknown epoch root ${id}`);
+    r.untilDay = untilDay;
+    wipe(...this.#epochKeys.values());
+    this.#epochKeys.clear();
+  }
+
   /** Replaces the signing seed in place after a device key rotation committed. */
   replaceSigningSeed(seed: Buffer): void {
     this.#live(null);

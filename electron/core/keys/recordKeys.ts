@@ -1,0 +1,164 @@
+// `custody keys rotate record-keys [--from DAY --until DAY]`, for a suspected leak of epoch
+// keys: every record (and earlier version) captured in those days gets a new data key, its
+// fields are sealed again under it, and its key chain is wrapped under a NEW epoch root made
+// for the range, so the leaked day keys open none of it.
+//
+// Resumable: the job (key_job) and the new root (key_registry, from_day..until_day) are made
+// first; then one transaction per day re-encrypts that day's records, moves the root's
+// until_day to that day (Keyring.epochKey switches that day to the new root) and records the
+// job's progress. A crash leaves each day wholly old or wholly new; running the command again
+// resumes after the last finished day.
+//
+// Attachments are not re-encrypted (their content keys stay in the record's key chain, now
+// wrapped under the new root): someone who kept a copy of the old wrapped keys and the leaked
+// day keys can still open the attachments of that time. docs/keys.md says so.
+import { CustodyError } from '../../shared/errors.ts';
+import { seal } from '../crypto/aead.ts';
+import { keyFingerprint, randomKey, wipe } from '../crypto/keys.ts';
+import { target } from '../audit/entry.ts';
+import { uuidv7 } from '../util/ids.ts';
+import { openContent, openSummary, sealFields, unwrapKeys, wrapKeys } from '../records/codec.ts';
+import { Keyring } from '../vault/keyring.ts';
+import type { Vault } from '../vault/vault.ts';
+import { assertDay } from './epochRootRotation.ts';
+import { faultPoint } from './faults.ts';
+import { keyAd } from './rewrap.ts';
+
+export interface RecordKeysProgress {
+  day: string;
+  daysDone: number;
+  days: number;
+  recordsDone: number;
+}
+
+export interface RecordKeysResult {
+  jobId: string;
+  keyId: string;
+  fromDay: string;
+  untilDay: string;
+  recordsDone: number;
+  resumed: boolean;
+}
+
+interface JobRow {
+  id: string;
+  key_id: string;
+  from_day: string;
+  until_day: string;
+  done_through: string | null;
+  records_done: number;
+}
+
+const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
+/** The unfinished re-encryption, if a crash (or a stop) left one. */
+export function unfinishedJob(vault: Vault): JobRow | undefined {
+  return vault.db.sql.prepare("SELECT id, key_id, from_day, until_day, done_through, records_done FROM key_job WHERE kind = 'record-keys' AND finished_at IS NULL ORDER BY started_at LIMIT 1").get() as JobRow | undefined;
+}
+
+export async function rotateRecordKeys(vault: Vault, opts: { fromDay?: string; untilDay?: string; onProgress?: (p: RecordKeysProgress) => void; now?: number } = {}): Promise<RecordKeysResult> {
+  const keys = vault.keys();
+  const sql = vault.db.sql;
+  let job = unfinishedJob(vault);
+  const resumed = job !== undefined;
+  if (job) {
+    if ((opts.fromDay && opts.fromDay !== job.from_day) || (opts.untilDay && opts.untilDay !== job.until_day))
+      throw new CustodyError('BAD_REQUEST', `a re-encryption of ${job.from_day}..${job.until_day} is unfinished; run "custody keys rotate record-keys" without --from/--until to finish it first`);
+  } else {
+    const bounds = sql.prepare('SELECT min(epoch_day) AS lo, max(epoch_day) AS hi FROM record').get() as { lo: string | null; hi: string | null };
+    const fromDay = opts.fromDay ?? bounds.lo;
+    const untilDay = opts.untilDay ?? bounds.hi;
+    if (!fromDay || !untilDay) throw new CustodyError('BAD_REQUEST', 'the vault has no records to re-encrypt');
+    assertDay(fromDay, '--from');
+    assertDay(untilDay, '--until');
+    if (untilDay < fromDay) throw new CustodyError('BAD_REQUEST', '--until is before --from');
+    const now = opts.now ?? Date.now();
+    const root = randomKey();
+    const id = uuidv7();
+    const keyId = uuidv7();
+    try {
+      await vault.db.writeSync(() => {
+        // The new root serves no day yet (until_day before from_day); each finished day extends it.
+        sql
+          .prepare("INSERT INTO key_registry (id, kind, algorithm, status, created_at, fingerprint, usage_count, wrapped, from_day, until_day) VALUES (?, 'epoch_root', 'HKDF-SHA-256', 'active', ?, ?, 0, ?, ?, ?)")
+          .run(keyId, now, keyFingerprint(root), seal(keys.vaultKey, root, keyAd(vault.vaultId, keyId)), fromDay, dayBefore(fromDay));
+        sql.prepare("INSERT INTO key_job (id, kind, key_id, from_day, until_day, records_done, started_at) VALUES (?, 'record-keys', ?, ?, ?, 0, ?)").run(id, keyId, fromDay, untilDay, now);
+        vault.audit.appendSync(vault.meta, [{ event: 'key.created', target: target.key(keyId), details: { kind: 'epoch_root', purpose: 'record-keys', fromDay, untilDay, job: id } }]);
+      });
+      keys.addRoot({ id: keyId, root: Buffer.from(root), fromDay, untilDay: dayBefore(fromDay), createdAt: now });
+    } finally {
+      wipe(root);
+    }
+    job = { id, key_id: keyId, from_day: fromDay, until_day: untilDay, done_through: null, records_done: 0 };
+  }
+  const j = job;
+  const start = j.done_through ?? dayBefore(j.from_day);
+  const days = (sql.prepare('SELECT epoch_day FROM record WHERE epoch_day > ? AND epoch_day <= ? UNION SELECT epoch_day FROM record_version WHERE epoch_day > ? AND epoch_day <= ? ORDER BY 1').pluck().all(start, j.until_day, start, j.until_day) as string[]);
+  let recordsDone = j.records_done;
+  for (const [i, day] of days.entries()) {
+    recordsDone += await reencryptDay(vault, j, day);
+    opts.onProgress?.({ day, daysDone: i + 1, days: days.length, recordsDone });
+    if (i === 0) faultPoint('record-keys:after-first-day');
+  }
+  await vault.db.writeSync(() => {
+    sql.prepare("UPDATE key_registry SET until_day = ? WHERE id = ?").run(j.until_day, j.key_id);
+    sql.prepare('UPDATE key_job SET done_through = ?, finished_at = ? WHERE id = ?').run(j.until_day, Date.now(), j.id);
+    vault.audit.appendSync(vault.meta, [{ event: 'key.rotated', target: target.key(j.key_id), details: { kind: 'record_keys', fromDay: j.from_day, untilDay: j.until_day, records: recordsDone, job: j.id, resumed } }]);
+  });
+  await reloadRoot(vault, j.key_id);
+  return { jobId: j.id, keyId: j.key_id, fromDay: j.from_day, untilDay: j.until_day, recordsDone, resumed };
+}
+
+/** One day, in one transaction: new data keys, fields sealed again, chains under the new root. */
+async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<number> {
+  const keys = vault.keys();
+  const sql = vault.db.sql;
+  const vid = vault.vaultId;
+  // The day's key under the new root, which does not serve the day until this step commits.
+  const ek = keys.epochKeyUnder(job.key_id, day);
+  const next = { epochKey: () => ek } as unknown as Keyring;
+  try {
+    const n = await vault.db.writeSync(() => {
+      let count = 0;
+      const recs = sql.prepare('SELECT id, kind, captured_at AS capturedAt, version, wrapped_dek AS w, summary, content FROM record WHERE epoch_day = ?').all(day) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
+      const updRec = sql.prepare('UPDATE record SET wrapped_dek = ?, summary = ?, content = ? WHERE id = ?');
+      for (const r of recs) {
+        const out = reseal(keys, next, vid, r.id, day, r.version, { kind: r.kind, capturedAt: r.capturedAt }, r);
+        updRec.run(out.w, out.summary, out.content, r.id);
+        count++;
+        if (count === 1) faultPoint('record-keys:mid-day');
+      }
+      const vers = sql.prepare('SELECT record_id AS id, version, kind, captured_at AS capturedAt, wrapped_dek AS w, summary, content FROM record_version WHERE epoch_day = ?').all(day) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
+      const updVer = sql.prepare('UPDATE record_version SET wrapped_dek = ?, summary = ?, content = ? WHERE record_id = ? AND version = ?');
+      for (const v of vers) {
+        const out = reseal(keys, next, vid, v.id, day, v.version, { kind: v.kind, capturedAt: v.capturedAt }, v);
+        updVer.run(out.w, out.summary, out.content, v.id, v.version);
+      }
+      sql.prepare('UPDATE key_registry SET until_day = ? WHERE id = ?').run(day, job.key_id);
+      sql.prepare('UPDATE key_job SET done_through = ?, records_done = records_done + ? WHERE id = ?').run(day, count, job.id);
+      return count;
+    });
+    keys.extendRoot(job.key_id, day);
+    return n;
+  } finally {
+    wipe(ek);
+  }
+}
+
+function reseal(keys: Keyring, next: Keyring, vid: string, rid: string, day: string, version: number, meta: { kind: string; capturedAt: number }, row: { w: Buffer; summary: Buffer; content: Buffer }) {
+  const chain = unwrapKeys(keys, vid, rid, day, row.w);
+  const dek = randomKey();
+  try {
+    const s = openSummary(chain[0]!, vid, rid, version, meta, row.summary);
+    const c = openContent(chain[0]!, vid, rid, version, meta, row.content);
+    const sealed = sealFields(dek, vid, rid, version, meta, s, c);
+    // The older keys stay behind the new one: attachments were sealed under them.
+    return { w: wrapKeys(next, vid, rid, day, [dek, ...chain]), ...sealed };
+  } finally {
+    wipe(dek, ...chain);
+  }
+}
+
+async function reloadRoot(vault: Vault, keyId: string): Promise<void> {
+  vault.keys().extendRoot(keyId, (await vault.db.prisma.keyEntry.findUniqueOrThrow({ where: { id: keyId } })).untilDay);
+}
