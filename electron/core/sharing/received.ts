@@ -19,7 +19,7 @@ import { grantTarget } from './disclose.ts';
 import type { GrantStatement } from './grantStatement.ts';
 import { decryptAgeFile, readIdentityFile, vaultIdentitySecrets } from './identity.ts';
 import { DisclosureRefused, verifyPackage, type OpenedVersion, type VerifiedDisclosure, type VerifiedEntry } from './openDisclosure.ts';
-import { parseStatement } from './grantStatement.ts';
+import { grantHash, parseStatement } from './grantStatement.ts';
 import { sha256Hex } from './packageFormat.ts';
 
 const receivedKey = (vault: Vault): Buffer => deriveKey(vault.keys().vaultKey, 'custody/received/v1');
@@ -206,6 +206,11 @@ function unsealGrant(vault: Vault, row: GrantRow): SealedGrantT {
 function grantView(vault: Vault, row: GrantRow, now: Date): ReceivedGrantView {
   const g = unsealGrant(vault, row);
   const st = parseStatement(g.note.slice(0, g.note.lastIndexOf('\n\n') + 1));
+  // The clear columns (for listing) must say what the sealed, signed statement says: an expiry
+  // cleared or days widened through the folder would otherwise be shown and honoured.
+  const expires = st.expiresAt ? Date.parse(st.expiresAt) : null;
+  if (row.issuer_vault_id !== st.issuerVaultId || row.issuer_key !== st.issuerKey || row.expires_at !== expires || row.from_day !== st.from || row.until_day !== st.until || row.records !== st.records || row.grant_sha256 !== grantHash(g.note))
+    throw new CustodyError('TAMPERED', `the received grant ${row.id} was changed outside Custody`);
   return {
     grantId: row.id,
     issuerVaultId: row.issuer_vault_id,

@@ -60,11 +60,12 @@ function withKeys<T>(custody: Custody, fn: (sealKey: Buffer, tagKey: Buffer) => 
 
 const nameTag = (tagKey: Buffer, name: string) => createHmac('sha256', tagKey).update(normalName(name), 'utf8').digest();
 
-function view(custody: Custody, sealKey: Buffer, row: Row): RecipientView {
+function view(custody: Custody, sealKey: Buffer, tagKey: Buffer, row: Row): RecipientView {
   const plain = open(sealKey, row.sealed, sealAd(custody.vault.vaultId, row.id), 'an address book entry');
   const s = Sealed.parse(JSON.parse(plain.toString('utf8')));
   // The clear columns must agree with what was sealed: a row edited through the folder is refused.
-  if (recipientFingerprint(s.recipient) !== row.fingerprint || recipientType(s.recipient) !== row.type)
+  // The name tag too: swapped between two rows, a name would resolve to the other row's recipient.
+  if (recipientFingerprint(s.recipient) !== row.fingerprint || recipientType(s.recipient) !== row.type || !nameTag(tagKey, s.name).equals(row.name_tag))
     throw new CustodyError('TAMPERED', `the address book entry ${row.id} was changed outside Custody`);
   return { id: row.id, name: s.name, note: s.note, recipient: s.recipient, fingerprint: row.fingerprint, type: row.type, createdAt: new Date(row.created_at).toISOString() };
 }
@@ -112,7 +113,7 @@ export async function addRecipient(
 /** The address book, sorted by name. */
 export async function listRecipients(custody: Custody): Promise<RecipientView[]> {
   const rows = custody.vault.db.sql.prepare('SELECT * FROM recipient').all() as Row[];
-  const out = withKeys(custody, (sealKey) => rows.map((r) => view(custody, sealKey, r)));
+  const out = withKeys(custody, (sealKey, tagKey) => rows.map((r) => view(custody, sealKey, tagKey, r)));
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -121,7 +122,7 @@ export async function findRecipient(custody: Custody, nameOrFingerprint: string)
   const key = nameOrFingerprint.trim();
   return withKeys(custody, (sealKey, tagKey) => {
     const row = (custody.vault.db.sql.prepare('SELECT * FROM recipient WHERE name_tag = ? OR fingerprint = ?').get(nameTag(tagKey, key), key.toLowerCase()) as Row | undefined) ?? null;
-    return row ? view(custody, sealKey, row) : null;
+    return row ? view(custody, sealKey, tagKey, row) : null;
   });
 }
 
