@@ -55,6 +55,13 @@ export async function openDatabase(file: string): Promise<VaultDb> {
   await prisma.$connect();
   if (!sql || !(sql instanceof Database)) throw new Error('could not reach the SQLite connection behind Prisma');
   const conn = sql;
+  // Prisma's adapter opens its transactions with a plain (deferred) BEGIN. With another process
+  // on the vault (the CLI beside the app), a deferred transaction that reads before it writes
+  // fails at once with SQLITE_BUSY when the other wrote meanwhile, instead of waiting its turn:
+  // IMMEDIATE takes the write lock at BEGIN (waiting up to busy_timeout), so everything a write
+  // reads inside its transaction (the audit tree's size and nodes) is the latest commit.
+  const prepare = conn.prepare.bind(conn);
+  conn.prepare = ((source: string) => prepare(source === 'BEGIN' ? 'BEGIN IMMEDIATE' : source)) as typeof conn.prepare;
   try {
     conn.defaultSafeIntegers(false);
     // WAL for concurrent readers and crash safety; FULL so a commit survives power loss too.
