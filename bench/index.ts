@@ -9,6 +9,7 @@ import { auditBenchmarks } from './audit.bench.ts';
 import { reportBenchmarks } from './report.bench.ts';
 import { ipcBenchmarks } from './ipc.bench.ts';
 import { syncBenchmarks } from './sync.bench.ts';
+import { disclosureBenchmarks } from './disclosure.bench.ts';
 
 const json = process.argv.includes('--json');
 // `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
@@ -23,6 +24,7 @@ const suites: [string, (root: string, log: (s: string) => void, only: (name: str
   ['reports', reportBenchmarks],
   ['desktop IPC', ipcBenchmarks],
   ['sync (local PostgreSQL)', syncBenchmarks],
+  ['disclosure', disclosureBenchmarks],
 ];
 
 const figures: Figure[] = [];

@@ -13,7 +13,8 @@ import { CLASSIFICATIONS, type Classification } from '../../shared/records.ts';
 import { CustodyError } from '../../shared/errors.ts';
 import { ad, open, seal } from '../crypto/aead.ts';
 import { deriveKey, keyFingerprint, randomKey, wipe } from '../crypto/keys.ts';
-import { enforcePolicy } from './policy.ts';
+import { enforcePolicy, getPolicy } from './policy.ts';
+import { memoryTree } from '../reports/memoryTree.ts';
 import { resolveRecipient, type ResolvedRecipient } from './recipients.ts';
 import { commitDigest } from '../audit/commitment.ts';
 import { checkEpochDay, openSummary, unwrapKeys } from '../records/codec.ts';
@@ -172,7 +173,9 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
     // What the package's keys can open, for the classification policy: with day keys, every
     // record of those days (trash included: its ciphertext is elsewhere, but the key opens it).
     const opens = new Set<Classification>();
-    const allOfDays = scope === 'days' ? (sql.prepare('SELECT id, kind, captured_at, epoch_day, version, wrapped_dek, summary FROM record WHERE epoch_day BETWEEN ? AND ?').all(o.from, o.until) as RecordRow[]) : [];
+    // Only worth the decryption when a policy limits classification.
+    const limited = (await getPolicy(custody)).maxClassification !== null;
+    const allOfDays = scope === 'days' && limited ? (sql.prepare('SELECT id, kind, captured_at, epoch_day, version, wrapped_dek, summary FROM record WHERE epoch_day BETWEEN ? AND ?').all(o.from, o.until) as RecordRow[]) : [];
     for (const r of allOfDays) {
       const dek = unwrapKeys(keys, vaultId, r.id, r.epoch_day, r.wrapped_dek);
       try {
@@ -183,7 +186,10 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
     }
     for (const r of rows) {
       checkEpochDay(r.id, r.captured_at, r.epoch_day);
-      const chain = unwrapKeys(keys, vaultId, r.id, r.epoch_day, r.wrapped_dek);
+      // A whole-day grant ships the wrapped keys as stored: the chain is needed only to filter,
+      // to open attachments, or for a narrowed grant's record keys.
+      const needChain = narrowed || o.withAttachments;
+      const chain = needChain ? unwrapKeys(keys, vaultId, r.id, r.epoch_day, r.wrapped_dek) : [];
       if (narrowed) {
         const s = openSummary(chain[0]!, vaultId, r.id, r.version, { kind: r.kind, capturedAt: r.captured_at }, r.summary);
         const keep = (o.case === undefined || s.case === o.case) && (o.tags ?? []).every((t) => s.tags.includes(t)) && CLASSIFICATIONS.indexOf(s.classification) <= maxRank;
@@ -263,12 +269,22 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
 
     // ---- audit entries about them, with proofs under a fresh signed checkpoint --------------
     const cp = await vault.checkpointNow('report');
-    const tree = vault.audit.tree();
+    // Thousands of proofs: one pass over the leaf hashes beats row reads per proof.
+    const tree = memoryTree(vault.audit, cp.size);
+    if (!tree.root().equals(cp.rootHash)) throw new CustodyError('TAMPERED', 'the audit log does not match its newest signed checkpoint; run "custody audit verify"');
     const targets = [...selected.map((r) => `record:${r.id}`), ...records.flatMap((r) => (r.attachments ?? []).map((a) => `attachment:${a.id}`))];
+    const nodes: string[] = [];
+    const nodeIndex = new Map<string, number>();
+    const indexOf = (h: Buffer): number => {
+      const k = b64(h);
+      let i = nodeIndex.get(k);
+      if (i === undefined) nodeIndex.set(k, (i = nodes.push(k) - 1));
+      return i;
+    };
     const entries: PackageEntry[] = vault.audit.entriesAbout(targets, cp.size).map((e) => ({
       seq: e.seq,
       ...(e.entry === null ? { leafHash: e.leafHash.toString('hex') } : { entry: e.entry }),
-      proof: tree.inclusionProof(e.seq, cp.size).map(b64),
+      proof: tree.inclusionProof(e.seq, cp.size).map(indexOf),
     }));
 
     const grantId = uuidv7(now.getTime());
@@ -278,7 +294,7 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
       vaultId,
       keys: { epoch: scope === 'days' ? days.map((day) => ({ day, key: b64(keys.epochKey(day)) })) : [], records: recordKeys },
       records,
-      audit: { checkpoint: cp.note, entries },
+      audit: { checkpoint: cp.note, nodes, entries },
     };
     const bodyBytes = Buffer.from(JSON.stringify(body), 'utf8');
     const statement: GrantStatement = {

@@ -158,6 +158,10 @@ export function verifyPackage(plain: Uint8Array, opts: { now?: Date; expectIssue
   const entries: VerifiedEntry[] = [];
   const byRecord = new Map<string, { seq: number; event: string; details: Record<string, unknown> }[]>();
   let lastSeq = -1;
+  const nodes = body.audit.nodes.map(unb64);
+  const missingNode = (i: number): never => {
+    throw new Error(`the proof names tree node ${i}, which the package does not carry`);
+  };
   for (const e of body.audit.entries) {
     if (e.seq <= lastSeq) throw refuse('proof', `audit entry ${e.seq} is out of log order`);
     lastSeq = e.seq;
@@ -177,7 +181,7 @@ export function verifyPackage(plain: Uint8Array, opts: { now?: Date; expectIssue
     } else if (e.leafHash) leaf = Buffer.from(e.leafHash, 'hex');
     else throw refuse('malformed', `audit entry ${e.seq} has neither its body nor its leaf hash`);
     try {
-      verifyInclusion(e.seq, size, leaf, e.proof.map(unb64), root);
+      verifyInclusion(e.seq, size, leaf, e.proof.map((i) => nodes[i] ?? missingNode(i)), root);
     } catch (err) {
       throw refuse('proof', `audit entry ${e.seq} is not in the issuer's signed log: ${(err as Error).message}`);
     }

@@ -16,7 +16,11 @@ export const BODY_FORMAT = 'custody-disclosure-body/v1';
 /** Refuse bodies larger than this (a package is decrypted in memory). */
 export const MAX_BODY_BYTES = 2 * 1024 ** 3 - 1;
 
-const B64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'not canonical base64');
+// Base64 is not checked for canonical form here: the signature covers the body's exact bytes, so
+// another spelling of the same bytes cannot pass unnoticed, and a regex over megabytes of it
+// was a good share of the time to open a large package. Short fields (keys) are checked for length.
+const B64 = z.string();
+const Key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'not a 32-byte key in base64');
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const Id = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 const Ms = z.number().int().nonnegative();
@@ -37,7 +41,7 @@ const AttachmentSchema = z.strictObject({
   id: Id,
   createdAt: Ms,
   /** The attachment's own key (its chunked ciphertext opens with it and nothing else). */
-  key: B64,
+  key: Key,
   meta: z.strictObject({ name: z.string().max(1000), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), mediaType: z.string().max(200) }),
   /** The chunked ciphertext as the issuer stores it (C2SP chunked-encryption). */
   blob: B64,
@@ -64,7 +68,8 @@ const EntrySchema = z.strictObject({
   entry: z.string().optional(),
   /** A pruned entry's leaf hash (hex). */
   leafHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-  proof: z.array(B64).max(64),
+  /** The inclusion proof: indexes into the package's audit.nodes (shared by all proofs). */
+  proof: z.array(z.number().int().nonnegative()).max(64),
 });
 
 export const PackageBodySchema = z.strictObject({
@@ -73,12 +78,16 @@ export const PackageBodySchema = z.strictObject({
   vaultId: z.string().min(1).max(100),
   keys: z.strictObject({
     /** Whole-day grants: the epoch key of each granted day. */
-    epoch: z.array(z.strictObject({ day: Day, key: B64 })),
+    epoch: z.array(z.strictObject({ day: Day, key: Key })),
     /** Narrowed grants: each record's data keys (current first, then what its history needs). */
-    records: z.array(z.strictObject({ id: Id, keys: z.array(B64).min(1).max(64) })),
+    records: z.array(z.strictObject({ id: Id, keys: z.array(Key).min(1).max(64) })),
   }),
   records: z.array(RecordSchema),
-  audit: z.strictObject({ checkpoint: z.string().max(10_000), entries: z.array(EntrySchema) }),
+  /**
+   * The issuer's signed checkpoint, the tree nodes the inclusion proofs need (each once: proofs
+   * of neighbouring entries share most of their path), and the entries with their proofs.
+   */
+  audit: z.strictObject({ checkpoint: z.string().max(10_000), nodes: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/)), entries: z.array(EntrySchema) }),
 });
 
 export type PackageBody = z.infer<typeof PackageBodySchema>;
