@@ -10,10 +10,10 @@ import { DEFAULT_SHARING_POLICY, POLICY_LABELS, type PolicyName, type SharingPol
 import { createVaultIdentity, showVaultIdentity, writeIdentityFile } from '../core/sharing/identity.ts';
 import { addRecipient, listRecipients, removeRecipient } from '../core/sharing/recipients.ts';
 import { getPolicy, setPolicy } from '../core/sharing/policy.ts';
-import { listEnvelopes, openEnvelope, publishIdentity, withDelivery, withdrawEnvelope, type EnvelopeView } from '../core/sharing/delivery.ts';
+import { listEnvelopes, openEnvelope, publishIdentity, sendPackage, withDelivery, withdrawEnvelope, type EnvelopeView } from '../core/sharing/delivery.ts';
 import { openIntoVault } from '../core/sharing/received.ts';
 import { printJson } from './format.ts';
-import { opts, withVault } from './globals.ts';
+import { collect, opts, withVault } from './globals.ts';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const warn = (s: string) => process.stderr.write(`custody: warning: ${s}\n`);
@@ -190,6 +190,22 @@ export function registerSharingCommands(program: Command): void {
         if (o.json) return printJson(r);
         say(r.published ? `Published your recipient (fingerprint ${r.fingerprint}) on the sync server.` : `Your recipient (fingerprint ${r.fingerprint}) was already published.`);
       });
+    });
+  envelopes
+    .command('send <file>')
+    .description('deliver a disclosure package this vault issued to its recipients through the sync server')
+    .option('--to <fingerprint>', 'only this recipient of the grant; repeatable', collect)
+    .action(async (file: string, _o, cmd: Command) => {
+      const o = opts<{ to?: string[] }>(cmd);
+      let pkg: Buffer;
+      try {
+        pkg = readFileSync(resolve(file));
+      } catch {
+        throw new CustodyError('NOT_FOUND', `cannot read ${file}`);
+      }
+      const r = await withVault(o, (c) => withDelivery(c, (s) => sendPackage(c, s, pkg, o.to)));
+      if (o.json) return printJson(r);
+      for (const e of r.envelopes) say(`Envelope ${e.id} waits for ${e.fingerprint} (grant ${r.grantId}).`);
     });
   envelopes
     .command('list')

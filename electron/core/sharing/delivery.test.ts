@@ -3,12 +3,17 @@
 // their own over their own connection is tried here too.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import pg from 'pg';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Encrypter } from 'age-encryption';
 import { describePg } from '../sync/testing/describePg.ts';
 import { closeDevices, firstDevice, type Device } from '../sync/testing/devices.ts';
 import { dumpServer, type TestServer } from '../sync/testing/pg.ts';
 import { createVaultIdentity, decryptAgeFile, vaultIdentitySecrets } from './identity.ts';
-import { fetchEnvelope, listEnvelopes, openEnvelope, publishIdentity, pushEnvelope, withDelivery, withdrawEnvelope } from './delivery.ts';
+import { fetchEnvelope, listEnvelopes, openEnvelope, publishIdentity, pushEnvelope, sendPackage, withDelivery, withdrawEnvelope } from './delivery.ts';
+import { disclose } from './disclose.ts';
+import { openIntoVault } from './received.ts';
+import { tempDir } from '../testing/tempVault.ts';
 
 const CANARY = 'CANARY-DELIVERY-7d1f';
 
@@ -129,6 +134,24 @@ describePg('delivery through the sync server', (testServer) => {
     expect(sent.find((x) => x.id === e!.id)!.events.map((x) => x.status)).toEqual(['pending', 'expired']);
     // The recipient cannot mark it opened after its time either.
     expect(await refusal(sql.reviewer!.query("INSERT INTO custody.envelope_event (envelope_id, status) VALUES ($1, 'opened')", [e!.id]))).toMatch(/expired already|may not/);
+  });
+
+  test('a package this vault issued is delivered to its grant\'s recipients and opened into the reviewer\'s received area; any other file is refused', async () => {
+    await issuer.custody.createRecord({ kind: 'note', title: 'Delivered record', body: `inside ${CANARY}`, capturedAt: '2026-03-03T08:00:00Z' });
+    const out = join(tempDir(), 'grant.age');
+    const issued = await disclose(issuer.custody, { to: [reviewerRecipient], from: '2026-03-03', until: '2026-03-03', purpose: 'delivery test', expires: new Date(Date.now() + 7 * 86_400_000).toISOString(), out });
+    const pkg = readFileSync(out);
+    await expect(withDelivery(issuer.custody, (s) => sendPackage(issuer.custody, s, Buffer.concat([pkg, Buffer.from('x')])))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('not a disclosure package this vault issued') });
+    const sent = await withDelivery(issuer.custody, (s) => sendPackage(issuer.custody, s, pkg));
+    expect(sent.grantId).toBe(issued.grantId);
+    const [env] = sent.envelopes;
+    const listed = (await withDelivery(reviewer.custody, (s) => listEnvelopes(reviewer.custody, s, 'inbox'))).find((e) => e.id === env!.id)!;
+    expect(listed.expiresAt).toBe(issued.expiresAt);
+    const opened = await withDelivery(reviewer.custody, (s) => openEnvelope(reviewer.custody, s, env!.id, (bytes) => openIntoVault(reviewer.custody, bytes)));
+    expect(opened.grant.grantId).toBe(issued.grantId);
+    expect(opened.records.map((r) => r.title)).toEqual(['Delivered record']);
+    const after = (await withDelivery(issuer.custody, (s) => listEnvelopes(issuer.custody, s, 'sent'))).find((e) => e.id === env!.id)!;
+    expect(after.status).toBe('opened');
   });
 
   async function issuerRole(): Promise<string> {

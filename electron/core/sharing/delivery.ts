@@ -17,6 +17,7 @@ import { uuidv7, UUID_RE } from '../util/ids.ts';
 import type { Custody } from '../custody.ts';
 import { SyncServer } from '../sync/client/server.ts';
 import { SyncState } from '../sync/client/state.ts';
+import { listGrants } from './disclose.ts';
 import { recipientFingerprint, recipientType, vaultIdentity } from './identity.ts';
 
 export interface EnvelopeEventView {
@@ -127,6 +128,23 @@ export async function pushEnvelope(
   });
   await custody.vault.record(...made.map((m) => ({ event: 'envelope.pushed' as const, target: target(m.id), details: { fingerprint: m.fingerprint, packageSha256, ...(opts.expiresAt ? { expiresAt: new Date(opts.expiresAt).toISOString() } : {}) } })));
   return made.map((m) => ({ id: m.id, fingerprint: m.fingerprint }));
+}
+
+/**
+ * Delivers a package this vault issued (`custody disclose --out FILE`) to its recipients: the
+ * grant is found by the package's SHA-256 among this vault's issued grants, and gives the
+ * recipients and the expiry (a file this vault did not issue is refused). `only` narrows the
+ * delivery to some of the grant's recipients (fingerprints).
+ */
+export async function sendPackage(custody: Custody, server: SyncServer, pkg: Uint8Array, only?: readonly string[]): Promise<{ grantId: string; envelopes: { id: string; fingerprint: string }[] }> {
+  const hash = sha256(pkg);
+  const grant = listGrants(custody).find((g) => g.packageSha256 === hash);
+  if (!grant) throw new CustodyError('NOT_FOUND', 'this file is not a disclosure package this vault issued (no grant has its SHA-256): deliver the file custody disclose wrote, unchanged');
+  if (grant.expired) throw new CustodyError('CONFLICT', `grant ${grant.grantId} has expired; issue a new disclosure`);
+  const recipients = only?.length ? grant.recipients.filter((r) => only.includes(r.fingerprint)) : grant.recipients;
+  if (only?.length && recipients.length !== only.length) throw new CustodyError('BAD_REQUEST', 'a fingerprint given is not one of the grant\'s recipients');
+  const envelopes = await pushEnvelope(custody, server, { package: pkg, recipients, expiresAt: grant.expiresAt });
+  return { grantId: grant.grantId, envelopes };
 }
 
 interface EnvelopeRow {
