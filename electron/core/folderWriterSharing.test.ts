@@ -1,11 +1,11 @@
-// Threat model (b), the folder writer, against the features of issues 11-13: someone who can
+// Threat model (b), the folder writer, against the features of issues 11 and 12: someone who can
 // write the vault folder (malware, a shared machine, a sync tool) but holds no key edits what
 // those features keep in the clear beside their sealed data. Each attack is carried out on a
-// real vault's SQLite file or index file while the vault is closed; the test asserts the app
+// real vault's SQLite file while the vault is closed; the test asserts the app
 // refuses it, or that what the app then does is what it would have done without it.
 import { afterEach, describe, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { PASSWORD, tempDir, tempVault, type TempVault } from './testing/tempVault.ts';
@@ -15,7 +15,6 @@ import { getPolicy, setPolicy } from './sharing/policy.ts';
 import { disclose } from './sharing/disclose.ts';
 import { listReceived, openIntoVault, viewReceivedRecord } from './sharing/received.ts';
 import { rotateEpochRoot } from './keys/epochRootRotation.ts';
-import { DELTA_FILE, INDEX_FILE } from './search/indexFile.ts';
 import type { Custody } from './custody.ts';
 
 const vaults: TempVault[] = [];
@@ -172,42 +171,4 @@ describe('folder writer against the key registry after an epoch root rotation', 
       else expect(r.code).toMatch(/TAMPERED|VAULT_CORRUPT/);
     });
   }
-});
-
-describe('folder writer against the persisted search index', { timeout: 120_000 }, () => {
-  test('an older sealed index (and delta) put back: searches answer for the database as it is', async () => {
-    const v = await vault();
-    const c0 = v.custody;
-    await c0.indexKeeper.start();
-    const keep = await c0.createRecord({ kind: 'note', title: 'alphaword kept', body: 'x' });
-    const edited = await c0.createRecord({ kind: 'note', title: 'alphaword edited', body: 'x' });
-    const purged = await c0.createRecord({ kind: 'note', title: 'alphaword purged', body: 'x' });
-    let c = await v.reopen();
-    await c.unlock(PASSWORD);
-    await c.indexKeeper.start();
-    expect(existsSync(join(v.dir, INDEX_FILE))).toBe(true);
-    const saved = tempDir();
-    dirs.push(saved);
-    for (const f of [INDEX_FILE, DELTA_FILE]) if (existsSync(join(v.dir, f))) copyFileSync(join(v.dir, f), join(saved, f));
-    await c.updateRecord(edited.id, edited.version, { title: 'bravoword edited' });
-    await c.deleteRecord(purged.id);
-    await c.purgeRecord(purged.id);
-    c = await v.reopen();
-    await c.unlock(PASSWORD);
-    await c.indexKeeper.start();
-    // The folder writer puts the older files back (and removes a newer delta it has no copy of).
-    c = await v.reopen();
-    for (const f of [INDEX_FILE, DELTA_FILE]) {
-      rmSync(join(v.dir, f), { force: true });
-      if (existsSync(join(saved, f))) copyFileSync(join(saved, f), join(v.dir, f));
-    }
-    await c.unlock(PASSWORD);
-    await c.indexKeeper.start();
-    const ids = async (text: string) => (await c.search({ text })).hits.map((h) => h.id).sort();
-    expect(await ids('alphaword')).toEqual([keep.id]);
-    expect(await ids('bravoword')).toEqual([edited.id]);
-    // Not vacuous: the older file was taken (it is sealed and of this vault) and caught up from the database.
-    expect(c.indexKeeper.origin).toMatchObject({ source: 'file', rejected: null });
-    expect(c.indexKeeper.origin.caughtUp).toBeGreaterThanOrEqual(2);
-  });
 });
