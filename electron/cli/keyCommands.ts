@@ -1,7 +1,8 @@
 // `custody keys [--json]` and `custody keys rotate <what>`: the key registry and its rotations.
 import type { Command } from 'commander';
 import { CustodyError } from '../shared/errors.ts';
-import { listKeys, type KeyInfo } from '../core/keys/registry.ts';
+import { listKeys, rotationPolicy, type KeyInfo } from '../core/keys/registry.ts';
+import { setRotationPolicy } from '../core/keys/policy.ts';
 import { expiryWarnings } from '../core/keys/expiry.ts';
 import { rotateVaultKey } from '../core/keys/vaultKeyRotation.ts';
 import { rotateEpochRoot } from '../core/keys/epochRootRotation.ts';
@@ -39,6 +40,23 @@ export function registerKeyCommands(program: Command): void {
         warnExpiry(list);
         if (o.json) printJson(list);
         else printKeys(list);
+      });
+    });
+
+  keys
+    .command('policy')
+    .description('rotate keys older than N days at the next unlock (shown as rotation_queued until then); no option: show the policy')
+    .option('--epoch-root-days <n>', 'rotate the epoch root every N days', (v) => Number(v))
+    .option('--device-key-days <n>', 'rotate the device signing key every N days', (v) => Number(v))
+    .option('--vault-key-days <n>', 'mark the vault key for rotation after N days (you rotate it: it needs the recovery key)', (v) => Number(v))
+    .action(async (_o, cmd: Command) => {
+      const o = opts<{ epochRootDays?: number; deviceKeyDays?: number; vaultKeyDays?: number }>(cmd);
+      await withVault(o, async (c) => {
+        const change = { epoch_root: o.epochRootDays, device_signing: o.deviceKeyDays, vault_key: o.vaultKeyDays };
+        const p = Object.values(change).some((v) => v !== undefined) ? await setRotationPolicy(c.vault, change) : rotationPolicy(c.vault);
+        if (o.json) return printJson(p);
+        const lines = Object.entries(p).map(([k, v]) => `  ${k}: every ${v} days`);
+        process.stdout.write(lines.length ? `Key rotation policy:\n${lines.join('\n')}\n` : 'No key rotation policy.\n');
       });
     });
 

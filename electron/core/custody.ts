@@ -9,6 +9,7 @@ import { SearchQuerySchema } from '../shared/records.ts';
 import { checkRequest } from '../shared/parseRequest.ts';
 import { badRequestMessage } from '../shared/schemaIssues.ts';
 import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
+import { runQueuedRotations } from './keys/policy.ts';
 import { target } from './audit/entry.ts';
 import { Attachments, type Progress } from './attachments/attachments.ts';
 import { SearchAudit, type SettleClock } from './audit/searchAudit.ts';
@@ -89,6 +90,8 @@ export class Custody {
   /** Unlocks; the search index is built afterwards in the background unless told not to. */
   async unlock(password: string, opts: { buildIndex?: boolean; onIndexProgress?: Progress } = {}): Promise<void> {
     await this.vault.unlock(password);
+    // Rotations a key policy queued are done now (keys/policy.ts); one that fails stays queued and shown.
+    await runQueuedRotations(this.vault).catch(() => undefined);
     if (opts.buildIndex !== false) void this.buildIndex(opts.onIndexProgress).catch(() => undefined);
   }
 
@@ -206,8 +209,12 @@ export class Custody {
     if (!q.success) throw new CustodyError('BAD_REQUEST', badRequestMessage(q.error));
     this.vault.keys();
     if (!this.indexKeeper.started) await this.buildIndex();
-    // Another process may have written since the last look (the watch looks every 250 ms).
-    else this.indexKeeper.poll();
+    else {
+      // Just unlocked: the persisted index loads in a moment; a build would take longer.
+      await this.indexKeeper.loadAttempted;
+      // Another process may have written since the last look (the watch looks every 250 ms).
+      this.indexKeeper.poll();
+    }
     const result = this.#canListFromDatabase(q.data) ? this.#listFromDatabase(q.data) : this.index.search(q.data);
     // Scrolling fetches further pages of the same search: the first page is the search.
     if (q.data.offset > 0) return result;

@@ -29,7 +29,9 @@ export async function listKeys(vault: Vault, now = Date.now()): Promise<KeyInfo[
   const rows = await vault.db.prisma.keyEntry.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   const policy = rotationPolicy(vault);
   const out: KeyInfo[] = rows.map((r) => {
-    const { status, expiresInDays } = keyState({ kind: r.kind, status: r.status, createdAt: r.createdAt.getTime(), rotatedAt: r.rotatedAt?.getTime() ?? null, expiresAt: r.expiresAt?.getTime() ?? null }, policy, now);
+    // A root made for a re-encrypted range (keys/recordKeys.ts) serves only that range: no policy rotates it.
+    const bounded = r.kind === 'epoch_root' && r.untilDay !== null;
+    const { status, expiresInDays } = keyState({ kind: r.kind, status: r.status, createdAt: r.createdAt.getTime(), rotatedAt: r.rotatedAt?.getTime() ?? null, expiresAt: r.expiresAt?.getTime() ?? null }, bounded ? {} : policy, now);
     return {
       id: r.id,
       kind: r.kind,
