@@ -105,6 +105,12 @@ export const methods = {
   'sync.resolve': z.object({ id, keep: z.enum(['mine', 'theirs']) }).strict(),
   'settings.get': none,
   'settings.set': SettingsSchema.partial().strict(),
+  // Backups (docs/backup.md): the folder is set with the CLI (a window never names files here).
+  'backup.status': none,
+  'backup.setSchedule': z.object({ enabled: z.boolean(), everyHours: z.number().int().min(1).max(744), keep: z.number().int().min(1).max(1000) }).strict(),
+  'backup.runNow': none,
+  // Keys (docs/keys.md): the key registry, no key material.
+  'keys.list': none,
   // Sharing (docs/sharing.md): identity, address book, policies, disclosures.
   'sharing.identity': none,
   'sharing.createIdentity': z.object({ replace: z.boolean().optional() }).strict(),
@@ -228,6 +234,44 @@ export interface Responses {
   'sync.resolve': { recordId: string; version: number | null };
   'settings.get': Settings;
   'settings.set': Settings;
+  'backup.status': BackupStatusView;
+  'backup.setSchedule': BackupStatusView;
+  'backup.runNow': BackupStatusView;
+  'keys.list': KeysView;
+}
+
+/** One key of the registry (docs/keys.md); never key material. */
+export interface KeyView {
+  id: string;
+  kind: string;
+  algorithm: string;
+  status: 'active' | 'rotation_queued' | 'retired' | 'expired' | 'revoked';
+  createdAt: string;
+  rotatedAt: string | null;
+  expiresAt: string | null;
+  fingerprint: string;
+  usageCount: number;
+  /** Epoch roots: the UTC days the root serves. */
+  serves?: string;
+  /** Days until expiry, when 30 or fewer. */
+  expiresInDays?: number;
+}
+
+export interface KeysView {
+  keys: KeyView[];
+  /** Expiry and rotation warnings, one sentence each. */
+  warnings: string[];
+}
+
+/** Scheduled backups; the folder is shown by its last path segment only (a full path can say too much). */
+export interface BackupStatusView {
+  unlocked: boolean;
+  /** null: never set (custody backup schedule --folder DIR). */
+  schedule: { enabled: boolean; folderName: string; everyHours: number; keep: number } | null;
+  lastBackupAt: string | null;
+  nextDueAt: string | null;
+  lastError: string | null;
+  running: boolean;
 }
 
 /** Sync with a PostgreSQL server (docs/architecture.md, "Sync"); the server address never includes its password here. */

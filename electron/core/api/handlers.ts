@@ -14,6 +14,8 @@ import { badRequestMessage } from '../../shared/schemaIssues.ts';
 import type { PlaintextSource } from '../attachments/blobfile.ts';
 import { attachmentHandlers } from './attachmentHandlers.ts';
 import { auditHandlers } from './auditHandlers.ts';
+import { backupHandlers } from './backupHandlers.ts';
+import { keyHandlers } from './keyHandlers.ts';
 import type { CoreArea, CoreContext, FileHandlers, HandlerDeps, Handlers, Planners, UploadHandlers } from './coreContext.ts';
 import { fileCalls } from './fileCalls.ts';
 import { logFailure, progressOf } from './progressEvents.ts';
@@ -42,6 +44,8 @@ const AREAS = [
   reportHandlers,
   syncHandlers,
   sharingHandlers,
+  backupHandlers,
+  keyHandlers,
 ] as const;
 
 // Compile-time: every method of the contract has a handler in some area (createCore checks the

@@ -6,6 +6,7 @@ import { FormError, Spinner } from '../components/Feedback.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { SyncPanel } from '../components/SyncPanel.tsx';
 import { SharingPanel } from '../components/SharingPanel.tsx';
+import { BackupPanel } from '../components/BackupPanel.tsx';
 import { PasswordField, StrengthMeter } from '../components/PasswordField.tsx';
 import { toApiError } from '../lib/errors.ts';
 import { formatBytes } from '../lib/format.ts';
@@ -211,6 +212,7 @@ export function SettingsScreen() {
           <Spinner label="Loading settings…" />
         )}
         <SharingPanel />
+        <BackupPanel />
         <KdfSettings />
         <ChangePassword />
       </div>
