@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
 import { channelOf, EVENT_CHANNEL, METHOD_NAMES, type Envelope } from '../shared/contract.ts';
+import { RecordInputSchema } from '../shared/records.ts';
+import { badRequestMessage } from '../shared/schemaIssues.ts';
 import { KDF_FLOOR } from '../core/crypto/kdf.ts';
 import { Custody } from '../core/custody.ts';
 import { tempDir } from '../core/testing/tempVault.ts';
@@ -180,6 +182,16 @@ describe('Electron main, packaged, against a fake electron module', () => {
     expect(await l.call('vault.unlock', { password: PASSWORD, extra: true })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     expect(l.core.calls.length).toBe(calls);
     expect(await isUnlocked(l)).toBe(false);
+  });
+
+  test('a malformed payload gets the one formatted message, the same the web shell gives (electron/web/requestParsing.test.ts), before core', async () => {
+    const calls = l.core.calls.length;
+    const bad = { kind: 'note', title: '   ' };
+    const message = badRequestMessage(RecordInputSchema.safeParse(bad).error!);
+    expect(message).toBe('field title: is empty');
+    expect(await l.call('records.create', bad)).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message } });
+    expect(await l.call('records.create', { kind: 'note', title: 'x', canaryKey: 1 })).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: 'the request: has 1 unknown key' } });
+    expect(l.core.calls.length).toBe(calls);
   });
 
   test('locks on suspend and on screen lock, tells the page and reloads it', async () => {

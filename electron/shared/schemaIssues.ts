@@ -2,9 +2,8 @@
 // even an unknown key's name, may be analyst-written text (or a bad row of an import file), and
 // these messages reach error dialogs, CLI output and the audit log of a failed import.
 // badRequestMessage() is the one place a failed schema becomes the BAD_REQUEST message: main's
-// dispatch (both shells), core's API and the domain's own door (parseRequest, for the CLI).
-import type { core, z } from 'zod';
-import { CustodyError } from './errors.ts';
+// dispatch (both shells), core's API and the domain's own doors (parseRequest.ts, for the CLI).
+import type { core } from 'zod';
 
 type Issue = core.$ZodIssue;
 
@@ -60,11 +59,4 @@ export function describeIssue(issue: Issue, noun = 'field', whole = 'the record'
 export function badRequestMessage(error: { issues: readonly Issue[] }, whole = 'the request'): string {
   const first = error.issues[0];
   return first ? describeIssue(first, 'field', whole) : `${whole} is not valid`;
-}
-
-/** `value` parsed by `schema`, or BAD_REQUEST with badRequestMessage(). */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, whole = 'the request'): z.output<S> {
-  const p = schema.safeParse(value);
-  if (!p.success) throw new CustodyError('BAD_REQUEST', badRequestMessage(p.error, whole));
-  return p.data;
 }

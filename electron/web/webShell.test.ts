@@ -1,91 +1,48 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type ClientRequest } from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAX_UPLOAD_BYTES, type EventName, type Events, type UploadMethod } from '../shared/contract.ts';
-import { createCore, type CoreApi } from '../core/api/handlers.ts';
-import { settingsFileFor } from '../core/api/settings.ts';
-import { KDF_FLOOR } from '../core/crypto/kdf.ts';
-import { Custody } from '../core/custody.ts';
+import { MAX_UPLOAD_BYTES } from '../shared/contract.ts';
+import type { CoreApi } from '../core/api/handlers.ts';
 import { PASSWORD, tempDir } from '../core/testing/tempVault.ts';
 import { CSP } from '../main/csp.ts';
-import type { UploadSource } from '../main/dispatch.ts';
 import { MAX_BODY, startWebShell, type WebShell } from './webShell.ts';
+import { answerOf, startTestShell, type Reply, type TestShell } from './testing/webShellHarness.ts';
 
-type Listener = <E extends EventName>(event: E, payload: Events[E]) => void;
-
+let h: TestShell;
 let root: string;
 let vaultDir: string;
 /** TMPDIR of this process (and so of the in-process core) during the tests: must stay empty. */
 let watchedTmp: string;
 let core: CoreApi;
 let shell: WebShell;
-const listeners = new Set<Listener>();
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 /** Raw HTTP, so the test controls Host, Origin and paths exactly as an attacker could. */
-function send(opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: shell.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
+const send = (opts: Parameters<TestShell['send']>[0]) => h.send(opts);
 const auth = () => ({ authorization: `Bearer ${shell.token}` });
 const json = { 'content-type': 'application/json' };
-const api = (method: string, body: unknown, headers: Record<string, string> = {}) =>
-  send({ method: 'POST', path: `/api/call/${method}`, headers: { ...json, ...auth(), origin: shell.origin, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-const value = (r: Reply) => (JSON.parse(r.body) as { ok: boolean; value?: unknown; error?: { code: string; message: string } });
+const api = (method: string, body: unknown, headers: Record<string, string> = {}) => h.call(method, body, headers);
+const value = answerOf;
 
 beforeAll(async () => {
   root = tempDir();
   watchedTmp = mkdtempSync(join(tmpdir(), 'custody-watched-tmp-'));
   vi.stubEnv('TMPDIR', watchedTmp);
-  vaultDir = join(root, 'vault');
-  await Custody.create(vaultDir, { password: PASSWORD, kdf: KDF_FLOOR, actor: 'tester' });
-  const staticDir = join(root, 'renderer');
-  mkdirSync(join(staticDir, 'assets'), { recursive: true });
-  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Custody</title><script type="module" src="./assets/app.js"></script>');
-  writeFileSync(join(staticDir, 'assets', 'app.js'), 'export {};');
-  writeFileSync(join(root, 'secret.txt'), 'outside the renderer');
-  core = createCore({
-    vaultDir,
-    settingsFile: settingsFileFor(vaultDir),
-    emit: (event, payload) => listeners.forEach((l) => l(event, payload)),
-    nativeDialogs: false,
-    shell: 'web',
-    appVersion: 'test',
+  h = await startTestShell({
+    root,
+    staticFiles: { 'index.html': '<!doctype html><title>Custody</title><script type="module" src="./assets/app.js"></script>', 'assets/app.js': 'export {};' },
   });
-  const backend = {
-    call: (m: Parameters<CoreApi['invoke']>[0], r: unknown) => core.invoke(m, r),
-    upload: (m: UploadMethod, r: unknown, source: UploadSource) => core.upload(m, r, source),
-    onEvent: (l: Listener) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-  };
-  shell = await startWebShell({ backend, staticDir });
+  ({ vaultDir, core, shell } = h);
+  writeFileSync(join(root, 'secret.txt'), 'outside the renderer');
 });
 
 afterAll(async () => {
-  await shell?.close();
-  await core?.close();
+  await h?.close();
   vi.unstubAllEnvs();
-  rmSync(root, { recursive: true, force: true });
   rmSync(watchedTmp, { recursive: true, force: true });
 });
 

@@ -4,20 +4,12 @@
 // values, malformed bodies); nothing they log (console, stdout, stderr) and no file of the vault
 // folder or the settings file beside it may hold the canary, as text, hex or base64.
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import type { EventName, Events, UploadMethod } from '../shared/contract.ts';
-import { createCore, type CoreApi } from '../core/api/handlers.ts';
 import { settingsFileFor } from '../core/api/settings.ts';
-import { KDF_FLOOR } from '../core/crypto/kdf.ts';
-import { Custody } from '../core/custody.ts';
-import { PASSWORD, tempDir } from '../core/testing/tempVault.ts';
-import type { UploadSource } from '../main/dispatch.ts';
-import { startWebShell, type WebShell } from './webShell.ts';
-
-type Listener = <E extends EventName>(event: E, payload: Events[E]) => void;
+import { PASSWORD } from '../core/testing/tempVault.ts';
+import { answerOf, startTestShell, type TestShell } from './testing/webShellHarness.ts';
 
 const TAG = `canary${randomBytes(6).toString('hex')}`;
 
@@ -34,31 +26,15 @@ function forms(s: string): { name: string; bytes: Buffer }[] {
 const leaks = (what: string, b: Uint8Array) => forms(TAG).filter((f) => Buffer.from(b).includes(f.bytes)).map((f) => `${what} (${f.name})`);
 const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 
+let h: TestShell;
 let root: string;
 let vaultDir: string;
-let core: CoreApi;
-let shell: WebShell;
-const listeners = new Set<Listener>();
 /** Everything the process logs while the shell works. */
 const logged: string[] = [];
 
 beforeAll(async () => {
-  root = tempDir();
-  vaultDir = join(root, 'vault');
-  await Custody.create(vaultDir, { password: PASSWORD, kdf: KDF_FLOOR, actor: 'tester' });
-  const staticDir = join(root, 'renderer');
-  mkdirSync(staticDir, { recursive: true });
-  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Custody</title>');
-  core = createCore({ vaultDir, settingsFile: settingsFileFor(vaultDir), emit: (event, payload) => listeners.forEach((l) => l(event, payload)), nativeDialogs: false, shell: 'web', appVersion: 'test' });
-  const backend = {
-    call: (m: Parameters<CoreApi['invoke']>[0], r: unknown) => core.invoke(m, r),
-    upload: (m: UploadMethod, r: unknown, source: UploadSource) => core.upload(m, r, source),
-    onEvent: (l: Listener) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-  };
-  shell = await startWebShell({ backend, staticDir });
+  h = await startTestShell();
+  ({ root, vaultDir } = h);
   const record = (...args: unknown[]) => void logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
   for (const m of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) vi.spyOn(console, m).mockImplementation(record);
   for (const stream of [process.stdout, process.stderr]) {
@@ -72,34 +48,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  await shell?.close();
-  await core?.close();
-  rmSync(root, { recursive: true, force: true });
+  await h?.close();
 });
 
-interface Reply {
-  status: number;
-  body: string;
-}
-function send(path: string, headers: Record<string, string>, body: string | Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: shell.port, method: 'POST', path, headers: { authorization: `Bearer ${shell.token}`, origin: shell.origin, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-const call = async (method: string, body: unknown) => {
-  const r = await send(`/api/call/${method}`, { 'content-type': 'application/json' }, typeof body === 'string' ? body : JSON.stringify(body));
-  return JSON.parse(r.body) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
-};
-const upload = async (method: string, request: unknown, data: Buffer) => {
-  const r = await send(`/api/upload/${method}`, { 'content-type': 'application/octet-stream', 'content-length': String(data.length), 'x-custody-request': encodeURIComponent(JSON.stringify(request)) }, data);
-  return JSON.parse(r.body) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
-};
+const call = async (method: string, body: unknown) => answerOf(await h.call(method, body));
+const upload = async (method: string, request: unknown, data: Buffer) => answerOf(await h.upload(method, request, data));
 const bytes = (s: string) => ({ $bytes: Buffer.from(s).toString('base64') });
 
 test('the web shell and the core it serves log no analyst text, and the vault folder and settings file hold none', { timeout: 300_000 }, async () => {

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { CustodyError } from '../../shared/errors.ts';
 import type { AuditEntry, AuditQuery, AuditRow, AuditStats } from '../../shared/audit.ts';
 import { AuditQuerySchema } from '../../shared/audit.ts';
+import { parseRequest } from '../../shared/parseRequest.ts';
 import type { VaultDb } from '../db/database.ts';
 import { canonicalEntry, type AuditInput } from './entry.ts';
 import { AuditReads } from './reads.ts';
@@ -99,7 +100,7 @@ export class AuditLog extends AuditReads {
   }
 
   async query(q: AuditQuery = {}): Promise<AuditRow[]> {
-    const p = AuditQuerySchema.parse(q);
+    const p = parseRequest(AuditQuerySchema, q);
     const rows = await this.#db.prisma.auditEntry.findMany({
       where: {
         ...(p.from || p.to ? { time: { ...(p.from ? { gte: new Date(p.from) } : {}), ...(p.to ? { lte: new Date(p.to) } : {}) } } : {}),

@@ -19,7 +19,7 @@ import { uuidv7, UUID_RE } from '../util/ids.ts';
 import { iso, utcDay } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { checkEpochDay, keyForDay, openContent, openSummary, sealFields, unwrapDek, unwrapKeys, wrapDek, type Content, type Summary } from './codec.ts';
-import { badRequestMessage } from '../../shared/schemaIssues.ts';
+import { parseRequest } from '../../shared/parseRequest.ts';
 import type { Record as RecordRow } from '../db/generated/client.ts';
 import type Database from 'better-sqlite3';
 
@@ -41,11 +41,6 @@ export function assertRecordId(id: string): void {
   if (!UUID_RE.test(id)) throw new CustodyError('BAD_REQUEST', `"${id}" is not a record id`);
 }
 
-/** The first problem, named by its place in the record, never by what was sent (shared/schemaIssues.ts). */
-function badRequest(error: Parameters<typeof badRequestMessage>[0]): CustodyError {
-  return new CustodyError('BAD_REQUEST', badRequestMessage(error, 'the record'));
-}
-
 /** Splits validated input into the two sealed fields. */
 export function splitInput(r: { title: string; case: string; tags: string[]; classification: Summary['classification']; body: string; fields: Content['fields'] }): { summary: Summary; content: Content } {
   return { summary: { title: r.title, case: r.case, tags: r.tags, classification: r.classification }, content: { body: r.body, fields: r.fields } };
@@ -56,11 +51,12 @@ export class RecordStore {
 
   constructor(private readonly vault: Vault) {}
 
-  /** Validates input; throws BAD_REQUEST with the first problem. */
+  /**
+   * Validates input (unless core's API parsed it already: shared/parseRequest.ts); throws
+   * BAD_REQUEST with the first problem, named by its place, never by what was sent.
+   */
   static parseInput(input: unknown): ReturnType<typeof RecordInputSchema.parse> {
-    const p = RecordInputSchema.safeParse(input);
-    if (!p.success) throw badRequest(p.error);
-    return p.data;
+    return parseRequest(RecordInputSchema, input, 'the record');
   }
 
   async create(input: RecordInput): Promise<DecryptedRecord> {
@@ -175,13 +171,12 @@ export class RecordStore {
   }
 
   async update(id: string, expectedVersion: number, patch: RecordPatch): Promise<DecryptedRecord> {
-    const p = RecordPatchSchema.safeParse(patch);
-    if (!p.success) throw badRequest(p.error);
+    const edit = parseRequest(RecordPatchSchema, patch, 'the record');
     const keys = this.vault.keys();
     const { vaultId } = this.vault;
     const row = await this.#row(id);
     if (row.deletedAt) throw new CustodyError('CONFLICT', `record ${id} is in the trash; restore it before editing`);
-    if (p.data.fields?.length && row.kind !== 'observation') throw new CustodyError('BAD_REQUEST', 'only observations have typed fields');
+    if (edit.fields?.length && row.kind !== 'observation') throw new CustodyError('BAD_REQUEST', 'only observations have typed fields');
     const stale = async (actual: number) => {
       await this.vault.record({ event: 'record.update_rejected', target: target.record(id), success: false, details: { expected: expectedVersion, actual } });
       return new CustodyError('CONFLICT', `record ${id} changed since you opened it (you edited version ${expectedVersion}, it is now at version ${actual}); reload and edit again`);
@@ -190,10 +185,10 @@ export class RecordStore {
 
     const current = this.decrypt(row);
     const before: Record<string, unknown> = { ...current.summary, ...current.content };
-    const edits = Object.entries(p.data).filter(([, v]) => v !== undefined);
+    const edits = Object.entries(edit).filter(([, v]) => v !== undefined);
     const changed = edits.filter(([k, v]) => k === 'capturedAt' ? Date.parse(v as string) !== row.capturedAt.getTime() : JSON.stringify(v) !== JSON.stringify(before[k])).map(([k]) => k);
     const { summary, content } = splitInput({ ...current.summary, ...current.content, ...Object.fromEntries(edits) } as Summary & Content);
-    const capturedAt = p.data.capturedAt ? new Date(p.data.capturedAt) : row.capturedAt;
+    const capturedAt = edit.capturedAt ? new Date(edit.capturedAt) : row.capturedAt;
     const day = utcDay(capturedAt);
     const version = row.version + 1;
     const now = new Date();
