@@ -11,6 +11,7 @@ import { tempDir } from '../core/testing/tempVault.ts';
 import { SyncEngine } from '../core/sync/client/engine.ts';
 import { describePg } from '../core/sync/testing/describePg.ts';
 import type { TestServer } from '../core/sync/testing/pg.ts';
+import { SERVER_MIGRATIONS } from '../core/sync/server/provision.ts';
 import { cli } from './testing.ts';
 
 let server: TestServer;
@@ -49,7 +50,7 @@ describePg(
     test('provision, add an analyst, configure, join, sync, resolve a conflict, verify', { timeout: 240_000 }, async () => {
       const admin = ['--admin-url-file', join(root, 'admin-url')];
       const none = join(root, 'none');
-      expect(ok(cli(none, ['server', 'init', ...admin]))).toMatch(/^applied migrations 1, 2 in database custody_t/);
+      expect(ok(cli(none, ['server', 'init', ...admin]))).toMatch(new RegExp(`^applied migrations ${SERVER_MIGRATIONS.map((m) => m.id).join(', ')} in database custody_t`));
       const name = `cli_${randomBytes(4).toString('hex')}`;
       server.track(name);
       const { url } = JSON.parse(ok(cli(none, ['server', 'add-analyst', name, ...admin, '--host', '127.0.0.1', '--sslmode', 'disable', '--json']))) as { url: string };

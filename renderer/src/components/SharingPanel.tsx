@@ -8,12 +8,14 @@ import { toApiError } from '../lib/errors.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { reportError } from '../stores/errors.ts';
 import { toast } from '../stores/toasts.ts';
+import { ConfirmDialog } from './Dialog.tsx';
 import { FormError, Spinner } from './Feedback.tsx';
 
 function IdentityCard() {
   const id = useId();
   const [identity, setIdentity] = useState<IdentityView | null | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   useEffect(() => {
     getApi()['sharing.identity']({}).then(setIdentity, (e: unknown) => {
       setIdentity(null);
@@ -62,11 +64,23 @@ function IdentityCard() {
             <button type="button" className="button" onClick={() => void copy()}>
               Copy recipient
             </button>
-            <button type="button" className="button" disabled={busy} onClick={() => void create(true)}>
+            <button type="button" className="button" disabled={busy} onClick={() => setConfirming(true)}>
               Replace identity…
             </button>
           </div>
           <p className="field-hint">Created {formatDateTime(identity.createdAt)}. A replaced identity still opens what was sent to it.</p>
+          {confirming && (
+            <ConfirmDialog
+              title="Replace the reviewer identity?"
+              message="People who send you disclosures must then use the new recipient (check its new fingerprint with them). Packages already sent to the current one still open."
+              confirmLabel="Replace"
+              onCancel={() => setConfirming(false)}
+              onConfirm={() => {
+                setConfirming(false);
+                void create(true);
+              }}
+            />
+          )}
         </>
       ) : (
         <button type="button" className="button button-primary" disabled={busy} onClick={() => void create(false)}>
