@@ -31,7 +31,7 @@ const BUILTINS_RE = `^(node:.*|${builtinModules.map(escape).join('|')})$`;
 const layer = (...names) => `(^|/)electron/(${names.join('|')})/|^(\\.\\./)+(${names.join('|')})/`;
 const RENDERER_RE = '(^|/)renderer/';
 // What electron/main may take from core at run time: protocol types and constants, settings
-// and the vault's location, the payload error formatter. Nothing that opens the database.
+// and the vault's location (the payload error formatter is in shared). Nothing that opens the database.
 const MAIN_MAY_USE_FROM_CORE = ['api/protocol', 'api/settings', 'vault/location'];
 const CORE_EXCEPT_FOR_MAIN_RE = (() => {
   const allowed = `(?!(${MAIN_MAY_USE_FROM_CORE.map(escape).join('|')})\\.ts$)`;

@@ -2,7 +2,8 @@
 // (a full disk, the database locked by another process, a damaged tree); the fact that the vault
 // was locked then is kept here, outside the database, and the next unlock appends it to the log
 // (as `vault.locked` with recordedLate), just as entries written while locked are signed at the
-// next unlock. The same holds for a failed unlock whose entry could not be written.
+// next unlock. The same holds for a failed unlock whose entry could not be written, and for a
+// search still owed when the lock's transaction failed (its entry: counts and filter names).
 //
 // Where it is kept, from best to worst, since a full disk may refuse some of them:
 //   1. audit-pending.json in the vault folder, written atomically (a few hundred bytes);
