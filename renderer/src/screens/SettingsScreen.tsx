@@ -7,6 +7,7 @@ import { Icon } from '../components/Icon.tsx';
 import { SyncPanel } from '../components/SyncPanel.tsx';
 import { SharingPanel } from '../components/SharingPanel.tsx';
 import { BackupPanel } from '../components/BackupPanel.tsx';
+import { KeysPanel } from '../components/KeysPanel.tsx';
 import { PasswordField, StrengthMeter } from '../components/PasswordField.tsx';
 import { toApiError } from '../lib/errors.ts';
 import { formatBytes } from '../lib/format.ts';
@@ -213,6 +214,7 @@ export function SettingsScreen() {
         )}
         <SharingPanel />
         <BackupPanel />
+        <KeysPanel />
         <KdfSettings />
         <ChangePassword />
       </div>
