@@ -103,10 +103,30 @@ test.describe('sharing with a reviewer', () => {
     await expect(banner).toBeVisible();
     await expect(reviewer.locator('body')).not.toContainText(OUTSIDE);
 
+    // The page never gets the identity's secret, only the public recipient.
+    expect(JSON.stringify(await call(reviewer, 'sharing.identity'))).not.toContain('AGE-SECRET-KEY');
+
+    // A policy refuses what breaks it, naming it, and the refusal is audited.
+    await nav(issuer, 'Settings');
+    await issuer.getByLabel('Maximum range (days)').fill('1');
+    await issuer.getByLabel('Maximum range (days)').press('Enter');
+    await expect.poll(async () => ((await call(issuer, 'sharing.policy')) as { maxRangeDays: number | null }).maxRangeDays).toBe(1);
+    await nav(issuer, 'Disclosures');
+    await issuer.getByRole('button', { name: 'Disclose…' }).click();
+    const refused = issuer.getByRole('dialog', { name: 'Disclose…' });
+    await refused.getByRole('checkbox', { name: /Reviewer Rui/ }).check();
+    await refused.getByLabel('From (UTC day)').fill('2026-03-02');
+    await refused.getByLabel('Until (UTC day)').fill('2026-03-04');
+    await refused.getByLabel('Purpose').fill('Too wide');
+    await refused.getByRole('button', { name: 'Issue and save package' }).click();
+    await expect(refused).toContainText('maximum range in days');
+    await refused.getByRole('button', { name: 'Cancel' }).click();
+
     // Both audit trails: issued on one side; opened and viewed on the other.
     await nav(issuer, 'Audit log');
     await expect(issuer.locator('code.event-name', { hasText: 'grant.issued' }).first()).toBeVisible();
     await expect(issuer.locator('code.event-name', { hasText: 'recipient.added' }).first()).toBeVisible();
+    await expect(issuer.locator('code.event-name', { hasText: 'grant.refused' }).first()).toBeVisible();
     await nav(reviewer, 'Audit log');
     await expect(reviewer.locator('code.event-name', { hasText: 'grant.opened' }).first()).toBeVisible();
     await expect(reviewer.locator('code.event-name', { hasText: 'grant.record_viewed' }).first()).toBeVisible();
