@@ -24,6 +24,7 @@ import { recordHandlers } from './recordHandlers.ts';
 import { reportHandlers } from './reportHandlers.ts';
 import { settingsHandlers, settingsState } from './settingsHandlers.ts';
 import { sharingHandlers } from './sharingHandlers.ts';
+import { disclosureHandlers } from './disclosureHandlers.ts';
 import { syncHandlers } from './syncHandlers.ts';
 import { syncSession } from './syncSession.ts';
 import { vaultHandlers } from './vaultHandlers.ts';
@@ -44,6 +45,7 @@ const AREAS = [
   reportHandlers,
   syncHandlers,
   sharingHandlers,
+  disclosureHandlers,
   backupHandlers,
   keyHandlers,
 ] as const;

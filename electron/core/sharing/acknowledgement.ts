@@ -31,6 +31,13 @@ export interface Acknowledgement {
 
 /** Reviewer side: signs an acknowledgement of a received grant and writes it to `out`. */
 export async function acknowledge(custody: Custody, grantId: string, out: string, now = new Date()): Promise<Acknowledgement & { path: string }> {
+  const { note, ...ack } = await makeAcknowledgement(custody, grantId, now);
+  writeFileAtomic(out, note);
+  return { path: out, ...ack };
+}
+
+/** Reviewer side: the signed acknowledgement note (audited as grant.acknowledged), for a file or the window. */
+export async function makeAcknowledgement(custody: Custody, grantId: string, now = new Date()): Promise<Acknowledgement & { note: string }> {
   const vault = custody.vault;
   const keys = vault.keys();
   const { grantSha256 } = receivedGrantHash(custody, grantId);
@@ -38,8 +45,7 @@ export async function acknowledge(custody: Custody, grantId: string, out: string
   const text = [HEADER, `grant ${grantId}`, `grant-sha256 ${grantSha256}`, `reviewer-vault ${vault.vaultId}`, `reviewer-key ${reviewerKey}`, `acknowledged ${now.toISOString()}`].join('\n') + '\n';
   const note = signNote(text, [{ name: deviceKeyName(vault.vaultId, vault.meta.deviceId), privateKey: keys.signingSeed }]);
   await vault.record({ event: 'grant.acknowledged', target: grantTarget(grantId), details: { grantSha256 } });
-  writeFileAtomic(out, note);
-  return { path: out, grantId, grantSha256, reviewerVaultId: vault.vaultId, reviewerKey, reviewerFingerprint: vkeyFingerprint(reviewerKey), acknowledgedAt: now.toISOString() };
+  return { note, grantId, grantSha256, reviewerVaultId: vault.vaultId, reviewerKey, reviewerFingerprint: vkeyFingerprint(reviewerKey), acknowledgedAt: now.toISOString() };
 }
 
 /** Parses and verifies an acknowledgement's signature by the reviewer key it names. */

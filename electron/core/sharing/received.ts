@@ -301,8 +301,8 @@ export async function openReceivedAttachment(custody: Custody, grantId: string, 
   return { path: dest, sha256, size: plaintext.length };
 }
 
-/** A received attachment's plaintext in memory (the UI's view); audited as grant.attachment_opened. */
-export async function readReceivedAttachment(custody: Custody, grantId: string, attachmentId: string, now = new Date()): Promise<{ plaintext: Buffer; sha256: string; recordId: string }> {
+/** A received attachment's plaintext in memory (the UI's view) with its name and type; audited as grant.attachment_opened. */
+export async function readReceivedAttachment(custody: Custody, grantId: string, attachmentId: string, now = new Date()): Promise<{ plaintext: Buffer; sha256: string; recordId: string; name: string; mediaType: string }> {
   const vault = custody.vault;
   vault.keys();
   const row = rowOf(vault, grantId);
@@ -323,8 +323,10 @@ export async function readReceivedAttachment(custody: Custody, grantId: string, 
       throw new CustodyError('TAMPERED', `received attachment ${attachmentId} is damaged: ${(e as Error).message}`);
     }
     const sha256 = sha256Hex(plaintext);
+    const rec = vault.db.sql.prepare('SELECT sealed FROM received_record WHERE grant_id = ? AND record_id = ?').get(grantId, a.record_id) as { sealed: Buffer } | undefined;
+    const meta = rec ? (JSON.parse(open(key, rec.sealed, recordAd(vault.vaultId, grantId, a.record_id), `received record ${a.record_id}`).toString('utf8')) as { attachments: ReceivedAttachmentView[] }).attachments.find((x) => x.id === attachmentId) : undefined;
     await vault.record({ event: 'grant.attachment_opened', target: grantTarget(grantId), details: { attachment: attachmentId, record: a.record_id } });
-    return { plaintext, sha256, recordId: a.record_id };
+    return { plaintext, sha256, recordId: a.record_id, name: meta?.name ?? 'attachment', mediaType: meta?.mediaType ?? 'application/octet-stream' };
   } finally {
     wipe(key, akey);
   }
