@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { Custody } from '../core/custody.ts';
 import { KDF_FLOOR } from '../core/crypto/kdf.ts';
 import { tempDir } from '../core/testing/tempVault.ts';
@@ -124,6 +124,11 @@ describePg('no analyst-written text in the clear', (testServer) => {
     await c.updateRecord(id, await c.currentVersion(id), { title: `${TAG} title 4` });
     const whileOpen = vaultFiles(vault);
     expect(whileOpen.some((f) => f.endsWith('custody.db-wal'))).toBe(true);
+    // The persisted search index (written by the CLI's search) and its delta, which now holds the
+    // edit just made (its title carries the canary): searched like every other file.
+    expect(whileOpen.some((f) => f.endsWith(`${sep}search-index`))).toBe(true);
+    expect(c.indexKeeper.origin.source).toBe('file');
+    expect(statSync(join(vault, 'search-index.delta')).size).toBeGreaterThan(200);
     const problems: string[] = [];
     for (const f of whileOpen) problems.push(...leaks(f.slice(root.length + 1), readFileSync(f)));
     await c.close();

@@ -49,6 +49,8 @@ export class IndexKeeper {
   #counter = 0;
   #key: Buffer | null = null;
   #build: Promise<void> | null = null;
+  /** Settles once the persisted index was loaded or found unusable (a build may follow). */
+  #attempted: Promise<void> = Promise.resolve();
   /** Loaded or built: changes are applied by catching up (during a build, only to memory). */
   #loaded = false;
   #generation = 0;
@@ -78,6 +80,14 @@ export class IndexKeeper {
     return this.#build !== null;
   }
 
+  /**
+   * Settles when the persisted index has been loaded, or found unusable (then a build runs in
+   * the background): a search waits this long rather than answer from an empty index.
+   */
+  get loadAttempted(): Promise<void> {
+    return this.#attempted;
+  }
+
   get counter(): number {
     return this.#counter;
   }
@@ -99,14 +109,20 @@ export class IndexKeeper {
     if (this.#build) return this.#build;
     const generation = ++this.#generation;
     this.#key = indexKey(this.vault.keys().vaultKey, this.vault.vaultId);
+    let attempted!: () => void;
+    this.#attempted = new Promise((r) => (attempted = r));
     this.#build = (async () => {
-      // Let unlock answer first: the load takes a few hundred ms at 100k records.
-      await new Promise((r) => setImmediate(r));
-      if (generation !== this.#generation) return;
-      if (opts.watch) this.#startWatch();
-      if (this.#load()) {
-        opts.onProgress?.(this.#index.size, this.#index.size);
-        return;
+      try {
+        // Let unlock answer first: the load takes a few hundred ms at 100k records.
+        await new Promise((r) => setImmediate(r));
+        if (generation !== this.#generation) return;
+        if (opts.watch) this.#startWatch();
+        if (this.#load()) {
+          opts.onProgress?.(this.#index.size, this.#index.size);
+          return;
+        }
+      } finally {
+        attempted();
       }
       const from = changeCounter(this.#sql);
       await this.#fullBuild(generation, opts.onProgress);

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RecordSummary } from '../../shared/records.ts';
 import { insertRecords } from '../records/importer.ts';
 import { tempVault, type TempVault } from '../testing/tempVault.ts';
+import { INDEX_FILE } from './indexFile.ts';
 import { SearchIndex } from './searchIndex.ts';
 
 let tv: TempVault;
@@ -71,6 +74,8 @@ describe('search', () => {
     ] as const;
     const fromIndex = await Promise.all(queries.map((q) => c.search(q)));
     await c.lock();
+    // Without its persisted index (indexKeeper.ts) the next unlock builds the index again.
+    rmSync(join(tv.dir, INDEX_FILE));
     await c.unlock('correct horse battery staple');
     // All at once: each answers before anything awaits, so the build cannot finish in between.
     const answers = await Promise.all(queries.map((q) => c.search(q)));
