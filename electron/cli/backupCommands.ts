@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { issueProblem } from '../shared/schemaIssues.ts';
 import { CustodyError } from '../shared/errors.ts';
 import { Custody } from '../core/custody.ts';
 import type { BackupEncryption, BackupSecrets } from '../core/backup/ageWrap.ts';
@@ -178,7 +179,11 @@ export function registerBackupCommands(program: Command): void {
           if (!folder) throw new CustodyError('BAD_REQUEST', 'name the folder for scheduled backups: --folder DIR');
           if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new CustodyError('NOT_FOUND', `no folder ${folder}`);
           const parsed = BackupScheduleSchema.safeParse({ enabled: o.off ? false : true, folder, everyHours: o.every ?? current?.everyHours ?? 24, keep: o.keep ?? current?.keep ?? 7 });
-          if (!parsed.success) throw new CustodyError('BAD_REQUEST', `--${parsed.error.issues[0]?.path[0] === 'everyHours' ? 'every' : String(parsed.error.issues[0]?.path[0])}: ${parsed.error.issues[0]?.message}`);
+          if (!parsed.success) {
+            // Worded like every other schema failure (shared/schemaIssues.ts), named by its option.
+            const issue = parsed.error.issues[0]!;
+            throw new CustodyError('BAD_REQUEST', `--${issue.path[0] === 'everyHours' ? 'every' : String(issue.path[0])}: ${issueProblem(issue)}`);
+          }
           s = await saveSchedule(c.vault, parsed.data);
         }
         const last = lastBackupAt(c.vault);
