@@ -44,7 +44,9 @@ export function entriesInScope(vault: Vault, size: number, scope: ReportScope, r
   const hi = scope.to ? to : Infinity;
   for (const v of vaultLevel) {
     const t = Date.parse(v.entry.time);
-    if (t >= lo && t <= hi) included.push(v);
+    // A device key handover is always shown: it is how a reader holding an older verifier key
+    // learns, signed by that key, which key signs this report (keys/deviceKeyRotation.ts).
+    if ((t >= lo && t <= hi) || isHandover(v.entry)) included.push(v);
   }
   // Each pruned entry names the signed retention run that removed its body; that run's entry
   // is part of the report too, so a reader can check the claim.
@@ -58,3 +60,5 @@ export function entriesInScope(vault: Vault, size: number, scope: ReportScope, r
   included.sort((a, b) => a.row.seq - b.row.seq);
   return { included, prunedBy };
 }
+
+const isHandover = (e: AuditEntry) => e.event === 'key.rotated' && e.details?.kind === 'device_signing' && typeof e.details.handover === 'string';
