@@ -134,4 +134,17 @@ describe('a disclosure of days 10–20', () => {
     // The grant's own records do open, with their canaries.
     for (const e of expected) expect(opened.includes(canary(e.day, e.case))).toBe(true);
   });
+
+  test('narrowed to listed records or a tag: exactly those; a listed record outside the days is refused', async () => {
+    const picked = all.filter((x) => x.day === 12 || (x.day === 18 && x.case === 'Tern'));
+    const out = join(issuer.dir, '..', 'picked.age');
+    await disclose(issuer.custody, { to: [recipient], from: dayOf(10), until: dayOf(20), purpose: 'three records', records: picked.map((x) => x.id), out });
+    const v = verifyPackage(await decryptAgeLayer(readFileSync(out), [identity]));
+    expect(v.records.map((x) => x.summary.id).sort()).toEqual(picked.map((x) => x.id).sort());
+    const byTag = all.find((x) => x.day === 15 && x.case === 'Gull')!;
+    await disclose(issuer.custody, { to: [recipient], from: dayOf(10), until: dayOf(20), purpose: 'one tag', tags: [canary(15, 'Gull').toLowerCase()], out });
+    expect(verifyPackage(await decryptAgeLayer(readFileSync(out), [identity])).records.map((x) => x.summary.id)).toEqual([byTag.id]);
+    const outside = all.find((x) => x.day === 30)!;
+    await expect(disclose(issuer.custody, { to: [recipient], from: dayOf(10), until: dayOf(20), purpose: 'x', records: [outside.id], out })).rejects.toThrow(/is not a record captured from/);
+  });
 });
