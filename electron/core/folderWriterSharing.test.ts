@@ -12,7 +12,7 @@ import { PASSWORD, tempDir, tempVault, type TempVault } from './testing/tempVaul
 import { newHybridIdentity } from './sharing/identity.ts';
 import { addRecipient, resolveRecipient } from './sharing/recipients.ts';
 import { getPolicy, setPolicy } from './sharing/policy.ts';
-import { disclose } from './sharing/disclose.ts';
+import { disclose, listGrants, showGrant } from './sharing/disclose.ts';
 import { listReceived, openIntoVault, viewReceivedRecord } from './sharing/received.ts';
 import { rotateEpochRoot } from './keys/epochRootRotation.ts';
 import type { Custody } from './custody.ts';
@@ -141,6 +141,35 @@ describe('folder writer against a received grant', { timeout: 180_000 }, () => {
     const r = await outcome(Promise.resolve().then(() => listReceived(c, new Date('2026-03-22T00:00:00Z'))));
     if ('ok' in r) expect(r.ok.map((g) => [g.from, g.until, g.expiresAt?.slice(0, 10) ?? null])).toEqual([['2026-03-03', '2026-03-05', '2026-06-30']]);
     else expect(r.code).toBe('TAMPERED');
+  });
+});
+
+describe('folder writer against an issued grant', { timeout: 120_000 }, () => {
+  test("an issued grant's days, expiry or recipients edited in the database: listing it is refused as tampered", async () => {
+    const edits = [
+      "UPDATE grant_issued SET from_day = '2026-03-04'",
+      'UPDATE grant_issued SET expires_at = NULL',
+      `UPDATE grant_issued SET recipients = '["0000-0000-0000-0000-0000"]'`,
+      'UPDATE grant_issued SET records = 0',
+    ];
+    const v = await vault();
+    const { recipient } = await newHybridIdentity();
+    await v.custody.createRecord({ kind: 'note', title: 'granted', body: 'x', capturedAt: '2026-03-04T10:00:00Z' });
+    const out = join(tempDir(), 'g.age');
+    dirs.push(join(out, '..'));
+    const { grantId } = await disclose(v.custody, { to: [recipient], from: '2026-03-03', until: '2026-03-05', purpose: 'review', expires: '2099-01-01', out });
+    const original = (db: Database.Database) => db.prepare('SELECT * FROM grant_issued').get() as Record<string, unknown>;
+    let saved: Record<string, unknown> = {};
+    let c = await asFolderWriter(v, (db) => void (saved = original(db)));
+    expect(showGrant(c, grantId)).toMatchObject({ from: '2026-03-03', until: '2026-03-05', records: 1 });
+    for (const edit of edits) {
+      c = await asFolderWriter(v, (db) => {
+        db.prepare('UPDATE grant_issued SET from_day = ?, expires_at = ?, recipients = ?, records = ?').run(saved.from_day, saved.expires_at, saved.recipients, saved.records);
+        db.prepare(edit).run();
+      });
+      expect(() => showGrant(c, grantId), edit).toThrow(expect.objectContaining({ code: 'TAMPERED' }));
+      expect(() => listGrants(c), edit).toThrow(expect.objectContaining({ code: 'TAMPERED' }));
+    }
   });
 });
 

@@ -24,7 +24,7 @@ import { ATTACHMENTS_DIR } from '../vault/header.ts';
 import { AttachmentRows } from '../attachments/rows.ts';
 import type { Custody } from '../custody.ts';
 import type { Vault } from '../vault/vault.ts';
-import { signStatement, grantHash, type GrantFilters, type GrantRecipient, type GrantStatement } from './grantStatement.ts';
+import { signStatement, grantHash, parseStatement, type GrantFilters, type GrantRecipient, type GrantStatement } from './grantStatement.ts';
 import { b64, BODY_FORMAT, encodePackage, sha256Hex, type PackageBody, type PackageEntry, type PackageRecord } from './packageFormat.ts';
 
 export const grantTarget = (id: string): string => `grant:${id}`;
@@ -416,6 +416,7 @@ interface IssuedRow {
   until_day: string;
   scope: 'days' | 'records';
   records: number;
+  recipients: string;
   package_sha256: string;
   grant_sha256: string;
   sealed: Buffer;
@@ -423,12 +424,19 @@ interface IssuedRow {
 
 function issuedView(vault: Vault, r: IssuedRow, now: Date): IssuedGrantView {
   const gk = grantsKey(vault);
-  let d: { purpose: string; filters: GrantFilters; recipients: GrantRecipient[] };
+  let d: { purpose: string; filters: GrantFilters; recipients: GrantRecipient[]; statement: string };
   try {
     d = JSON.parse(open(gk, r.sealed, grantRowAd(vault.vaultId, r.id), `grant ${r.id}`).toString('utf8')) as typeof d;
   } finally {
     wipe(gk);
   }
+  // The clear columns (for listing) must say what the sealed, signed statement says: days,
+  // expiry or recipients edited through the folder would otherwise be shown as issued.
+  const st = parseStatement(d.statement.slice(0, d.statement.lastIndexOf('\n\n') + 1));
+  const expires = st.expiresAt ? Date.parse(st.expiresAt) : null;
+  const fingerprints = JSON.stringify(st.recipients.map((x) => x.fingerprint));
+  if (st.grantId !== r.id || r.expires_at !== expires || r.from_day !== st.from || r.until_day !== st.until || r.scope !== st.scope || r.records !== st.records || r.recipients !== fingerprints || r.grant_sha256 !== grantHash(d.statement))
+    throw new CustodyError('TAMPERED', `the issued grant ${r.id} was changed outside Custody`);
   const acks = vault.db.sql.prepare('SELECT reviewer_key, acknowledged_at, imported_at FROM grant_ack WHERE grant_id = ? ORDER BY imported_at').all(r.id) as { reviewer_key: string; acknowledged_at: number; imported_at: number }[];
   return {
     grantId: r.id,
