@@ -12,6 +12,7 @@ import {
   RemoveRecipientSchema,
   SharingPolicySchema,
   type DisclosureIssuedView,
+  type EnvelopeInfo,
   type IdentityView,
   type IssuedGrantInfo,
   type PolicyName,
@@ -125,6 +126,10 @@ export const methods = {
   'disclosures.receivedGrant': z.object({ grantId: id }).strict(),
   'disclosures.viewReceived': z.object({ grantId: id, recordId: id }).strict(),
   'disclosures.issued': none,
+  'envelopes.publish': none,
+  'envelopes.list': z.object({ box: z.enum(['inbox', 'sent']) }).strict(),
+  'envelopes.open': z.object({ id }).strict(),
+  'envelopes.withdraw': z.object({ id }).strict(),
   'disclosures.receivedAttachment': z.object({ grantId: id, attachmentId: id }).strict(),
   'disclosures.acknowledge': z.object({ grantId: id }).strict(),
   'disclosures.importAck': z.object({ data: bytes }).strict(),
@@ -198,6 +203,10 @@ export interface Responses {
   'disclosures.receivedGrant': { grant: ReceivedGrantInfo; records: RecordSummary[] };
   'disclosures.viewReceived': ReceivedRecordInfo;
   'disclosures.issued': IssuedGrantInfo[];
+  'envelopes.publish': { fingerprint: string; published: boolean };
+  'envelopes.list': EnvelopeInfo[];
+  'envelopes.open': { grant: ReceivedGrantInfo; records: number; attachments: number; again: boolean };
+  'envelopes.withdraw': { ok: true };
   'disclosures.receivedAttachment': { name: string; mediaType: string; sha256: string; data: Uint8Array };
   'disclosures.acknowledge': { fileName: string; data: Uint8Array; grantSha256: string; reviewerFingerprint: string };
   'disclosures.importAck': { grantId: string; reviewerFingerprint: string; reviewerVaultId: string; acknowledgedAt: string; again: boolean };

@@ -147,6 +147,25 @@ export interface DisclosureIssuedView {
   expiresAt: string | null;
   packageSha256: string;
   issuerFingerprint: string;
+  /** With `deliver`: the envelopes waiting on the sync server. */
+  delivered?: { id: string; fingerprint: string }[];
+}
+
+/** An envelope on the sync server (docs/sharing.md, "Delivery through the sync server"). */
+export interface EnvelopeInfo {
+  id: string;
+  direction: 'received' | 'sent';
+  issuer: string;
+  recipientRole: string;
+  recipientFingerprint: string;
+  packageSha256: string;
+  size: number;
+  createdAt: string;
+  expiresAt: string | null;
+  status: EnvelopeStatus;
+  openedAt: string | null;
+  events: { status: EnvelopeStatus; actor: string; at: string }[];
+  openAttempts: { actor: string; at: string; success: boolean }[];
 }
 
 /** One received record, read-only, with the issuer's audit entries about it. */
@@ -178,6 +197,8 @@ export const DiscloseRequestSchema = z
     purpose: z.string().trim().max(1000),
     /** YYYY-MM-DD (through that UTC day) or an ISO time. */
     expires: z.string().trim().min(1).max(40).optional(),
+    /** Also deliver it through the sync server (one envelope per recipient). */
+    deliver: z.boolean().optional(),
   })
   .strict();
 export type DiscloseRequest = z.infer<typeof DiscloseRequestSchema>;

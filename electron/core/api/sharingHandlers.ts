@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { IdentityView } from '../../shared/sharing.ts';
 import { disclose, listGrants } from '../sharing/disclose.ts';
 import { createVaultIdentity, showVaultIdentity, type IdentityInfo } from '../sharing/identity.ts';
+import { listEnvelopes, openEnvelope, publishIdentity, sendPackage, withDelivery, withdrawEnvelope } from '../sharing/delivery.ts';
 import { getPolicy, setPolicy } from '../sharing/policy.ts';
 import { listReceived, openIntoVault, showReceived, viewReceivedRecord } from '../sharing/received.ts';
 import { addRecipient, listRecipients, removeRecipient } from '../sharing/recipients.ts';
@@ -31,7 +32,7 @@ export function sharingHandlers({ vault }: CoreContext) {
       },
       'sharing.policy': async () => getPolicy(await vault.unlocked()),
       'sharing.setPolicy': async (patch) => setPolicy(await vault.unlocked(), patch),
-      'disclosures.issue': async (req) => {
+      'disclosures.issue': async ({ deliver, ...req }) => {
         const c = await vault.unlocked();
         // The package is ciphertext (an age file): written by disclose to a private folder,
         // read back for the window to save, removed.
@@ -40,6 +41,8 @@ export function sharingHandlers({ vault }: CoreContext) {
           const out = join(dir, 'package.age');
           const r = await disclose(c, { ...req, out });
           const data = new Uint8Array(readFileSync(out));
+          // Delivered after the package exists: a delivery that fails leaves the package to save.
+          const delivered = deliver ? (await withDelivery(c, (s) => sendPackage(c, s, data))).envelopes : undefined;
           return {
             fileName: `custody-disclosure-${r.days[0]}-to-${r.days.at(-1)}.age`,
             data,
@@ -53,6 +56,7 @@ export function sharingHandlers({ vault }: CoreContext) {
             expiresAt: r.expiresAt,
             packageSha256: r.packageSha256,
             issuerFingerprint: r.issuerFingerprint,
+            ...(delivered ? { delivered } : {}),
           };
         } finally {
           rmSync(dir, { recursive: true, force: true });
@@ -66,6 +70,24 @@ export function sharingHandlers({ vault }: CoreContext) {
       'disclosures.receivedGrant': async ({ grantId }) => showReceived(await vault.unlocked(), grantId),
       'disclosures.viewReceived': async ({ grantId, recordId }) => viewReceivedRecord(await vault.unlocked(), grantId, recordId),
       'disclosures.issued': async () => listGrants(await vault.unlocked()),
+      'envelopes.publish': async () => {
+        const c = await vault.unlocked();
+        return withDelivery(c, (s) => publishIdentity(c, s));
+      },
+      'envelopes.list': async ({ box }) => {
+        const c = await vault.unlocked();
+        return withDelivery(c, (s) => listEnvelopes(c, s, box));
+      },
+      'envelopes.open': async ({ id }) => {
+        const c = await vault.unlocked();
+        const r = await withDelivery(c, (s) => openEnvelope(c, s, id, (pkg) => openIntoVault(c, pkg)));
+        return { grant: r.grant, records: r.records.length, attachments: r.attachments, again: r.again };
+      },
+      'envelopes.withdraw': async ({ id }) => {
+        const c = await vault.unlocked();
+        await withDelivery(c, (s) => withdrawEnvelope(c, s, id));
+        return { ok: true as const };
+      },
     } satisfies Partial<Handlers>,
   };
 }

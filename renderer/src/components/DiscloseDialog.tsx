@@ -39,6 +39,7 @@ export function DiscloseDialog({ preset = {}, onClose }: { preset?: DisclosePres
   const [maxClass, setMaxClass] = useState<Classification | ''>(preset.maxClassification ?? '');
   const [withAttachments, setWithAttachments] = useState(false);
   const [allowClassical, setAllowClassical] = useState(false);
+  const [deliver, setDeliver] = useState(false);
   const [purpose, setPurpose] = useState('');
   const [expires, setExpires] = useState('');
   const [busy, setBusy] = useState(false);
@@ -66,6 +67,7 @@ export function DiscloseDialog({ preset = {}, onClose }: { preset?: DisclosePres
       ...(withAttachments ? { withAttachments } : {}),
       ...(allowClassical ? { allowClassical } : {}),
       ...(expires ? { expires } : {}),
+      ...(deliver ? { deliver } : {}),
     };
     setBusy(true);
     try {
@@ -104,6 +106,7 @@ export function DiscloseDialog({ preset = {}, onClose }: { preset?: DisclosePres
           <p>
             Tell the reviewer through another channel this device key fingerprint, which they check when they open it: <code className="fingerprint">{done.issuerFingerprint}</code>
           </p>
+          {done.delivered && <p>Delivered through the sync server: {done.delivered.length === 1 ? 'one envelope waits' : `${done.delivered.length} envelopes wait`} for the recipients (Disclosures → Envelopes shows when they are opened).</p>}
           {!done.postQuantum && <p className="field-error">A recipient is classical X25519: this package is not post-quantum.</p>}
         </div>
       </Dialog>
@@ -213,6 +216,13 @@ export function DiscloseDialog({ preset = {}, onClose }: { preset?: DisclosePres
           <label htmlFor={`${id}-exp`}>Expires (last UTC day, optional)</label>
           <input id={`${id}-exp`} type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
         </div>
+        <label className="checkbox">
+          <input type="checkbox" checked={deliver} onChange={(e) => setDeliver(e.target.checked)} />
+          <span>
+            Also deliver through the sync server
+            <span className="field-hint">Each recipient must have published their recipient there. Until it is opened you can withdraw it.</span>
+          </span>
+        </label>
         {error && <FormError>{error}</FormError>}
       </form>
     </Dialog>

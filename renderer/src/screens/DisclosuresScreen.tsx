@@ -3,7 +3,7 @@
 // when — always shown above its material), and what this vault issued.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { RecordSummary } from '../../../electron/shared/records.ts';
-import type { IssuedGrantInfo, ReceivedGrantInfo, ReceivedRecordInfo } from '../../../electron/shared/sharing.ts';
+import type { EnvelopeInfo, IssuedGrantInfo, ReceivedGrantInfo, ReceivedRecordInfo } from '../../../electron/shared/sharing.ts';
 import { getApi } from '../api/client.ts';
 import { DiscloseDialog } from '../components/DiscloseDialog.tsx';
 import { EmptyState, Spinner } from '../components/Feedback.tsx';
@@ -174,8 +174,95 @@ function Issued({ refreshKey }: { refreshKey: number }) {
   );
 }
 
+function Envelopes({ refreshKey, onOpened }: { refreshKey: number; onOpened(): void }) {
+  const [inbox, setInbox] = useState<EnvelopeInfo[] | null>(null);
+  const [sent, setSent] = useState<EnvelopeInfo[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const load = useCallback(() => {
+    setError(null);
+    Promise.all([getApi()['envelopes.list']({ box: 'inbox' }), getApi()['envelopes.list']({ box: 'sent' })]).then(
+      ([i, s]) => {
+        setInbox(i);
+        setSent(s);
+      },
+      (e: unknown) => setError(toApiError(e).message),
+    );
+  }, []);
+  useEffect(load, [load, refreshKey]);
+  const act = async (id: string, what: 'open' | 'withdraw' | 'publish') => {
+    setBusy(id);
+    try {
+      if (what === 'open') {
+        const r = await getApi()['envelopes.open']({ id });
+        toast.success(`Opened a disclosure of ${plural(r.records, 'record')} (${r.grant.from} to ${r.grant.until})`);
+        onOpened();
+      } else if (what === 'withdraw') {
+        await getApi()['envelopes.withdraw']({ id });
+        toast.success('Withdrawn: the recipient can no longer fetch it');
+      } else {
+        const r = await getApi()['envelopes.publish']({});
+        toast.success(r.published ? `Published your recipient (${r.fingerprint}) on the sync server` : 'Your recipient was already published');
+      }
+      load();
+    } catch (e) {
+      reportError(e, what === 'open' ? 'The envelope was refused' : 'That did not work');
+    } finally {
+      setBusy(null);
+    }
+  };
+  if (error) return <p className="field-hint">Delivery through the sync server: {error}</p>;
+  if (!inbox || !sent) return <Spinner label="Asking the sync server…" />;
+  return (
+    <div className="envelopes">
+      <section aria-label="Envelopes waiting for you">
+        <h2>Waiting for you</h2>
+        <button type="button" className="button" disabled={busy !== null} onClick={() => void act('', 'publish')}>
+          Publish my recipient on the server
+        </button>
+        {inbox.length === 0 ? (
+          <p className="field-hint">No envelopes wait for you.</p>
+        ) : (
+          <ul className="received-records">
+            {inbox.map((e) => (
+              <li key={e.id}>
+                From {e.issuer}, {formatDateTime(e.createdAt)} · {e.status}
+                {e.expiresAt ? ` · expires ${formatDateTime(e.expiresAt)}` : ''}{' '}
+                <button type="button" className="button" disabled={busy !== null} onClick={() => void act(e.id, 'open')}>
+                  Open
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-label="Envelopes you sent">
+        <h2>Sent</h2>
+        {sent.length === 0 ? (
+          <p className="field-hint">You have sent no envelopes.</p>
+        ) : (
+          <ul className="received-records">
+            {sent.map((e) => (
+              <li key={e.id}>
+                To {e.recipientRole} (<code className="fingerprint">{e.recipientFingerprint}</code>), {formatDateTime(e.createdAt)} · <strong>{e.status}</strong>
+                {e.openedAt ? ` at ${formatDateTime(e.openedAt)}` : ''}
+                {e.openAttempts.some((a) => !a.success) ? ` · ${plural(e.openAttempts.filter((a) => !a.success).length, 'failed opening')}` : ''}{' '}
+                {(e.status === 'pending' || e.status === 'delivered') && (
+                  <button type="button" className="button" disabled={busy !== null} onClick={() => void act(e.id, 'withdraw')}>
+                    Withdraw
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
+
 export function DisclosuresScreen() {
-  const [tab, setTab] = useState<'received' | 'issued'>('received');
+  const [tab, setTab] = useState<'received' | 'issued' | 'envelopes'>('received');
   const [disclosing, setDisclosing] = useState(false);
   const [opening, setOpening] = useState(false);
   const [refreshKey, setRefreshKey] = useState(0);
@@ -220,8 +307,15 @@ export function DisclosuresScreen() {
         <button type="button" role="tab" aria-selected={tab === 'issued'} className={tab === 'issued' ? 'checked' : undefined} onClick={() => setTab('issued')}>
           Issued
         </button>
+        <button type="button" role="tab" aria-selected={tab === 'envelopes'} className={tab === 'envelopes' ? 'checked' : undefined} onClick={() => setTab('envelopes')}>
+          Envelopes
+        </button>
       </div>
-      <div className="screen-scroll">{tab === 'received' ? <Received refreshKey={refreshKey} /> : <Issued refreshKey={refreshKey} />}</div>
+      <div className="screen-scroll">
+        {tab === 'received' && <Received refreshKey={refreshKey} />}
+        {tab === 'issued' && <Issued refreshKey={refreshKey} />}
+        {tab === 'envelopes' && <Envelopes refreshKey={refreshKey} onOpened={refresh} />}
+      </div>
       {disclosing && (
         <DiscloseDialog
           onClose={() => {
