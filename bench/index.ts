@@ -9,7 +9,9 @@ import { auditBenchmarks } from './audit.bench.ts';
 import { reportBenchmarks } from './report.bench.ts';
 import { ipcBenchmarks } from './ipc.bench.ts';
 import { syncBenchmarks } from './sync.bench.ts';
+import { searchIndexBenchmarks } from './searchIndex.bench.ts';
 import { disclosureBenchmarks } from './disclosure.bench.ts';
+import { backupBenchmarks } from './backup.bench.ts';
 
 const json = process.argv.includes('--json');
 // `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
@@ -20,11 +22,13 @@ const root = mkdtempSync(join(tmpdir(), 'custody-bench-'));
 
 const suites: [string, (root: string, log: (s: string) => void, only: (name: string) => boolean) => Promise<Figure[]>][] = [
   ['vault', vaultBenchmarks],
+  ['search index (persisted)', searchIndexBenchmarks],
   ['audit log', auditBenchmarks],
   ['reports', reportBenchmarks],
   ['desktop IPC', ipcBenchmarks],
   ['sync (local PostgreSQL)', syncBenchmarks],
   ['disclosure', disclosureBenchmarks],
+  ['backup', backupBenchmarks],
 ];
 
 const figures: Figure[] = [];
