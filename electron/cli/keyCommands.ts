@@ -8,6 +8,7 @@ import { rotateVaultKey } from '../core/keys/vaultKeyRotation.ts';
 import { rotateEpochRoot } from '../core/keys/epochRootRotation.ts';
 import { rotateDeviceKey } from '../core/keys/deviceKeyRotation.ts';
 import { rotateRecordKeys } from '../core/keys/recordKeys.ts';
+import { listDevices, revokeDevice } from '../core/keys/deviceRevocation.ts';
 import { renewSelfSignedIdentity } from '../core/reports/signingIdentity.ts';
 import { printJson } from './format.ts';
 import { opts, withVault } from './globals.ts';
@@ -29,7 +30,37 @@ export function warnExpiry(keys: KeyInfo[]): void {
   for (const w of expiryWarnings(keys)) process.stderr.write(`warning: ${w}\n`);
 }
 
+/** `custody sync devices | revoke-device ID`: under the sync command, registered from here (key lifecycle). */
+function registerDeviceCommands(program: Command): void {
+  const sync = program.commands.find((c) => c.name() === 'sync') ?? program.command('sync').description('sync with a PostgreSQL server');
+  sync
+    .command('devices')
+    .description("the vault's devices on the sync server: id, key fingerprint, registered, revoked")
+    .action(async (_o, cmd: Command) => {
+      const o = opts(cmd);
+      await withVault(o, async (c) => {
+        const list = await listDevices(c);
+        if (o.json) return printJson(list);
+        for (const d of list)
+          process.stdout.write(`${d.id}  ${d.fingerprint}  registered ${d.registeredAt.slice(0, 10)}${d.revokedAt ? `  REVOKED ${d.revokedAt.slice(0, 10)}${d.revocationGenuine ? '' : ' (proof does not open with the vault key: not made by a device of this vault)'}` : ''}${d.thisDevice ? '  (this device)' : ''}\n`);
+        if (list.some((d) => d.thisDevice && d.revokedAt && d.revocationGenuine)) throw new CustodyError('TAMPERED', 'this device was revoked by another device of the vault: the server refuses its changes; stop using it and join the vault again from a trusted device');
+      });
+    });
+  sync
+    .command('revoke-device <id>')
+    .description('revoke a lost device: the server refuses its pushes from now on, and the epoch root is rotated from today')
+    .action(async (id: string, _o, cmd: Command) => {
+      const o = opts(cmd);
+      await withVault(o, async (c) => {
+        const r = await revokeDevice(c, id);
+        if (o.json) return printJson(r);
+        process.stdout.write(`Device ${r.deviceId} is revoked: the server refuses its pushes. Records captured from ${r.fromDay} on use the new epoch root ${r.epochRoot}.\n`);
+      });
+    });
+}
+
 export function registerKeyCommands(program: Command): void {
+  registerDeviceCommands(program);
   const keys = program
     .command('keys')
     .description('the key registry: id, kind, algorithm, status, created, rotated, expires, fingerprint, usage count')

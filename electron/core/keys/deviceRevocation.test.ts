@@ -1,0 +1,56 @@
+// Revoking a lost device (real PostgreSQL): the server refuses its pushes from then on (server
+// migration 0004), the revoking device rotates its epoch root, the revoked device learns it
+// was revoked, and a revocation the server made up is told apart (its proof does not open).
+import { afterEach, expect, test } from 'vitest';
+import { describePg } from '../sync/testing/describePg.ts';
+import { closeDevices, firstDevice, joinDevice } from '../sync/testing/devices.ts';
+import { listKeys } from './registry.ts';
+import { listDevices, revokeDevice, thisDeviceRevoked } from './deviceRevocation.ts';
+
+describePg('custody sync revoke-device', (pg) => {
+  afterEach(closeDevices);
+
+  test('a revoked device is refused by the server, told so, and the epoch root rotates; a forged revocation is not genuine', async () => {
+    const server = pg();
+    const { url } = await server.analyst();
+    const a = await firstDevice(url, 'A');
+    await a.custody.createRecord({ kind: 'note', title: 'from A', body: 'a' });
+    await a.engine.syncNow();
+    const b = await joinDevice(url, 'B');
+    await b.engine.syncNow();
+    const bId = b.custody.vault.meta.deviceId;
+    expect((await listDevices(a.custody)).map((d) => [d.thisDevice, d.revokedAt])).toEqual([
+      [true, null],
+      [false, null],
+    ]);
+
+    await expect(revokeDevice(a.custody, a.custody.vault.meta.deviceId)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const r = await revokeDevice(a.custody, bId);
+    await expect(revokeDevice(a.custody, bId)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await listKeys(a.custody.vault)).filter((k) => k.kind === 'epoch_root').map((k) => [k.id === r.epochRoot, k.status])).toEqual([
+      [false, 'retired'],
+      [true, 'active'],
+    ]);
+    expect((await a.custody.auditQuery({ event: 'key.revoked' }))[0]!.entry!.details).toMatchObject({ kind: 'device', device: bId });
+
+    // The lost device keeps writing: the server takes none of it.
+    const late = await b.custody.createRecord({ kind: 'note', title: 'after revocation', body: 'b' });
+    await b.engine.syncNow().catch(() => undefined);
+    const onServer = await server.admin.query('SELECT count(*)::int AS n FROM custody.record WHERE id = $1', [late.id]);
+    expect(onServer.rows[0].n).toBe(0);
+    expect(b.engine.status().lastError).toMatch(/revoked/);
+    // Whatever client writes it: a checkpoint of the revoked device is refused by the server itself.
+    await expect(server.admin.query("INSERT INTO custody.audit_checkpoint (vault_id, device_id, size, note, owner) SELECT vault_id, id, 999999, 'forged', owner FROM custody.device WHERE id = $1", [bId])).rejects.toThrow(/was revoked/);
+    expect(await thisDeviceRevoked(b.custody)).toBe(true);
+    const seenByB = (await listDevices(b.custody)).find((d) => d.thisDevice)!;
+    expect(seenByB).toMatchObject({ revocationGenuine: true });
+    expect(seenByB.revokedAt).not.toBeNull();
+
+    // A revocation the server (or anyone without the vault key) inserts is not genuine.
+    await server.admin.query("INSERT INTO custody.device_revocation (vault_id, device_id, revoked_by, proof, owner) SELECT vault_id, id, id, '\\x00'::bytea, owner FROM custody.device WHERE id = $1", [a.custody.vault.meta.deviceId]);
+    expect((await listDevices(a.custody)).find((d) => d.thisDevice)).toMatchObject({ revocationGenuine: false });
+    expect(await thisDeviceRevoked(a.custody)).toBe(false);
+    // And the revocation cannot be taken back, not even by the owner role.
+    await expect(server.admin.query('DELETE FROM custody.device_revocation WHERE device_id = $1', [bId])).rejects.toThrow(/append-only/);
+  });
+});
