@@ -109,10 +109,7 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
   // The chunk plan and the row count, read in one statement (one snapshot).
   const chunkRows = opts.chunkRows ?? CHUNK_ROWS;
   if (!Number.isSafeInteger(chunkRows) || chunkRows < 1 || (chunkRows & (chunkRows - 1)) !== 0) throw new RangeError('chunkRows must be a power of two');
-  const plan = db
-    .prepare('SELECT seq, total, last FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS rn, count(*) OVER () AS total, max(seq) OVER () AS last FROM audit_entry) WHERE rn % ? = 0 ORDER BY seq')
-    .raw()
-    .all(chunkRows) as [number, number, number][];
+  const plan = chunkPlan(db, chunkRows);
   const total = plan[0]?.[1] ?? 0;
 
   const external = cps.readExternal();
@@ -251,6 +248,21 @@ const EV_SEQ = 1;
 const EV_PRUNED = 2;
 const EV_MODIFIED = 3;
 const EV_ROOT = 5;
+
+/**
+ * [first seq of each chunk, row count, last seq]. Sequence numbers without a gap (an intact
+ * log) give the chunks by arithmetic; otherwise each chunk's first row is found by its rank
+ * (a window function over every row: ~20 times the cost of the count).
+ */
+function chunkPlan(db: Database.Database, chunkRows: number): [number, number, number][] {
+  const [total, first, last] = db.prepare('SELECT count(*), min(seq), max(seq) FROM audit_entry').raw().get() as [number, number | null, number | null];
+  if (total === 0 || first === null || last === null) return [];
+  if (last - first + 1 === total) return Array.from({ length: Math.ceil(total / chunkRows) }, (_, j) => [first + j * chunkRows, total, last]);
+  return db
+    .prepare('SELECT seq, total, last FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS rn, count(*) OVER () AS total, max(seq) OVER () AS last FROM audit_entry) WHERE rn % ? = 0 ORDER BY seq')
+    .raw()
+    .all(chunkRows) as [number, number, number][];
+}
 
 /** Rows of the log with seq in [from, to]: `rows` of them, the leaves base.. of the tree. */
 interface Chunk {
