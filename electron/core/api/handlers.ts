@@ -81,26 +81,7 @@ export function createCore(deps: HandlerDeps): CoreApi {
   const sync = syncSession(() => vault.unlocked(), () => settings.current());
   const ctx: CoreContext = { deps, vault, settings, sync, progress: progressOf(deps.emit) };
 
-  const handlers = {} as Handlers;
-  const planners = {} as Planners;
-  const fileHandlers = {} as FileHandlers;
-  const uploadHandlers = {} as UploadHandlers;
-  for (const area of AREAS) {
-    const a: CoreArea = area(ctx);
-    merge(handlers, a.handlers);
-    merge(planners, a.planners);
-    merge(fileHandlers, a.fileHandlers);
-    merge(uploadHandlers, a.uploads);
-  }
-  for (const [what, table, names] of [
-    ['handler', handlers, Object.keys(methods)],
-    ['planner', planners, Object.keys(fileCalls)],
-    ['file handler', fileHandlers, Object.keys(fileCalls)],
-    ['upload handler', uploadHandlers, Object.keys(uploads)],
-  ] as const) {
-    const missing = names.filter((m) => !Object.hasOwn(table, m));
-    if (missing.length > 0) throw new Error(`no ${what} for ${missing.join(', ')}`);
-  }
+  const { handlers, planners, fileHandlers, uploadHandlers } = composeAreas(AREAS.map((area): CoreArea => area(ctx)));
 
   /** Parses the request with `schema`, then runs it; every failure becomes an envelope. */
   async function run<T>(method: Method, schema: z.ZodType, request: unknown, call: (parsed: unknown) => Promise<T>): Promise<Envelope<T>> {
@@ -142,6 +123,33 @@ export function createCore(deps: HandlerDeps): CoreApi {
       await vault.close();
     },
   };
+}
+
+/**
+ * The tables of every area together: a method two areas register, or one no area handles
+ * (a planner and a file handler for each dialog method, a handler for each upload), is refused.
+ */
+export function composeAreas(areas: readonly CoreArea[]): { handlers: Handlers; planners: Planners; fileHandlers: FileHandlers; uploadHandlers: UploadHandlers } {
+  const handlers = {} as Handlers;
+  const planners = {} as Planners;
+  const fileHandlers = {} as FileHandlers;
+  const uploadHandlers = {} as UploadHandlers;
+  for (const a of areas) {
+    merge(handlers, a.handlers);
+    merge(planners, a.planners);
+    merge(fileHandlers, a.fileHandlers);
+    merge(uploadHandlers, a.uploads);
+  }
+  for (const [what, table, names] of [
+    ['handler', handlers, Object.keys(methods)],
+    ['planner', planners, Object.keys(fileCalls)],
+    ['file handler', fileHandlers, Object.keys(fileCalls)],
+    ['upload handler', uploadHandlers, Object.keys(uploads)],
+  ] as const) {
+    const missing = names.filter((m) => !Object.hasOwn(table, m));
+    if (missing.length > 0) throw new Error(`no ${what} for ${missing.join(', ')}`);
+  }
+  return { handlers, planners, fileHandlers, uploadHandlers };
 }
 
 /** Adds an area's entries to a table; a method registered by two areas is a bug. */
