@@ -148,3 +148,72 @@ describe('a disclosure of days 10–20', () => {
     await expect(disclose(issuer.custody, { to: [recipient], from: dayOf(10), until: dayOf(20), purpose: 'x', records: [outside.id], out })).rejects.toThrow(/is not a record captured from/);
   });
 });
+
+describe('a record moved into the granted days', () => {
+  test('moved from day 5 to day 12, grant of days 10–20: the day-5 version and its key are not in the package, as bytes or by decryption', async () => {
+    const c = issuer.custody;
+    const vaultId = issuer.vaultId;
+    const secret = 'MOVED-FROM-DAY-05-c41b';
+    const [made] = await insertRecords(c.vault, [RecordInputSchema.parse({ kind: 'note', title: 'a record that moves', body: `body ${secret}`, case: 'Gull', tags: [], capturedAt: new Date(DAY0 + 5 * 86_400_000 + 3_600_000).toISOString() })]);
+    const id = made!.id;
+    await c.updateRecord(id, 1, { capturedAt: new Date(DAY0 + 12 * 86_400_000 + 3_600_000).toISOString(), body: 'moved to day 12' });
+    // A later edit on day 12 keeps the same chain: version 2 (day 12) is history a grant may carry.
+    await c.updateRecord(id, 2, { body: 'now on day 12' });
+    const sql = c.vault.db.sql;
+    const keyring = c.vault.keys();
+    // The vault's own chain keeps the day-5 key behind the new one: that is what must not leave.
+    const row = sql.prepare('SELECT epoch_day, wrapped_dek FROM record WHERE id = ?').get(id) as { epoch_day: string; wrapped_dek: Buffer };
+    expect(row.epoch_day).toBe(dayOf(12));
+    const chain = unwrapKeys(keyring, vaultId, id, row.epoch_day, row.wrapped_dek);
+    expect(chain.length).toBe(2);
+    const day5Key = chain[1]!;
+    const v1 = sql.prepare('SELECT kind, captured_at, epoch_day, wrapped_dek, summary, content FROM record_version WHERE record_id = ? AND version = 1').get(id) as { kind: string; captured_at: number; epoch_day: string; wrapped_dek: Buffer; summary: Buffer; content: Buffer };
+    expect(v1.epoch_day).toBe(dayOf(5));
+    const v1meta = { kind: v1.kind, capturedAt: v1.captured_at };
+    // Sanity: the day-5 key does open the day-5 version in the vault.
+    expect(openContent(day5Key, vaultId, id, 1, v1meta, v1.content).body).toContain(secret);
+
+    for (const withHistory of [false, true]) {
+      const out = join(issuer.dir, '..', `moved-${withHistory}.age`);
+      await disclose(c, { to: [recipient], from: dayOf(10), until: dayOf(20), purpose: 'moved record', withHistory, out });
+      const plain = await decryptAgeLayer(readFileSync(out), [identity]);
+      const body = parseBody(splitPackage(plain).body);
+      const verified = verifyPackage(plain);
+      const mine = verified.records.find((x) => x.summary.id === id)!;
+      expect(mine.content.body).toBe('now on day 12');
+      // Raw bytes: neither the day-5 key (any encoding) nor the day-5 version's ciphertext or text.
+      const text = plain.toString('latin1');
+      expect(plain.includes(day5Key)).toBe(false);
+      expect(text.includes(day5Key.toString('base64'))).toBe(false);
+      expect(text.includes(day5Key.toString('hex'))).toBe(false);
+      expect(plain.includes(v1.content)).toBe(false);
+      expect(text.includes(v1.content.toString('base64'))).toBe(false);
+      expect(text.includes(secret)).toBe(false);
+      expect(JSON.stringify(verified.records).includes(secret)).toBe(false);
+      const rec = body.records.find((x) => x.id === id)!;
+      expect((rec.history ?? []).map((h) => h.version)).toEqual(withHistory ? [2] : []);
+      // By decryption: every key the package yields (day keys, and every wrapped chain opened with
+      // them) tried on the day-5 version's wrapped key and fields: nothing opens.
+      const dayKeys = body.keys.epoch.map((k) => ({ day: k.day, key: unb64(k.key) }));
+      const ring = { epochKey: (d: string) => dayKeys.find((k) => k.day === d)!.key };
+      const yielded = [...dayKeys.map((k) => k.key)];
+      for (const r of body.records)
+        for (const w of [{ day: r.epochDay, wrapped: r.wrappedDek }, ...(r.history ?? []).map((h) => ({ day: h.epochDay, wrapped: h.wrappedDek }))]) {
+          const ks = unwrapKeys(ring, vaultId, r.id, w.day, unb64(w.wrapped!));
+          expect(ks.length).toBe(1);
+          yielded.push(...ks);
+        }
+      expect(yielded.some((k) => k.equals(day5Key))).toBe(false);
+      const tries = (k: Buffer) =>
+        [() => unwrapKeys({ epochKey: () => k }, vaultId, id, v1.epoch_day, v1.wrapped_dek), () => openSummary(k, vaultId, id, 1, v1meta, v1.summary), () => openContent(k, vaultId, id, 1, v1meta, v1.content)].some((f) => {
+          try {
+            f();
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      for (const k of yielded) expect(tries(k), 'a key from the package opened the day-5 version').toBe(false);
+    }
+  });
+});

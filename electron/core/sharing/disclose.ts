@@ -17,7 +17,7 @@ import { enforcePolicy, getPolicy } from './policy.ts';
 import { memoryTree } from '../reports/memoryTree.ts';
 import { resolveRecipient, type ResolvedRecipient } from './recipients.ts';
 import { commitDigest } from '../audit/commitment.ts';
-import { checkEpochDay, openSummary, unwrapKeys } from '../records/codec.ts';
+import { checkEpochDay, openSummary, unwrapKeys, wrapKeys } from '../records/codec.ts';
 import { writeFileAtomic } from '../util/atomicFile.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { ATTACHMENTS_DIR } from '../vault/header.ts';
@@ -186,10 +186,9 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
     }
     for (const r of rows) {
       checkEpochDay(r.id, r.captured_at, r.epoch_day);
-      // A whole-day grant ships the wrapped keys as stored: the chain is needed only to filter,
-      // to open attachments, or for a narrowed grant's record keys.
-      const needChain = narrowed || o.withAttachments;
-      const chain = needChain ? unwrapKeys(keys, vaultId, r.id, r.epoch_day, r.wrapped_dek) : [];
+      // Every grant needs the chain: a whole-day grant re-wraps only its current key (the stored
+      // chain of a record moved from another day still holds that day's keys).
+      const chain = unwrapKeys(keys, vaultId, r.id, r.epoch_day, r.wrapped_dek);
       if (narrowed) {
         const s = openSummary(chain[0]!, vaultId, r.id, r.version, { kind: r.kind, capturedAt: r.captured_at }, r.summary);
         const keep = (o.case === undefined || s.case === o.case) && (o.tags ?? []).every((t) => s.tags.includes(t)) && CLASSIFICATIONS.indexOf(s.classification) <= maxRank;
@@ -222,12 +221,18 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
       const chain = chains.get(r.id)!;
       const versions = history.get(r.id) ?? [];
       const versionKeys: Buffer[] = [];
-      if (scope === 'records')
-        for (const v of versions) {
-          const vk = unwrapKeys(keys, vaultId, r.id, v.epoch_day, v.wrapped_dek);
-          if (!versionKeys.some((k) => k.equals(vk[0]!)) && !vk[0]!.equals(chain[0]!)) versionKeys.push(vk[0]!);
-          wipe(...vk.slice(1));
-        }
+      // Each granted version's own key only (never the older keys behind it in its chain): a
+      // narrowed grant lists it, a whole-day grant re-wraps it alone under the version's day.
+      const versionWrapped: Buffer[] = [];
+      for (const v of versions) {
+        const vk = unwrapKeys(keys, vaultId, r.id, v.epoch_day, v.wrapped_dek);
+        wipe(...vk.slice(1));
+        if (scope === 'days') {
+          versionWrapped.push(wrapKeys(keys, vaultId, r.id, v.epoch_day, [vk[0]!]));
+          wipe(vk[0]!);
+        } else if (!versionKeys.some((k) => k.equals(vk[0]!)) && !vk[0]!.equals(chain[0]!)) versionKeys.push(vk[0]!);
+        else wipe(vk[0]!);
+      }
       const rec: PackageRecord = {
         id: r.id,
         kind: r.kind,
@@ -236,12 +241,12 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
         createdAt: r.created_at,
         updatedAt: r.updated_at,
         version: r.version,
-        ...(scope === 'days' ? { wrappedDek: b64(r.wrapped_dek) } : {}),
+        ...(scope === 'days' ? { wrappedDek: b64(wrapKeys(keys, vaultId, r.id, r.epoch_day, [chain[0]!])) } : {}),
         summary: b64(r.summary),
         content: b64(r.content),
       };
       if (o.withHistory)
-        rec.history = versions.map((v) => ({ version: v.version, kind: v.kind, capturedAt: v.captured_at, epochDay: v.epoch_day, savedAt: v.saved_at, ...(scope === 'days' ? { wrappedDek: b64(v.wrapped_dek) } : {}), summary: b64(v.summary), content: b64(v.content) }));
+        rec.history = versions.map((v, i) => ({ version: v.version, kind: v.kind, capturedAt: v.captured_at, epochDay: v.epoch_day, savedAt: v.saved_at, ...(scope === 'days' ? { wrappedDek: b64(versionWrapped[i]!) } : {}), summary: b64(v.summary), content: b64(v.content) }));
       if (o.withAttachments) {
         const atts = attachmentRows.rowsOf(r.id);
         rec.attachments = [];

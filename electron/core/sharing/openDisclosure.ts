@@ -234,7 +234,13 @@ function openRecord(r: PackageRecord, st: GrantStatement, keyring: { epochKey(da
   const chainOf = (day: string, wrapped: string | undefined): Buffer[] => {
     if (st.scope === 'days') {
       if (!wrapped) throw refuse('record', `record ${r.id} has no wrapped key`);
-      return unwrapKeys(keyring, vaultId, r.id, day, unb64(wrapped));
+      const chain = unwrapKeys(keyring, vaultId, r.id, day, unb64(wrapped));
+      // One key per version: older keys in a chain belong to days the grant may not cover.
+      if (chain.length !== 1) {
+        wipe(...chain);
+        throw refuse('content', `record ${r.id} carries ${chain.length} data keys where a whole-day grant carries one`);
+      }
+      return chain;
     }
     if (!listed) throw refuse('record', `the package has no key for record ${r.id}`);
     return listed.map((k) => Buffer.from(k));
