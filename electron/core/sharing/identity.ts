@@ -11,13 +11,14 @@
 // The age library keeps identities as strings, which cannot be wiped; they live only for the
 // call that needs them, and the sealed bytes they came from are wiped.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { armor, Decrypter, Encrypter, generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { CustodyError } from '../../shared/errors.ts';
 import { ad, open, seal } from '../crypto/aead.ts';
 import { keyMaterial, wipe } from '../crypto/keys.ts';
 import { target } from '../audit/entry.ts';
-import { writeFileAtomic } from '../util/atomicFile.ts';
+import { fsyncDir } from '../util/atomicFile.ts';
 import { uuidv7 } from '../util/ids.ts';
 import type { Custody } from '../custody.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -196,11 +197,35 @@ export async function writeIdentityFile(path: string, passphrase: string | null,
     data = armor.encode(await e.encrypt(text));
   }
   try {
-    writeFileAtomic(path, data);
+    writeNewFile(path, data);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CustodyError('CONFLICT', `${path} already exists; choose a new file name (an identity file is never overwritten)`);
     throw new CustodyError('BAD_REQUEST', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return { recipient: made.recipient, fingerprint: made.fingerprint, encrypted: passphrase !== null };
+}
+
+/**
+ * Writes a file that must not exist yet, atomically: a private temp file (0600, created
+ * exclusively, flushed) linked into place, which fails if anything (a file, a symlink) took the
+ * name meanwhile; a reader sees no file or the whole file.
+ */
+function writeNewFile(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    try {
+      fchmodSync(fd, 0o600);
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(tmp, path);
+    fsyncDir(dirname(path));
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 function isSymlink(path: string): boolean {
