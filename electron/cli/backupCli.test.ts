@@ -1,6 +1,6 @@
 // The backup commands through the built CLI: backup, backup verify, restore, status, and kill -9
 // (a fault hook: the process SIGKILLs itself at a named step) during a backup and a restore.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -8,6 +8,9 @@ import { Custody } from '../core/custody.ts';
 import { KDF_FLOOR } from '../core/crypto/kdf.ts';
 import { tempDir } from '../core/testing/tempVault.ts';
 import { CLI, cli } from './testing.ts';
+
+// Each test runs the CLI several times (a full unlock each): slow on a loaded machine.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
 
 const PASSWORD = 'backup cli password';
 const env = (extra: Record<string, string> = {}) => ({ CUSTODY_PASSWORD: PASSWORD, ...extra });

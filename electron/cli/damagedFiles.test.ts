@@ -1,6 +1,6 @@
 // Damaged vault files through the CLI: each gives its own clear error naming the file (and,
 // for the database and the header, pointing to `custody restore`), never "unexpected error".
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,9 @@ import { Custody } from '../core/custody.ts';
 import { KDF_FLOOR } from '../core/crypto/kdf.ts';
 import { tempDir } from '../core/testing/tempVault.ts';
 import { cli } from './testing.ts';
+
+// Each test runs the CLI several times (a full unlock each): slow on a loaded machine.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
 
 const PASSWORD = 'damaged files password';
 const env = { CUSTODY_PASSWORD: PASSWORD };

@@ -331,7 +331,7 @@ export type Envelope<T> = { ok: true; value: T } | { ok: false, error: { code: E
 
 /** Events main pushes to the renderer. */
 export interface ProgressEvent {
-  op: 'unlock' | 'index' | 'import' | 'attachment' | 'verify' | 'report' | 'sync';
+  op: 'unlock' | 'index' | 'import' | 'attachment' | 'verify' | 'report' | 'sync' | 'backup';
   done: number;
   total: number;
   label?: string;

@@ -11,7 +11,7 @@ import type { CoreContext, Handlers } from './coreContext.ts';
 
 const TICK_MS = 60_000;
 
-export function backupHandlers({ vault }: CoreContext) {
+export function backupHandlers({ vault, progress }: CoreContext) {
   const scheduler = new BackupScheduler();
   const unlockedVault = async (): Promise<Vault | null> => {
     const c = await vault.current();
@@ -48,7 +48,7 @@ export function backupHandlers({ vault }: CoreContext) {
       'backup.runNow': async () => {
         const v = await unlockedVault();
         if (!v) throw new CustodyError('LOCKED', 'unlock the vault to back it up');
-        await scheduler.tick(v, Date.now(), { force: true });
+        await scheduler.tick(v, Date.now(), { force: true, onProgress: progress('backup') });
         return view();
       },
     } satisfies Partial<Handlers>,

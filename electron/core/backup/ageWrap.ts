@@ -6,7 +6,8 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { CustodyError } from '../../shared/errors.ts';
 
-export type BackupEncryption = { kind: 'none' } | { kind: 'recipients'; recipients: string[] } | { kind: 'passphrase'; passphrase: string };
+/** `scryptWorkFactor`: log2 of scrypt's cost (age's default 18); lower only in tests. */
+export type BackupEncryption = { kind: 'none' } | { kind: 'recipients'; recipients: string[] } | { kind: 'passphrase'; passphrase: string; scryptWorkFactor?: number };
 /** What opens an encrypted backup: a passphrase and/or age identities (AGE-SECRET-KEY-…). */
 export interface BackupSecrets {
   passphrase?: string;
@@ -22,6 +23,7 @@ export async function encryptStream(src: AsyncIterable<Uint8Array>, enc: BackupE
     if (enc.kind === 'passphrase') {
       if (enc.passphrase.length < 8) throw new CustodyError('BAD_REQUEST', 'a backup passphrase needs at least 8 characters');
       e.setPassphrase(enc.passphrase);
+      if (enc.scryptWorkFactor !== undefined) e.setScryptWorkFactor(enc.scryptWorkFactor);
     } else {
       if (enc.recipients.length === 0) throw new CustodyError('BAD_REQUEST', 'no recipient to encrypt the backup for');
       for (const r of enc.recipients) e.addRecipient(r);

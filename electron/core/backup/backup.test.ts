@@ -93,7 +93,7 @@ describe('backup', () => {
     await restored.lock();
     await restored.recover(tv.recoveryKey, 'a brand new password');
     expect(restored.status().unlocked).toBe(true);
-  });
+  }, 300_000);
 
   test('restore never overwrites: an existing vault or a non-empty folder is refused and left as it was', async () => {
     const { tv } = await vaultWithContent();
@@ -218,7 +218,7 @@ describe('backup', () => {
     expect(existsSync(join(restored, 'vault.json'))).toBe(true);
 
     const pp = join(scratch(), 'p.age');
-    await createBackup(tv.custody.vault, pp, { encryption: { kind: 'passphrase', passphrase: 'a long backup passphrase' } });
+    await createBackup(tv.custody.vault, pp, { encryption: { kind: 'passphrase', passphrase: 'a long backup passphrase', scryptWorkFactor: 12 } });
     expect((await verifyBackup(pp, { secrets: { passphrase: 'a long backup passphrase' } })).ok).toBe(true);
     await expect(verifyBackup(pp, { secrets: { passphrase: 'the wrong passphrase' } })).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
     // A flipped byte in the ciphertext is caught.
@@ -227,6 +227,6 @@ describe('backup', () => {
     const badFile = join(scratch(), 'bad.age');
     writeFileSync(badFile, bad);
     expect((await verifyBackup(badFile, { secrets: { passphrase: 'a long backup passphrase' } })).ok).toBe(false);
-  });
+  }, 300_000);
 });
 

@@ -109,6 +109,7 @@ export async function createBackup(vault: Vault, out: string, opts: BackupOption
   if (!existsSync(dirname(file))) throw new CustodyError('NOT_FOUND', `the folder ${dirname(file)} does not exist`);
   const partial = `${file}.partial-${process.pid}`;
   let stage: string | undefined;
+  let written: BackupResult;
   try {
     stage = mkdtempSync(join(dirname(file), `.${basename(file)}.stage-`));
     const snap = snapshot(vault, stage);
@@ -191,19 +192,24 @@ export async function createBackup(vault: Vault, out: string, opts: BackupOption
     faultPoint('backup:before-rename');
     await rename(partial, file);
     fsyncDir(dirname(file));
-    const sha256 = whole.digest('hex');
-    const manifest = result.manifest!;
-    // The live vault's log says a backup was made, of how much (never where: paths can say too much).
-    await vault.record({
-      event: 'backup.created',
-      target: target.vault(vault.vaultId),
-      details: { reason: opts.reason ?? 'manual', auditSize: manifest.audit.size, records: manifest.records, attachments: manifest.attachments, bytes, sha256, encryption: opts.encryption?.kind ?? 'none' },
-    });
-    return { file, bytes, sha256, manifest };
+    written = { file, bytes, sha256: whole.digest('hex'), manifest: result.manifest! };
   } catch (e) {
     await rm(partial, { force: true }).catch(() => undefined);
     throw diskFullError(e, 'the backup was not written');
   } finally {
     if (stage) rmSync(stage, { recursive: true, force: true });
   }
+  const { manifest, sha256, bytes } = written;
+  // The live vault's log says a backup was made, of how much (never where: paths can say too much).
+  // The file is complete either way: if the entry cannot be written, the error says so.
+  try {
+    await vault.record({
+      event: 'backup.created',
+      target: target.vault(vault.vaultId),
+      details: { reason: opts.reason ?? 'manual', auditSize: manifest.audit.size, records: manifest.records, attachments: manifest.attachments, bytes, sha256, encryption: opts.encryption?.kind ?? 'none' },
+    });
+  } catch (e) {
+    throw diskFullError(e, `the backup ${file} is complete but its audit entry was not written`);
+  }
+  return written;
 }

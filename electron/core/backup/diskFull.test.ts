@@ -105,7 +105,7 @@ describe.runIf(probe !== null)('on a full disk (tmpfs)', () => {
     expect((await c.list()).map((r) => r.id).sort()).toEqual([first.id, again.id].sort());
     expect(statSync(join(dir, RESERVE_FILE)).size).toBe(RESERVE_BYTES);
     expect((await c.verifyAudit()).ok).toBe(true);
-  });
+  }, 300_000);
 
   test('the CLI on a full disk: "custody list" works, "custody add" says the disk is full (exit 8)', async () => {
     mnt = mountSmallDisk()!;
@@ -131,5 +131,5 @@ describe.runIf(probe !== null)('on a full disk (tmpfs)', () => {
     expect(run(['add', '--title', 'after', '--body', 'b']).status).toBe(0);
     const verify = run(['audit', 'verify']);
     expect(verify.status).toBe(0);
-  });
+  }, 600_000);
 });

@@ -50,7 +50,7 @@ export class DiskReserve {
     return existsSync(this.file) && statSync(this.file).size >= RESERVE_BYTES;
   }
 
-  /** Makes the reserve if it is missing; false when the disk has no room for it. */
+  /** Makes the reserve if it is missing; false only when the disk has no room for it. */
   ensure(): boolean {
     try {
       if (this.present) return true;
@@ -69,10 +69,12 @@ export class DiskReserve {
       // A rename needs no new blocks: the reserve appears whole or not at all.
       renameSync(tmp, this.file);
       return true;
-    } catch {
+    } catch (e) {
       if (fd !== undefined) closeSync(fd);
       rmSync(tmp, { force: true });
-      return false;
+      // Only a full disk refuses writes; a folder where no reserve can be made for another
+      // reason (read-only media, permissions) fails, if at all, on the write's own error.
+      return !isDiskFull(e);
     }
   }
 

@@ -103,7 +103,7 @@ export class BackupScheduler {
   }
 
   /** Makes a backup if one is due (or `force`); null when none was due. */
-  async tick(vault: Vault, now = Date.now(), opts: { force?: boolean } = {}): Promise<BackupResult | null> {
+  async tick(vault: Vault, now = Date.now(), opts: { force?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<BackupResult | null> {
     if (this.#running || !vault.unlocked) return null;
     const schedule = readSchedule(vault);
     if (!schedule || (!schedule.enabled && !opts.force)) {
@@ -115,7 +115,7 @@ export class BackupScheduler {
     this.#running = true;
     try {
       if (!existsSync(schedule.folder)) throw new CustodyError('NOT_FOUND', `the backup folder ${schedule.folder} does not exist (is the drive connected?)`);
-      const r = await createBackup(vault, join(schedule.folder, scheduledFileName(vault.vaultId, now)), { reason: 'scheduled' });
+      const r = await createBackup(vault, join(schedule.folder, scheduledFileName(vault.vaultId, now)), { reason: 'scheduled', onProgress: opts.onProgress });
       pruneBackups(schedule.folder, vault.vaultId, schedule.keep);
       this.#lastError = null;
       this.#retryAt = 0;

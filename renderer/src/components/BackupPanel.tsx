@@ -7,7 +7,8 @@ import { getApi } from '../api/client.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { reportError } from '../stores/errors.ts';
 import { toast } from '../stores/toasts.ts';
-import { Spinner } from './Feedback.tsx';
+import { ProgressBar, Spinner } from './Feedback.tsx';
+import { useProgress } from '../stores/progress.ts';
 import { Icon } from './Icon.tsx';
 
 const HOURS = [1, 6, 12, 24, 72, 168];
@@ -16,6 +17,7 @@ export function BackupPanel() {
   const id = useId();
   const [status, setStatus] = useState<BackupStatusView | null>(null);
   const [busy, setBusy] = useState(false);
+  const progress = useProgress((p) => p.byOp.backup);
   const refresh = useCallback(async () => {
     try {
       setStatus(await getApi()['backup.status']({}));
@@ -85,6 +87,7 @@ export function BackupPanel() {
                 {busy ? <Spinner size={14} /> : null}
                 Back up now
               </button>
+              {busy && <ProgressBar label="Backing up…" event={progress} />}
             </>
           ) : (
             <p className="field-hint">
