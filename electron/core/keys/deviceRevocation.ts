@@ -1,7 +1,7 @@
 // `custody sync devices` and `custody sync revoke-device ID`: a lost device of a synced vault.
 // Revoking records it on the server (server migration 0004: from then on the server refuses the
 // device's pushes), with a proof only a vault key holder can make (the device id sealed with
-// the vault key), and rotates the epoch root here from today, so records created afterwards are
+// the vault key), and rotates the epoch root (from today, or tomorrow when today has records), so records created afterwards are
 // under day keys the lost device never derived. The revocation is an audit entry (key.revoked).
 import { CustodyError } from '../../shared/errors.ts';
 import { ad, open, seal } from '../crypto/aead.ts';
@@ -11,6 +11,7 @@ import type { Custody } from '../custody.ts';
 import { SyncServer } from '../sync/client/server.ts';
 import { SyncState } from '../sync/client/state.ts';
 import { rotateEpochRoot } from './epochRootRotation.ts';
+import { utcDay } from '../util/time.ts';
 
 const proofAd = (vaultId: string, deviceId: string) => ad('device-revocation', vaultId, deviceId);
 
@@ -71,7 +72,11 @@ export async function revokeDevice(custody: Custody, deviceId: string): Promise<
   if (d.revokedAt) throw new CustodyError('CONFLICT', `device ${deviceId} was already revoked on ${d.revokedAt.slice(0, 10)}`);
   const proof = seal(vault.keys().vaultKey, Buffer.from(deviceId, 'utf8'), proofAd(vault.vaultId, deviceId));
   await withServer(custody, (server) => server.query('revoke the device', (p) => p.serverDeviceRevocation.create({ data: { vaultId: vault.vaultId, deviceId, revokedBy: vault.meta.deviceId, proof: new Uint8Array(proof) } })));
-  const rot = await rotateEpochRoot(vault);
+  // From today, or from tomorrow when records of today exist: re-wrapping their keys would change
+  // synced rows without a new version (docs/keys.md).
+  const today = utcDay(new Date());
+  const busy = vault.db.sql.prepare('SELECT 1 FROM record WHERE epoch_day >= ? LIMIT 1').get(today) !== undefined;
+  const rot = await rotateEpochRoot(vault, { fromDay: busy ? utcDay(new Date(Date.now() + 86_400_000)) : today });
   await vault.record({ event: 'key.revoked', target: target.vault(vault.vaultId), details: { kind: 'device', device: deviceId, fingerprint: d.fingerprint, epochRoot: rot.keyId, fromDay: rot.fromDay } });
   return { deviceId, epochRoot: rot.keyId, fromDay: rot.fromDay };
 }

@@ -190,6 +190,9 @@ export interface WrappedKeyRow {
   createdAt: Date;
   fingerprint: string;
   wrapped: Uint8Array<ArrayBuffer>;
+  /** Epoch roots: the UTC days the root serves (null = unbounded). */
+  fromDay?: string | null;
+  untilDay?: string | null;
 }
 
 function assertVaultDirFree(dir: string): void {

@@ -37,7 +37,7 @@ export async function registerDevice(server: SyncServer, vault: Vault): Promise<
     if (!(await p.serverVault.findUnique({ where: { id: vaultId }, select: { id: true } })))
       throw new CustodyError('CONFLICT', `vault ${vaultId} is registered on the server under another analyst's role`);
     await p.serverVaultKey.createMany({
-      data: keys.map((k) => ({ vaultId, id: k.id, kind: k.kind, algorithm: k.algorithm, createdAt: k.createdAt, fingerprint: k.fingerprint, wrapped: new Uint8Array(k.wrapped!) })),
+      data: keys.map((k) => ({ vaultId, id: k.id, kind: k.kind, algorithm: k.algorithm, createdAt: k.createdAt, fingerprint: k.fingerprint, wrapped: new Uint8Array(k.wrapped!), fromDay: k.fromDay, untilDay: k.untilDay })),
       skipDuplicates: true,
     });
     await p.serverDevice.createMany({ data: [{ vaultId, id: deviceId, publicKey: new Uint8Array(publicKey), attestation: new Uint8Array(attest(vault.keys().vaultKey, vaultId, deviceId, publicKey)) }], skipDuplicates: true });

@@ -30,6 +30,7 @@ import { pullAttachments, pushAttachments } from './attachmentSync.ts';
 import { pullAudit, pushAudit, verifyServerAudit } from './auditSync.ts';
 import type { SyncContext, SyncProblem, SyncProgress } from './context.ts';
 import { registerDevice } from './device.ts';
+import { exchangeEpochRoots } from '../../keys/syncKeys.ts';
 import { MERGE_KEYS, threeWayMerge, type MergeKey, type RecordValues } from './merge.ts';
 import { checkMissing, pullIds, pullRecords, pullRefused, refusals } from './pull.ts';
 import { pushRecords } from './push.ts';
@@ -218,6 +219,8 @@ export class SyncEngine {
         await registerDevice(server, vault);
         this.#registered = true;
       }
+      // Epoch roots a rotation made here or elsewhere, before records sealed under them (keys/syncKeys.ts).
+      await exchangeEpochRoots(server, vault);
       // The other devices' audit first: a pulled edit, trash change or purge is applied only
       // with its device's signed entry (evidence.ts), looked for again when one is missing.
       const auditProblems: SyncProblem[] = [];
@@ -396,7 +399,7 @@ export class SyncEngine {
       await joinVault(
         dir,
         header,
-        keys.map((k) => ({ id: k.id, kind: k.kind, algorithm: k.algorithm, status: 'active', createdAt: k.createdAt, fingerprint: k.fingerprint, wrapped: new Uint8Array(k.wrapped) })),
+        keys.map((k) => ({ id: k.id, kind: k.kind, algorithm: k.algorithm, status: 'active', createdAt: k.createdAt, fingerprint: k.fingerprint, wrapped: new Uint8Array(k.wrapped), fromDay: k.fromDay, untilDay: k.untilDay })),
         secret,
         { actor: opts.actor },
       );

@@ -4,8 +4,13 @@
 --   connects as the same analyst role, cannot take its revocation back). proof = the device id
 --   sealed with the vault key by the device that revoked it, so other devices can tell a real
 --   revocation from one the server made up.
+-- vault_key.from_day / until_day: the UTC days an epoch root serves (as in the local key
+--   registry), so a root made by a rotation on one device reaches the others with its range
+--   (electron/core/keys/syncKeys.ts). NULL = unbounded, as for every root before.
 -- From the moment of revocation the server refuses every push of that device: its audit entries
 --   and checkpoints, records and attachments (trigger refuse_revoked_device).
+
+ALTER TABLE custody.vault_key ADD COLUMN from_day text, ADD COLUMN until_day text;
 
 CREATE TABLE custody.device_revocation (
     vault_id uuid NOT NULL REFERENCES custody.vault (id) ON DELETE CASCADE,
