@@ -121,6 +121,13 @@ export class InvertedIndex {
   readonly #terms = new Map<string, Postings>();
   /** The vocabulary as a radix tree, for prefixes and typos: made at the first such query. */
   #tree: SearchableMap<Postings> | null = null;
+  /**
+   * A loaded index's vocabulary in order, and the words added since: prefixes are found by
+   * binary search here until a typo search needs the tree (building it for 100k+ words is a
+   * good share of a `custody search`).
+   */
+  #sorted: string[] | null = null;
+  readonly #added: string[] = [];
   // Per slot (a document's number while it is indexed). Dense arrays, so the hot loop of a query
   // stays in cache: a common word's postings touch most slots.
   #live = new Uint8Array(1024);
@@ -158,6 +165,7 @@ export class InvertedIndex {
           postings = new Postings();
           this.#terms.set(term, postings);
           this.#tree?.set(term, postings);
+          if (this.#sorted && !this.#tree) this.#added.push(term);
         }
         postings.count(slot, weight);
         length += weight;
@@ -243,7 +251,7 @@ export class InvertedIndex {
     const exact = this.#terms.get(word);
     if (exact) offer(exact, 1);
     if (opts.prefix && word.length >= MIN_PREFIX) {
-      for (const [term, postings] of this.#vocabulary().atPrefix(word)) offer(postings, term === word ? 1 : (PREFIX_WEIGHT * word.length) / term.length);
+      for (const [term, postings] of this.#withPrefix(word)) offer(postings, term === word ? 1 : (PREFIX_WEIGHT * word.length) / term.length);
     }
     if (opts.typos && word.length >= MIN_TYPO) {
       const distance = Math.min(2, Math.round(word.length * 0.15));
@@ -252,11 +260,38 @@ export class InvertedIndex {
     return [...weights].map(([postings, weight]) => ({ postings: postings.ready(), weight }));
   }
 
+  /** The words that begin with `prefix`, and their postings. */
+  *#withPrefix(prefix: string): Iterable<[string, Postings]> {
+    if (this.#tree || !this.#sorted) {
+      yield* this.#vocabulary().atPrefix(prefix);
+      return;
+    }
+    const sorted = this.#sorted;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < sorted.length && sorted[i]!.startsWith(prefix); i++) {
+      // A word whose postings emptied (compaction) is no longer in #terms.
+      const p = this.#terms.get(sorted[i]!);
+      if (p) yield [sorted[i]!, p];
+    }
+    for (const term of this.#added) {
+      const p = term.startsWith(prefix) ? this.#terms.get(term) : undefined;
+      if (p) yield [term, p];
+    }
+  }
+
   #vocabulary(): SearchableMap<Postings> {
     if (!this.#tree) {
       const tree = new SearchableMap<Postings>();
       for (const [term, postings] of this.#terms) tree.set(term, postings);
       this.#tree = tree;
+      this.#sorted = null;
+      this.#added.length = 0;
     }
     return this.#tree;
   }
@@ -274,7 +309,10 @@ export class InvertedIndex {
     const terms: string[] = [];
     const heads = new ByteWriter();
     const pairs = new ByteWriter();
-    for (const [term, postings] of this.#terms) {
+    // In order, so a loaded index finds prefixes by binary search.
+    const vocabulary = [...this.#terms.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const term of vocabulary) {
+      const postings = this.#terms.get(term)!;
       const p = postings.ready().pairs;
       const before = pairs.length;
       let count = 0;
@@ -333,6 +371,8 @@ export class InvertedIndex {
       offset += length;
     }
     if (!heads.done || offset !== src.length) throw new RangeError('postings do not match the vocabulary');
+    for (let i = 1; i < terms.length; i++) if (!(terms[i - 1]! < terms[i]!)) throw new RangeError('vocabulary out of order');
+    index.#sorted = terms;
     return index;
   }
 

@@ -108,13 +108,17 @@ export class SearchIndex {
     index.#text = InvertedIndex.readFrom(r);
     const rows = JSON.parse(r.string()) as [number, string, RecordSummary['kind'], string, string, string[], RecordSummary['classification'], string, string, number, string | null][];
     if (!Array.isArray(rows) || rows.length !== index.#text.size) throw new RangeError('summaries do not match the text index');
-    for (const [slot, id, kind, title, case_, tags, classification, capturedAt, updatedAt, version, deletedAt] of rows) {
+    const count = rows.length;
+    for (let i = 0; i < count; i++) {
+      const [slot, id, kind, title, case_, tags, classification, capturedAt, updatedAt, version, deletedAt] = rows[i]!;
+      // Each row goes once it is a summary: less memory held at the peak of a load.
+      (rows as unknown[])[i] = null;
       const s: RecordSummary = { id, kind, title, case: case_, tags, classification, capturedAt, updatedAt, version, deletedAt };
       index.#summaries[slot] = s;
       index.#columns.set(slot, s);
     }
     const order = r.bytes();
-    if (order.length !== rows.length * 4 || !r.done) throw new RangeError('listing order does not match');
+    if (order.length !== count * 4 || !r.done) throw new RangeError('listing order does not match');
     // Copied (new Uint8Array copies, a Buffer's slice would not): the bytes need not be 4-aligned.
     index.#order = Array.from(new Int32Array(new Uint8Array(order).buffer));
     index.#slots = null;
