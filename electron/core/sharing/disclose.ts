@@ -8,11 +8,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import canonicalize from 'canonicalize';
-import { Encrypter } from 'age-encryption';
 import { CLASSIFICATIONS, type Classification } from '../../shared/records.ts';
 import { CustodyError } from '../../shared/errors.ts';
 import { ad, open, seal } from '../crypto/aead.ts';
 import { deriveKey, keyFingerprint, randomKey, wipe } from '../crypto/keys.ts';
+import { ageEncrypt } from './ageStream.ts';
 import { enforcePolicy, getPolicy } from './policy.ts';
 import { memoryTree } from '../reports/memoryTree.ts';
 import { resolveRecipient, type ResolvedRecipient } from './recipients.ts';
@@ -322,9 +322,7 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
     const note = signStatement(statement, vaultId, vault.meta.deviceId, keys.signingSeed);
     const plain = encodePackage(note, bodyBytes);
     bodyBytes.fill(0);
-    const enc = new Encrypter();
-    for (const r of recipients) enc.addRecipient(r.recipient);
-    const file = await enc.encrypt(plain);
+    const file = await ageEncrypt(recipients.map((r) => r.recipient), plain);
     plain.fill(0);
     const packageSha256 = sha256Hex(file);
     const grantSha256 = grantHash(note);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
+import { Decrypter, Encrypter, generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import { hkdf, extract, expand } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -18,6 +18,7 @@ import { bech32 } from '@scure/base';
 import { tempVault, type TempVault } from '../testing/tempVault.ts';
 import { disclose } from './disclose.ts';
 import { verifyPackage } from './openDisclosure.ts';
+import { AgeOpenError, ageDecrypt as nativeDecrypt, ageEncrypt } from './ageStream.ts';
 
 // ---- a test-only age decryptor, from c2sp.org/age ----------------------------------------------
 
@@ -155,4 +156,36 @@ test('the outer layer is a standard age file, one mlkem768x25519 stanza per reci
   const bad = Uint8Array.from(file);
   bad[bad.length - 5]! ^= 1;
   expect(() => ageDecrypt(bad, ids[0]!)).toThrow();
+});
+
+test('the native payload (Node ChaCha20-Poly1305) reads and writes the same age files as the library and the independent decryptor, any size; damage is refused', async () => {
+  const id = await generateHybridIdentity();
+  const to = await identityToRecipient(id);
+  const lib = new Decrypter();
+  lib.addIdentity(id);
+  // 0 bytes, one byte, exactly two chunks (the last one full), and a partial third chunk.
+  for (const size of [0, 1, 128 * 1024, 150_000]) {
+    const plain = new Uint8Array(Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + size) & 0xff)));
+    const mine = await ageEncrypt([to], plain);
+    expect(Buffer.from(await lib.decrypt(mine)).equals(Buffer.from(plain)), `library reads ${size}`).toBe(true);
+    expect(Buffer.from(ageDecrypt(mine, id)).equals(Buffer.from(plain)), `independent decryptor reads ${size}`).toBe(true);
+    const e = new Encrypter();
+    e.addRecipient(to);
+    const theirs = await e.encrypt(plain);
+    expect((await nativeDecrypt(theirs, [id])).equals(Buffer.from(plain)), `native reads library's ${size}`).toBe(true);
+    if (size === 0) continue;
+    // A flipped payload byte, a dropped last chunk, a chunk boundary moved: all refused.
+    const flipped = Buffer.from(mine);
+    flipped[flipped.length - 20]! ^= 1;
+    await expect(nativeDecrypt(flipped, [id])).rejects.toThrow(AgeOpenError);
+    if (size > 64 * 1024) {
+      const cut = Buffer.from(mine.subarray(0, mine.length - 1));
+      await expect(nativeDecrypt(cut, [id])).rejects.toThrow(AgeOpenError);
+      const lastChunk = (size % (64 * 1024) || 64 * 1024) + 16;
+      const dropped = Buffer.from(theirs.subarray(0, theirs.length - lastChunk));
+      await expect(nativeDecrypt(dropped, [id])).rejects.toThrow(/does not authenticate/);
+    }
+  }
+  const other = await generateHybridIdentity();
+  await expect(nativeDecrypt(await ageEncrypt([to], Buffer.from('x')), [other])).rejects.toMatchObject({ notAddressed: true });
 });

@@ -10,6 +10,7 @@
 //   6. the grant has not expired.
 // Works without a vault (the --json dump for scripts); received.ts imports the result into one.
 import { Decrypter } from 'age-encryption';
+import { AgeOpenError, ageDecrypt } from './ageStream.ts';
 import { CustodyError } from '../../shared/errors.ts';
 import type { RecordSummary } from '../../shared/records.ts';
 import { checkpointVerifiers, logOrigin } from '../audit/checkpoints.ts';
@@ -98,10 +99,10 @@ export async function decryptAgeLayer(file: Uint8Array, identities: readonly str
     }
   }
   try {
-    return Buffer.from(await d.decrypt(file));
+    return await ageDecrypt(file, identities);
   } catch (e) {
     const msg = (e as Error).message;
-    if (/no identity matched/i.test(msg)) throw new DisclosureRefused('undecryptable', 'this package is not addressed to your identity (no recipient stanza opens with it)');
+    if (e instanceof AgeOpenError && e.notAddressed) throw new DisclosureRefused('undecryptable', 'this package is not addressed to your identity (no recipient stanza opens with it)');
     throw new DisclosureRefused('undecryptable', `the package's age layer is damaged or was modified: ${msg}`);
   }
 }
