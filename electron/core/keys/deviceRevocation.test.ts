@@ -5,6 +5,7 @@ import { afterEach, expect, test } from 'vitest';
 import { describePg } from '../sync/testing/describePg.ts';
 import { closeDevices, firstDevice, joinDevice } from '../sync/testing/devices.ts';
 import { listKeys } from './registry.ts';
+import { PASSWORD } from '../testing/tempVault.ts';
 import { listDevices, revokeDevice, thisDeviceRevoked } from './deviceRevocation.ts';
 
 describePg('custody sync revoke-device', (pg) => {
@@ -24,6 +25,12 @@ describePg('custody sync revoke-device', (pg) => {
       [false, null],
     ]);
 
+    // B's entries A already took; then B writes and pushes more, which A has not pulled when it revokes B.
+    const fromB = () => (a.custody.vault.db.sql.prepare('SELECT count(*) AS n FROM remote_audit_entry WHERE device_id = ?').get(bId) as { n: number }).n;
+    await a.engine.syncNow();
+    const takenBefore = fromB();
+    await b.custody.createRecord({ kind: 'note', title: 'B before revocation', body: 'b0' });
+    await b.engine.syncNow();
     await expect(revokeDevice(a.custody, a.custody.vault.meta.deviceId)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     const r = await revokeDevice(a.custody, bId);
     await expect(revokeDevice(a.custody, bId)).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -33,12 +40,18 @@ describePg('custody sync revoke-device', (pg) => {
     ]);
     expect((await a.custody.auditQuery({ event: 'key.revoked' }))[0]!.entry!.details).toMatchObject({ kind: 'device', device: bId });
 
-    // The lost device keeps writing: the server takes none of it.
+    // Other devices accept nothing more from B's log once it is revoked.
+    await a.engine.syncNow();
+    expect(fromB()).toBe(takenBefore);
+
+    // The lost device keeps writing: at its next contact it is told, and locks; the server takes none of it.
     const late = await b.custody.createRecord({ kind: 'note', title: 'after revocation', body: 'b' });
-    await b.engine.syncNow().catch(() => undefined);
+    await expect(b.engine.syncNow()).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringMatching(/was revoked/) });
+    expect(b.custody.vault.unlocked).toBe(false);
     const onServer = await server.admin.query('SELECT count(*)::int AS n FROM custody.record WHERE id = $1', [late.id]);
     expect(onServer.rows[0].n).toBe(0);
-    expect(b.engine.status().lastError).toMatch(/revoked/);
+    await b.custody.unlock(PASSWORD, { buildIndex: false });
+    expect((await b.custody.auditQuery({ event: 'key.revoked' }))[0]!.entry!.details).toMatchObject({ device: bId, thisDevice: true });
     // Whatever client writes it: a checkpoint of the revoked device is refused by the server itself.
     await expect(server.admin.query("INSERT INTO custody.audit_checkpoint (vault_id, device_id, size, note, owner) SELECT vault_id, id, 999999, 'forged', owner FROM custody.device WHERE id = $1", [bId])).rejects.toThrow(/was revoked/);
     expect(await thisDeviceRevoked(b.custody)).toBe(true);

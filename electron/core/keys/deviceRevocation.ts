@@ -86,3 +86,22 @@ export async function thisDeviceRevoked(custody: Custody): Promise<boolean> {
   const me = (await listDevices(custody)).find((d) => d.thisDevice);
   return Boolean(me?.revokedAt && me.revocationGenuine);
 }
+
+/** The devices of this vault the server holds a genuine revocation for (sync pull accepts nothing more from them). */
+export async function revokedDevices(server: SyncServer, vaultId: string, vk: Buffer): Promise<Map<string, Date>> {
+  const rows = await server.query('list revoked devices', (p) => p.serverDeviceRevocation.findMany({ where: { vaultId } }));
+  return new Map(rows.filter((r) => genuine(vk, vaultId, r.deviceId, r.proof)).map((r) => [r.deviceId, r.revokedAt]));
+}
+
+/**
+ * At each sync: a device another device revoked is told so, records it, and locks (its keys
+ * leave memory); the sync stops with that message.
+ */
+export async function lockIfRevoked(server: SyncServer, custody: Custody): Promise<void> {
+  const vault = custody.vault;
+  const at = (await revokedDevices(server, vault.vaultId, vault.keys().vaultKey)).get(vault.meta.deviceId);
+  if (!at) return;
+  await vault.record({ event: 'key.revoked', target: target.vault(vault.vaultId), success: false, details: { kind: 'device', device: vault.meta.deviceId, thisDevice: true, revokedAt: at.toISOString() } }).catch(() => undefined);
+  await custody.lock();
+  throw new CustodyError('LOCKED', `this device was revoked on ${at.toISOString().slice(0, 10)} by another device of the vault: it is now locked and the server refuses its changes. Stop using it; join the vault again from a trusted device if needed.`);
+}

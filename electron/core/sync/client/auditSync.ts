@@ -17,6 +17,7 @@ import { CompactRange } from '../../audit/tlog/tree.ts';
 import type { AuditInput } from '../../audit/entry.ts';
 import type { SyncContext, SyncProblem } from './context.ts';
 import { attestedKey } from './device.ts';
+import { revokedDevices } from '../../keys/deviceRevocation.ts';
 import { indexRecordEvents } from './evidence.ts';
 
 const PUSH_BATCH = 2000;
@@ -94,8 +95,10 @@ export async function pullAudit(ctx: SyncContext): Promise<AuditPullResult> {
   const devices = await server.query('list devices', (p) => p.serverDevice.findMany({ where: { vaultId }, orderBy: { registeredAt: 'asc' } }));
   const result: AuditPullResult = { entries: 0, problems: [] };
   const audit: AuditInput[] = [];
+  // Nothing more is taken from a device revoked by a device of this vault (keys/deviceRevocation.ts).
+  const revoked = await revokedDevices(server, vaultId, vault.keys().vaultKey);
   for (const d of devices) {
-    if (d.id === deviceId) continue;
+    if (d.id === deviceId || revoked.has(d.id)) continue;
     const known = sql.prepare('SELECT public_key, verified_size, verified_root, problem FROM remote_device WHERE id = ?').get(d.id) as
       | { public_key: Buffer; verified_size: number; verified_root: Buffer | null; problem: string | null }
       | undefined;

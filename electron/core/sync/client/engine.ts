@@ -31,6 +31,7 @@ import { pullAudit, pushAudit, verifyServerAudit } from './auditSync.ts';
 import type { SyncContext, SyncProblem, SyncProgress } from './context.ts';
 import { registerDevice } from './device.ts';
 import { exchangeEpochRoots } from '../../keys/syncKeys.ts';
+import { lockIfRevoked } from '../../keys/deviceRevocation.ts';
 import { MERGE_KEYS, threeWayMerge, type MergeKey, type RecordValues } from './merge.ts';
 import { checkMissing, pullIds, pullRecords, pullRefused, refusals } from './pull.ts';
 import { pushRecords } from './push.ts';
@@ -221,6 +222,8 @@ export class SyncEngine {
       }
       // Epoch roots a rotation made here or elsewhere, before records sealed under them (keys/syncKeys.ts).
       await exchangeEpochRoots(server, vault);
+      // A device another device revoked is told so and locks (keys/deviceRevocation.ts).
+      await lockIfRevoked(server, this.#custody);
       // The other devices' audit first: a pulled edit, trash change or purge is applied only
       // with its device's signed entry (evidence.ts), looked for again when one is missing.
       const auditProblems: SyncProblem[] = [];
