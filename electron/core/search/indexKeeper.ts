@@ -320,6 +320,8 @@ export class IndexKeeper {
       return false;
     }
     this.#index = index;
+    // Changes made here while it loaded went to the index it replaces: read them again.
+    this.#pending.clear();
     this.#leftOut = new Set(leftOut);
     let frames = 0;
     const delta = readFrames(dir, key, vaultId);
