@@ -19,6 +19,8 @@ import type { Vault } from '../vault/vault.ts';
 import { sealFields, wrapDek } from './codec.ts';
 import { splitInput } from './recordStore.ts';
 import { issuePath, issueProblem } from '../../shared/schemaIssues.ts';
+import { sealBatch, SEAL_THREAD_FROM, type SealJob } from './sealBatch.ts';
+import type Database from 'better-sqlite3';
 
 export type ImportFormat = 'json' | 'csv';
 export type Progress = (done: number, total: number) => void;
@@ -272,13 +274,14 @@ export function validateRecords(rows: unknown[], csv?: CsvRows): RecordData[] {
  * Encrypts and inserts records with their audit entries in one transaction.
  * `extra` audit entries (e.g. the import itself) join the same transaction.
  */
-export async function insertRecords(vault: Vault, records: readonly RecordData[], opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string } = {}): Promise<ImportedRecord[]> {
+export async function insertRecords(vault: Vault, records: readonly RecordData[], opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string; sealThreadFrom?: number } = {}): Promise<ImportedRecord[]> {
   const keys = vault.keys();
   const { vaultId } = vault;
   const insert = vault.db.sql.prepare(
     'INSERT INTO record (id, kind, captured_at, epoch_day, created_at, updated_at, version, deleted_at, wrapped_dek, summary, content) VALUES (?, ?, ?, ?, ?, ?, 1, NULL, ?, ?, ?)',
   );
   const every = Math.max(1, Math.floor(records.length / 100));
+  if (records.length >= (opts.sealThreadFrom ?? SEAL_THREAD_FROM)) return insertSealed(vault, records, insert, every, opts);
   return vault.db.writeSync(() => {
     const now = new Date();
     const ms = now.getTime();
@@ -295,6 +298,36 @@ export async function insertRecords(vault: Vault, records: readonly RecordData[]
       wipe(dek);
       audit.push({ event: 'record.created', target: target.record(id), details: { kind: data.kind, ...(opts.via ? { via: opts.via } : {}) } });
       out.push({ id, data });
+      if (opts.onProgress && (i + 1) % every === 0) opts.onProgress(i + 1, records.length);
+    });
+    vault.audit.appendSync(vault.meta, [...audit, ...(opts.extra ?? [])], now);
+    opts.onProgress?.(records.length, records.length);
+    return out;
+  });
+}
+
+/**
+ * A large batch: sealed first on both cores (sealBatch.ts), then written in one transaction
+ * that only inserts rows and appends the audit entries (one per record, as above).
+ */
+async function insertSealed(vault: Vault, records: readonly RecordData[], insert: Database.Statement, every: number, opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string; sealThreadFrom?: number }): Promise<ImportedRecord[]> {
+  const now = new Date();
+  const ms = now.getTime();
+  const jobs: SealJob[] = records.map((data) => {
+    const capturedAt = data.capturedAt ? Date.parse(data.capturedAt) : ms;
+    const { summary, content } = splitInput(data);
+    return { id: uuidv7(ms), kind: data.kind, capturedAt, day: utcDay(new Date(capturedAt)), summary: JSON.stringify(summary), content: JSON.stringify(content) };
+  });
+  const keys = vault.keys();
+  const sealed = await sealBatch(jobs, vault.vaultId, (day) => keys.epochKey(day), opts.sealThreadFrom);
+  return vault.db.writeSync(() => {
+    const out: ImportedRecord[] = [];
+    const audit: AuditInput[] = [];
+    jobs.forEach((j, i) => {
+      const row = sealed[i]!;
+      insert.run(j.id, j.kind, j.capturedAt, j.day, ms, ms, row.wrapped, row.summary, row.content);
+      audit.push({ event: 'record.created', target: target.record(j.id), details: { kind: j.kind, ...(opts.via ? { via: opts.via } : {}) } });
+      out.push({ id: j.id, data: records[i]! });
       if (opts.onProgress && (i + 1) % every === 0) opts.onProgress(i + 1, records.length);
     });
     vault.audit.appendSync(vault.meta, [...audit, ...(opts.extra ?? [])], now);
