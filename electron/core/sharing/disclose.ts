@@ -286,7 +286,9 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
       if (i === undefined) nodeIndex.set(k, (i = nodes.push(k) - 1));
       return i;
     };
-    const entries: PackageEntry[] = vault.audit.entriesAbout(targets, cp.size).map((e) => ({
+    const about = vault.audit.entriesAbout(targets, cp.size);
+    refuseUntraceable(sql, selected, about);
+    const entries: PackageEntry[] = about.map((e) => ({
       seq: e.seq,
       ...(e.entry === null ? { leafHash: e.leafHash.toString('hex') } : { entry: e.entry }),
       proof: tree.inclusionProof(e.seq, cp.size).map(indexOf),
@@ -385,6 +387,32 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
   } finally {
     for (const c of chains.values()) wipe(...c);
   }
+}
+
+/**
+ * The reviewer checks every record against its trail in this device's log (openDisclosure.ts
+ * checkTrail: a creation or edit entry whose version is the record's). A record that arrived by
+ * sync was created (and maybe last edited) on another device: those entries are in that device's
+ * log, pulled here into remote_audit_entry under its own checkpoints, which a package does not
+ * carry. Such a package would be refused by every reviewer, so it is not issued.
+ */
+function refuseUntraceable(sql: Vault['db']['sql'], selected: readonly RecordRow[], about: readonly { entry: string | null }[]): void {
+  const versions = new Map<string, number>();
+  for (const e of about) {
+    if (e.entry === null) continue;
+    const p = JSON.parse(e.entry) as { event?: string; target?: string; details?: { version?: unknown } };
+    if (!p.target?.startsWith('record:')) continue;
+    const v = p.event === 'record.created' ? 1 : p.event === 'record.updated' && typeof p.details?.version === 'number' ? p.details.version : null;
+    if (v !== null) versions.set(p.target.slice(7), Math.max(v, versions.get(p.target.slice(7)) ?? 0));
+  }
+  const bad = selected.filter((r) => versions.get(r.id) !== r.version);
+  if (bad.length === 0) return;
+  const r = bad[0]!;
+  const remote = sql.prepare(`SELECT device_id AS device FROM remote_audit_entry WHERE entry LIKE ? AND entry LIKE '%"event":"record.%' LIMIT 1`).get(`%"target":"record:${r.id}"%`) as { device: string } | undefined;
+  const why = remote
+    ? `it was created or last edited on another device of this vault (${remote.device}) and reached this one by sync, so its trail is in that device's log, which a disclosure package does not carry`
+    : `this device's audit log has no entry for its current version ${r.version} (its entries were pruned, or it came from elsewhere)`;
+  throw new CustodyError('BAD_REQUEST', `record ${r.id}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''} cannot be disclosed from this device: ${why}; a reviewer could not check it against its audit trail. Disclose it from the device that last changed it, or leave it out (--records)`);
 }
 
 function vaultKeyFingerprint(vault: Vault): string {

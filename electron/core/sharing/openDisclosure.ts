@@ -307,9 +307,11 @@ function openRecord(r: PackageRecord, st: GrantStatement, keyring: { epochKey(da
  */
 function checkTrail(r: PackageRecord, trail: { event: string; details: Record<string, unknown> }[], refuse: Refuse): void {
   const versions = trail.flatMap((t) => (t.event === 'record.created' ? [1] : t.event === 'record.updated' && typeof t.details.version === 'number' ? [t.details.version] : []));
-  if (versions.length === 0) throw refuse('trail', `record ${r.id} has no creation or edit entry in the issuer's audit log`);
+  // Custody does not issue such a package (disclose.ts refuseUntraceable): a record that reached
+  // the issuer's device by sync has its trail in another device's log, which packages do not carry.
+  if (versions.length === 0) throw refuse('trail', `record ${r.id} has no creation or edit entry in the issuing device's audit log (a record that reached that device by sync has its trail in another device's log, which a package does not carry): it cannot be checked against its trail`);
   const last = Math.max(...versions);
-  if (last !== r.version) throw refuse('trail', `record ${r.id} is at version ${r.version}, but its audit trail ends at version ${last}`);
+  if (last !== r.version) throw refuse('trail', `record ${r.id} is at version ${r.version}, but its audit trail in the issuing device's log ends at version ${last} (an edit made on another device and pulled by sync is in that device's log)`);
   for (const a of r.attachments ?? [])
     if (!trail.some((t) => t.event === 'attachment.added' && t.details.record === r.id)) throw refuse('trail', `attachment ${a.id} of record ${r.id} has no entry in the issuer's audit log`);
 }
