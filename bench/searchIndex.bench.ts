@@ -62,7 +62,18 @@ export async function searchIndexBenchmarks(root: string, log: (s: string) => vo
   log(`  search usable after unlock: median ${ready[1]!.toFixed(0)} ms (load ${loadavg()[0]!.toFixed(1)})`);
   figures.push(ceilingFigure('search usable after unlock, 100k (unlock returns -> first full-index search)', ready[1]!, 'ms', 1500));
 
-  // Add one record with the index loaded.
+  // Add one record without the index, then with it loaded: the difference is the index's upkeep.
+  c = await Custody.open(dir);
+  await c.unlock(PASSWORD, { buildIndex: false });
+  const bare: number[] = [];
+  for (let i = 0; i < 120; i++) {
+    t0 = performance.now();
+    await c.createRecord({ kind: 'note', title: `bench bare ${i}`, body: `one more record ${WORD} ${i}` });
+    if (i >= 20) bare.push(performance.now() - t0);
+  }
+  bare.sort((a, b) => a - b);
+  log(`  add one without the search index: p50 ${percentile(bare, 50).toFixed(2)} ms, p95 ${percentile(bare, 95).toFixed(2)} ms`);
+  await c.close();
   c = await Custody.open(dir);
   await c.unlock(PASSWORD);
   await c.buildIndex();
