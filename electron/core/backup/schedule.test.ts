@@ -5,7 +5,7 @@ import { afterEach, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, tempVault, type TempVault } from '../testing/tempVault.ts';
+import { PASSWORD, tempDir, tempVault, type TempVault } from '../testing/tempVault.ts';
 import { BackupScheduler, readSchedule, saveSchedule, SCHEDULE_META_KEY } from './schedule.ts';
 import { verifyBackup } from './verifyBackup.ts';
 
@@ -76,4 +76,16 @@ test('a missing folder is reported in the status and tried again an hour later, 
   expect(await s.tick(v, now + 10 * 60_000)).toBeNull(); // waits its hour
   expect(await s.tick(v, now + HOUR + 1)).not.toBeNull();
   expect(s.status(v).lastError).toBeNull();
+});
+
+test('a vault key rotation re-seals the schedule: it reads back the same afterwards', async () => {
+  tv = await tempVault();
+  const folder = tempDir('custody-scheduled-');
+  dirs.push(folder);
+  await saveSchedule(tv.custody.vault, { enabled: true, folder, everyHours: 6, keep: 4 });
+  const { rotateVaultKey } = await import('../keys/vaultKeyRotation.ts');
+  await rotateVaultKey(tv.custody.vault, { password: PASSWORD, recovery: 'new' });
+  const c = await tv.reopen();
+  await c.unlock(PASSWORD, { buildIndex: false });
+  expect(readSchedule(c.vault)).toEqual({ enabled: true, folder, everyHours: 6, keep: 4 });
 });

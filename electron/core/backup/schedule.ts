@@ -17,8 +17,9 @@ import type { Vault } from '../vault/vault.ts';
 import { createBackup, type BackupResult } from './createBackup.ts';
 
 export const SCHEDULE_META_KEY = 'backup_schedule';
-const scheduleAd = (vaultId: string) => ad('backup-schedule', vaultId);
-const scheduleKey = (vaultKey: Uint8Array) => deriveKey(vaultKey, 'custody/backup-schedule/v1');
+/** How the schedule is sealed (a vault key rotation re-seals it: keys/rewrap.ts). */
+export const scheduleAd = (vaultId: string) => ad('backup-schedule', vaultId);
+export const scheduleKey = (vaultKey: Uint8Array) => deriveKey(vaultKey, 'custody/backup-schedule/v1');
 
 export const BackupScheduleSchema = z
   .object({

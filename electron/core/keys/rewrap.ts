@@ -8,6 +8,7 @@ import { deriveKey, wipe } from '../crypto/keys.ts';
 import { attestDeviceKey, deviceKeyAttested } from '../vault/attestation.ts';
 import { SEALED_SETTINGS_KEY, sealedAd, settingsKey } from '../api/settings.ts';
 import { SYNC_URL_KEY, urlAd } from '../sync/client/state.ts';
+import { SCHEDULE_META_KEY, scheduleAd, scheduleKey } from '../backup/schedule.ts';
 import { rewrapAddressBook } from '../sharing/recipients.ts';
 import { SHARING_POLICY_SEALING } from '../sharing/policy.ts';
 import { grantRowAd } from '../sharing/disclose.ts';
@@ -93,6 +94,7 @@ export const REWRAPS: readonly Rewrap[] = [
   registry,
   metaSealed('the sealed settings', SEALED_SETTINGS_KEY, settingsKey, sealedAd),
   metaSealed('the sync server address', SYNC_URL_KEY, (vk) => vk, urlAd),
+  metaSealed('the backup schedule', SCHEDULE_META_KEY, scheduleKey, scheduleAd),
   metaSealed('the sharing policy', SHARING_POLICY_SEALING.metaKey, SHARING_POLICY_SEALING.derive, SHARING_POLICY_SEALING.ad),
   { what: 'the address book', run: rewrapAddressBook },
   // Disclosures issued (sharing/disclose.ts: grantsKey, grantRowAd).
