@@ -12,6 +12,7 @@ import { syncBenchmarks } from './sync.bench.ts';
 import { searchIndexBenchmarks } from './searchIndex.bench.ts';
 import { disclosureBenchmarks } from './disclosure.bench.ts';
 import { backupBenchmarks } from './backup.bench.ts';
+import { parseSizes, scaleBenchmarks, scaleTable } from './scale.bench.ts';
 
 const json = process.argv.includes('--json');
 // `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
@@ -19,6 +20,19 @@ const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
 const only = (name: string) => !onlyArg || onlyArg.split(',').some((w) => name.includes(w));
 const log = (s: string) => process.stderr.write(s + '\n');
 const root = mkdtempSync(join(tmpdir(), 'custody-bench-'));
+
+// `npm run bench -- --scale [10k,100k,1M]`: only the scale table (not part of CI; see docs/performance.md).
+const scaleAt = process.argv.indexOf('--scale');
+if (scaleAt >= 0) {
+  const next = process.argv[scaleAt + 1];
+  try {
+    const rows = await scaleBenchmarks(root, parseSizes(next && !next.startsWith('--') ? next : undefined), log);
+    process.stdout.write(json ? JSON.stringify({ scale: rows }, null, 2) + '\n' : '\n' + scaleTable(rows) + '\n');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 const suites: [string, (root: string, log: (s: string) => void, only: (name: string) => boolean) => Promise<Figure[]>][] = [
   ['vault', vaultBenchmarks],

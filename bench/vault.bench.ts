@@ -27,7 +27,7 @@ const ZIPF = (() => {
   for (let i = 0; i < WORDS.length; i++) cdf[i] = sum += 1 / Math.pow(i + 1, 1.07);
   return cdf.map((x) => x / sum);
 })();
-function word(rand: () => number): string {
+export function word(rand: () => number): string {
   const x = rand();
   let lo = 0;
   let hi = ZIPF.length - 1;
@@ -43,7 +43,7 @@ function sentence(rand: () => number, words: number): string {
   return Array.from({ length: words }, () => word(rand)).join(' ');
 }
 
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
 }
 
@@ -63,7 +63,7 @@ export function makeRecords(n: number, seed = 1): RecordData[] {
   }));
 }
 
-async function newVault(root: string, name: string): Promise<{ dir: string; custody: Custody }> {
+export async function newVault(root: string, name: string): Promise<{ dir: string; custody: Custody }> {
   const dir = join(root, name);
   await Custody.create(dir, { password: PASSWORD, kdf: KDF_FLOOR });
   const custody = await Custody.open(dir);
