@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { decryptAgeFile, readIdentityFile } from './identity.ts';
+import { AgeOpenError, ageDecrypt } from './ageStream.ts';
 
 const DIR = join(import.meta.dirname, 'testdata', 'age');
 
@@ -33,6 +34,10 @@ const vectors = readdirSync(DIR)
   .filter((f) => f.startsWith('hybrid') || f === 'armor_hybrid')
   .sort()
   .map(parse);
+const streamVectors = readdirSync(DIR)
+  .filter((f) => f.startsWith('stream_'))
+  .sort()
+  .map(parse);
 
 describe('C2SP age vectors (mlkem768x25519) through Custody identity handling', () => {
   test('every hybrid vector is vendored, with its source and licence', () => {
@@ -56,6 +61,26 @@ describe('C2SP age vectors (mlkem768x25519) through Custody identity handling', 
       await expect(opened).rejects.toMatchObject({ name: 'CustodyError', code: 'BAD_REQUEST', message: expect.stringContaining('not addressed') });
     } else {
       await expect(opened).rejects.toMatchObject({ name: 'CustodyError', code: 'TAMPERED' });
+    }
+  });
+});
+
+// Disclosures are opened by ageStream.ts, which reads the payload with Node's own
+// ChaCha20-Poly1305 instead of the library's: the same vectors, plus the STREAM ones (chunk
+// boundaries, empty and missing final chunks, bad tags, trailing bytes), must hold for it too.
+describe('C2SP age vectors through the native payload reader (ageStream.ts)', () => {
+  test('the STREAM vectors are vendored', () => {
+    expect(streamVectors.length).toBe(28);
+    expect(streamVectors.filter((v) => v.expect === 'success').length).toBeGreaterThanOrEqual(5);
+  });
+
+  test.each([...vectors, ...streamVectors].filter((v) => !v.armored).map((v) => [v.name, v] as const))('%s', async (_name, v) => {
+    const opened = ageDecrypt(v.body, v.identities);
+    if (v.expect === 'success') {
+      const plain = await opened;
+      expect(createHash('sha256').update(plain).digest('hex')).toBe(v.payload);
+    } else {
+      await expect(opened).rejects.toBeInstanceOf(AgeOpenError);
     }
   });
 });
