@@ -1,4 +1,4 @@
-// Migration 0011 and the change counter: every path that changes a record row moves the counter
+// Migration 0010 and the change counter: every path that changes a record row moves the counter
 // in the same transaction, from any connection; a rolled-back change moves nothing.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
@@ -10,7 +10,7 @@ import { changeCounter, changedAt, changesSince } from './changes.ts';
 
 const MIGRATION = MIGRATIONS.find((m) => m.name === 'record_changes')!;
 
-describe('migration 0011_record_changes', () => {
+describe('migration 0010_record_changes', () => {
   test('numbers the records of an existing vault once, then every insert, update and delete', () => {
     const db = new Database(':memory:');
     migrate(db, MIGRATIONS.filter((m) => m.id < MIGRATION.id));

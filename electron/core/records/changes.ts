@@ -1,4 +1,4 @@
-// "What changed since N": the record change counter kept by the database (migration 0011).
+// "What changed since N": the record change counter kept by the database (migration 0010).
 // Triggers on the record table give each changed record the next number in the transaction of
 // its change, whichever process or path made it (edit, delete, restore, purge, day move, import,
 // sync pull). The counter is the highest number given so far; a reader that knows counter N
