@@ -32,7 +32,7 @@ export async function encryptStream(src: AsyncIterable<Uint8Array>, enc: BackupE
     if (err instanceof CustodyError) throw err;
     throw new CustodyError('BAD_REQUEST', `not an age recipient: ${(err as Error).message}`);
   }
-  return (await e.encrypt(ReadableStream.from(src) as ReadableStream<Uint8Array>)) as unknown as AsyncIterable<Uint8Array>;
+  return (await e.encrypt(Readable.toWeb(Readable.from(src)) as ReadableStream<Uint8Array>)) as unknown as AsyncIterable<Uint8Array>;
 }
 
 export async function isEncrypted(file: string): Promise<boolean> {
