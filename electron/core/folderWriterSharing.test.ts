@@ -186,10 +186,9 @@ describe('folder writer against the key registry after an epoch root rotation', 
     ['the new root made older than the old one (created_at)', (db, n) => db.prepare('UPDATE key_registry SET created_at = 0 WHERE id = ?').run(n)],
   ];
   for (const [name, attack] of attacks) {
-    // KNOWN DEFECT (reported by sec-review; .fails until fixed, then remove it): the registry's
-    // from_day, until_day, status and created_at are not authenticated (the root's wrap binds only
-    // vault and key id), and vault.ts #verifiedKeys / Keyring pick the root for a day from them.
-    test.fails(`${name}: unlock refuses, or later days still get their keys from the new root`, async () => {
+    // A root's days are bound to its wrap (keys/rootWrap.ts) and the root for a day is chosen from
+    // the days alone, so status and created_at edits change nothing and day edits are refused.
+    test(`${name}: unlock refuses, or later days still get their keys from the new root`, async () => {
       const v = await vault();
       const oldId = (v.custody.vault.db.sql.prepare("SELECT id FROM key_registry WHERE kind = 'epoch_root'").pluck().get() as string);
       const { keyId } = await rotateEpochRoot(v.custody.vault, { fromDay: '2026-03-01' });

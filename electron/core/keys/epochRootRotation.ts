@@ -5,7 +5,6 @@
 // a root its day does not use. Grants already issued hold the old root's day keys and keep
 // working for the days before DAY only.
 import { CustodyError } from '../../shared/errors.ts';
-import { seal } from '../crypto/aead.ts';
 import { keyFingerprint, randomKey, wipe } from '../crypto/keys.ts';
 import { target } from '../audit/entry.ts';
 import { uuidv7 } from '../util/ids.ts';
@@ -14,7 +13,9 @@ import { unwrapKeys, wrapKeys } from '../records/codec.ts';
 import { Keyring } from '../vault/keyring.ts';
 import type { Vault } from '../vault/vault.ts';
 import { faultPoint } from './faults.ts';
-import { keyAd } from './rewrap.ts';
+import { sealRoot, setRootDays } from './rootWrap.ts';
+
+export const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 export const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -34,12 +35,15 @@ export async function rotateEpochRoot(vault: Vault, opts: { fromDay?: string; no
   const now = opts.now ?? Date.now();
   const fromDay = opts.fromDay ?? utcDay(new Date(now));
   assertDay(fromDay, '--from');
+  if (vault.db.sql.prepare("SELECT 1 FROM key_job WHERE kind = 'record-keys' AND finished_at IS NULL").get())
+    throw new CustodyError('CONFLICT', 'a record key re-encryption is unfinished; finish it first ("custody keys rotate record-keys")');
   const root = randomKey();
   const keyId = uuidv7();
   const fingerprint = keyFingerprint(root);
   // Only to wrap under the new root with the codec's own format; holds no other key.
   const next = new Keyring(Buffer.alloc(32), [{ id: keyId, root: Buffer.from(root), fromDay, untilDay: null, createdAt: now }], Buffer.alloc(32));
   try {
+    const overlapped: string[] = [];
     const rewrapped = await vault.db.writeSync(() => {
       const sql = vault.db.sql;
       const replaced = sql.prepare("SELECT id FROM key_registry WHERE kind = 'epoch_root' AND status = 'active' AND until_day IS NULL ORDER BY created_at DESC").all() as { id: string }[];
@@ -63,12 +67,19 @@ export async function rotateEpochRoot(vault: Vault, opts: { fromDay?: string; no
         }
       }
       sql.prepare("UPDATE key_registry SET status = 'retired', rotated_at = ? WHERE kind = 'epoch_root' AND status = 'active' AND until_day IS NULL").run(now);
+      // Keyring picks a bounded root (record-keys) before an unbounded one, then the latest start:
+      // a root that would outrank the new one on DAY or later, whose records were just re-wrapped
+      // under the new one, ends the day before DAY (re-wrapped for those days).
+      const overlapping = sql.prepare("SELECT id, from_day AS fromDay FROM key_registry WHERE kind = 'epoch_root' AND ((until_day IS NOT NULL AND until_day >= ?) OR (until_day IS NULL AND from_day >= ?))").all(fromDay, fromDay) as { id: string; fromDay: string | null }[];
+      for (const o of overlapping) overlapped.push(o.id);
+      for (const o of overlapping) setRootDays(sql, keys.vaultKey, vault.vaultId, o.id, o.fromDay, dayBefore(fromDay));
       sql
         .prepare("INSERT INTO key_registry (id, kind, algorithm, status, created_at, fingerprint, usage_count, wrapped, from_day, replaces) VALUES (?, 'epoch_root', 'HKDF-SHA-256', 'active', ?, ?, 0, ?, ?, ?)")
-        .run(keyId, now, fingerprint, seal(keys.vaultKey, root, keyAd(vault.vaultId, keyId)), fromDay, replaced[0]?.id ?? null);
+        .run(keyId, now, fingerprint, sealRoot(keys.vaultKey, vault.vaultId, { id: keyId, fromDay, untilDay: null }, root), fromDay, replaced[0]?.id ?? null);
       vault.audit.appendSync(vault.meta, [{ event: 'key.rotated', target: target.key(keyId), details: { kind: 'epoch_root', fromDay, fingerprint, replaces: replaced.map((r) => r.id), rewrapped: n } }]);
       return n;
     });
+    for (const o of overlapped) keys.extendRoot(o, dayBefore(fromDay));
     keys.addRoot({ id: keyId, root: Buffer.from(root), fromDay, untilDay: null, createdAt: now });
     return { keyId, fromDay, fingerprint, rewrapped };
   } finally {

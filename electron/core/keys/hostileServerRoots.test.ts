@@ -11,10 +11,8 @@ import { rotateEpochRoot } from './epochRootRotation.ts';
 describePg('a hostile server against shared epoch roots', (pg) => {
   afterEach(closeDevices);
 
-  // KNOWN DEFECT (reported by sec-review; .fails until fixed, then remove it): a root's from_day
-  // and until_day are not bound to its wrap (keyAd binds vault and key id only), so
-  // keys/syncKeys.ts takes the server's days as they come and Keyring serves later days from the old root.
-  test.fails("the new root's days changed on the server: B refuses it, or later days get their keys from it", { timeout: 240_000 }, async () => {
+  // A root's days are bound to its wrap (keys/rootWrap.ts): B's sync refuses the moved root.
+  test("the new root's days changed on the server: B refuses it, or later days get their keys from it", { timeout: 240_000 }, async () => {
     const server = pg();
     const { url } = await server.analyst();
     const a = await firstDevice(url, 'A');
@@ -31,8 +29,10 @@ describePg('a hostile server against shared epoch roots', (pg) => {
     } finally {
       await server.admin.query('SET session_replication_role = DEFAULT');
     }
-    await b.engine.syncNow();
-    // Refusing the sync is fine (the server misbehaved); taking the root with the server's days is not.
-    if (b.engine.status().lastError === null) expect(b.custody.vault.keys().epochRootId('2031-02-01'), 'B would write later days under the old root').toBe(rot.keyId);
+    // B refuses the sync (the server misbehaved) and does not take the root with the server's days.
+    const refused = await b.engine.syncNow().then(() => null, (e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'TAMPERED' });
+    expect(b.engine.status().lastError).toMatch(/does not open for the days it claims to serve/);
+    expect(b.custody.vault.db.sql.prepare('SELECT count(*) FROM key_registry WHERE id = ?').pluck().get(rot.keyId)).toBe(0);
   });
 });

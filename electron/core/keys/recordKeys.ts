@@ -13,16 +13,17 @@
 // wrapped under the new root): someone who kept a copy of the old wrapped keys and the leaked
 // day keys can still open the attachments of that time. docs/keys.md says so.
 import { CustodyError } from '../../shared/errors.ts';
-import { seal } from '../crypto/aead.ts';
 import { keyFingerprint, randomKey, wipe } from '../crypto/keys.ts';
 import { target } from '../audit/entry.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { openContent, openSummary, sealFields, unwrapKeys, wrapKeys } from '../records/codec.ts';
 import { Keyring } from '../vault/keyring.ts';
 import type { Vault } from '../vault/vault.ts';
-import { assertDay } from './epochRootRotation.ts';
+import { assertDay, dayBefore } from './epochRootRotation.ts';
+
+const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 import { faultPoint } from './faults.ts';
-import { keyAd } from './rewrap.ts';
+import { sealRoot, setRootDays } from './rootWrap.ts';
 
 export interface RecordKeysProgress {
   day: string;
@@ -48,8 +49,6 @@ interface JobRow {
   done_through: string | null;
   records_done: number;
 }
-
-const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 /** The unfinished re-encryption, if a crash (or a stop) left one. */
 export function unfinishedJob(vault: Vault): JobRow | undefined {
@@ -81,7 +80,7 @@ export async function rotateRecordKeys(vault: Vault, opts: { fromDay?: string; u
         // The new root serves no day yet (until_day before from_day); each finished day extends it.
         sql
           .prepare("INSERT INTO key_registry (id, kind, algorithm, status, created_at, fingerprint, usage_count, wrapped, from_day, until_day) VALUES (?, 'epoch_root', 'HKDF-SHA-256', 'active', ?, ?, 0, ?, ?, ?)")
-          .run(keyId, now, keyFingerprint(root), seal(keys.vaultKey, root, keyAd(vault.vaultId, keyId)), fromDay, dayBefore(fromDay));
+          .run(keyId, now, keyFingerprint(root), sealRoot(keys.vaultKey, vault.vaultId, { id: keyId, fromDay, untilDay: dayBefore(fromDay) }, root), fromDay, dayBefore(fromDay));
         sql.prepare("INSERT INTO key_job (id, kind, key_id, from_day, until_day, records_done, started_at) VALUES (?, 'record-keys', ?, ?, ?, 0, ?)").run(id, keyId, fromDay, untilDay, now);
         vault.audit.appendSync(vault.meta, [{ event: 'key.created', target: target.key(keyId), details: { kind: 'epoch_root', purpose: 'record-keys', fromDay, untilDay, job: id } }]);
       });
@@ -101,7 +100,8 @@ export async function rotateRecordKeys(vault: Vault, opts: { fromDay?: string; u
     if (i === 0) faultPoint('record-keys:after-first-day');
   }
   await vault.db.writeSync(() => {
-    sql.prepare("UPDATE key_registry SET until_day = ? WHERE id = ?").run(j.until_day, j.key_id);
+    // Its days are bound to its wrap (rootWrap.ts): moving them re-wraps it.
+    setRootDays(sql, keys.vaultKey, vault.vaultId, j.key_id, j.from_day, j.until_day);
     sql.prepare('UPDATE key_job SET done_through = ?, finished_at = ? WHERE id = ?').run(j.until_day, Date.now(), j.id);
     vault.audit.appendSync(vault.meta, [{ event: 'key.rotated', target: target.key(j.key_id), details: { kind: 'record_keys', fromDay: j.from_day, untilDay: j.until_day, records: recordsDone, job: j.id, resumed } }]);
   });
@@ -117,6 +117,7 @@ async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<num
   // The day's key under the new root, which does not serve the day until this step commits.
   const ek = keys.epochKeyUnder(job.key_id, day);
   const next = { epochKey: () => ek } as unknown as Keyring;
+  const moved: { id: string; untilDay: string }[] = [];
   try {
     const n = await vault.db.writeSync(() => {
       let count = 0;
@@ -134,11 +135,19 @@ async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<num
         const out = reseal(keys, next, vid, v.id, day, v.version, { kind: v.kind, capturedAt: v.capturedAt }, v);
         updVer.run(out.w, out.summary, out.content, v.id, v.version);
       }
-      sql.prepare('UPDATE key_registry SET until_day = ? WHERE id = ?').run(day, job.key_id);
+      setRootDays(sql, keys.vaultKey, vid, job.key_id, job.from_day, day);
+      // Keyring serves a day from the bounded root starting latest: an earlier re-encryption's
+      // root starting after this one's start would still serve this day, so it now starts after it.
+      const outranking = sql.prepare("SELECT id, until_day AS untilDay FROM key_registry WHERE kind = 'epoch_root' AND id <> ? AND until_day IS NOT NULL AND from_day > ? AND from_day <= ? AND until_day >= ?").all(job.key_id, job.from_day, day, day) as { id: string; untilDay: string }[];
+      for (const o of outranking) {
+        setRootDays(sql, keys.vaultKey, vid, o.id, dayAfter(day), o.untilDay);
+        moved.push(o);
+      }
       sql.prepare('UPDATE key_job SET done_through = ?, records_done = records_done + ? WHERE id = ?').run(day, count, job.id);
       return count;
     });
     keys.extendRoot(job.key_id, day);
+    for (const o of moved) keys.extendRoot(o.id, o.untilDay, dayAfter(day));
     return n;
   } finally {
     wipe(ek);

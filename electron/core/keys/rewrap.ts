@@ -13,6 +13,7 @@ import { rewrapAddressBook } from '../sharing/recipients.ts';
 import { SHARING_POLICY_SEALING } from '../sharing/policy.ts';
 import { grantRowAd } from '../sharing/disclose.ts';
 import { faultPoint } from './faults.ts';
+import { openRoot, sealRoot } from './rootWrap.ts';
 
 export const keyAd = (vaultId: string, keyId: string) => ad('key', vaultId, keyId);
 
@@ -46,11 +47,16 @@ function metaSealed(what: string, metaKey: string, derive: (vk: Buffer) => Buffe
 const registry: Rewrap = {
   what: 'the key registry',
   run(sql, vaultId, oldVk, newVk) {
-    const rows = sql.prepare('SELECT id, kind, wrapped, public_key AS publicKey, attestation FROM key_registry WHERE wrapped IS NOT NULL OR attestation IS NOT NULL ORDER BY created_at, id').all() as { id: string; kind: string; wrapped: Buffer | null; publicKey: Buffer | null; attestation: Buffer | null }[];
+    const rows = sql.prepare('SELECT id, kind, wrapped, public_key AS publicKey, attestation, from_day AS fromDay, until_day AS untilDay FROM key_registry WHERE wrapped IS NOT NULL OR attestation IS NOT NULL ORDER BY created_at, id').all() as { id: string; kind: string; wrapped: Buffer | null; publicKey: Buffer | null; attestation: Buffer | null; fromDay: string | null; untilDay: string | null }[];
     const update = sql.prepare('UPDATE key_registry SET wrapped = ?, attestation = ? WHERE id = ?');
     rows.forEach((r, i) => {
       let wrapped = r.wrapped;
-      if (r.wrapped) {
+      if (r.wrapped && r.kind === 'epoch_root') {
+        // Epoch roots are bound to their days (rootWrap.ts); a 0.1.0 wrap leaves in the new form.
+        const { root } = openRoot(oldVk, vaultId, r, r.wrapped);
+        wrapped = sealRoot(newVk, vaultId, r, root);
+        wipe(root);
+      } else if (r.wrapped) {
         const secret = open(oldVk, r.wrapped, keyAd(vaultId, r.id), `the ${r.kind} key ${r.id}`);
         wrapped = seal(newVk, secret, keyAd(vaultId, r.id));
         wipe(secret);

@@ -1,15 +1,15 @@
 // Epoch roots across the devices of a synced vault: a root made by a rotation on one device
 // (epoch-root, revoke-device, record-keys once finished) is pushed with the days it serves, and
 // the other devices take it at their next sync, before they pull records sealed under it. A
-// root from the server is taken only if it opens with the vault key (bound to its id), so a
-// server cannot slip in a root of its own.
+// root from the server is taken only if it opens with the vault key for its id AND the days the
+// server says it serves (keys/rootWrap.ts): a server can neither slip in a root of its own nor
+// move a root's days (the sync is refused). It can still withhold a root, which this cannot
+// detect: the device then keeps using the roots it has (docs/keys.md).
 import type Database from 'better-sqlite3';
-import { open } from '../crypto/aead.ts';
-import { keyMaterial } from '../crypto/keys.ts';
 import { target } from '../audit/entry.ts';
 import type { SyncServer } from '../sync/client/server.ts';
 import type { Vault } from '../vault/vault.ts';
-import { keyAd } from './rewrap.ts';
+import { openRoot } from './rootWrap.ts';
 
 interface LocalRoot {
   id: string;
@@ -46,12 +46,8 @@ export async function exchangeEpochRoots(server: SyncServer, vault: Vault): Prom
   const keys = vault.keys();
   let pulled = 0;
   for (const r of remote.filter((x) => !mine.has(x.id)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())) {
-    let root: Buffer;
-    try {
-      root = keyMaterial(open(keys.vaultKey, r.wrapped, keyAd(vaultId, r.id), `epoch root ${r.id} from the server`));
-    } catch {
-      continue; // Not made with this vault key: ignored (sync's audit checks report the server).
-    }
+    // Throws TAMPERED (the sync stops) for a root whose days were changed or that is not ours.
+    const { root } = openRoot(keys.vaultKey, vaultId, r, r.wrapped, 'the sync server');
     await vault.db.writeSync(() => {
       const now = Date.now();
       // A newer root without an end takes the new days over from the local one without an end.

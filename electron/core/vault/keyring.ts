@@ -3,7 +3,10 @@
 // zeroed key to encrypt or sign with.
 //
 // A vault may have several epoch roots (docs/keys.md): each serves a range of UTC days, and
-// epochKey(day) takes the newest root whose range holds the day. Everyone derives epoch keys
+// epochKey(day) takes, among the roots whose range holds the day, a bounded one (record-keys)
+// before an unbounded one, then the one starting latest.
+// Only the days (bound to each root's wrap, keys/rootWrap.ts) decide: status and creation time
+// are clear registry columns anyone with the folder could edit. Everyone derives epoch keys
 // through epochKey(day) only, so a rotation changes which root a day uses in one place.
 import { epochKey, keyMaterial, wipe } from '../crypto/keys.ts';
 
@@ -13,7 +16,7 @@ export interface EpochRoot {
   root: Buffer;
   fromDay: string | null;
   untilDay: string | null;
-  /** Creation time (ms): the newest root holding a day wins. */
+  /** Creation time (ms), informational only: it plays no part in choosing a root. */
   createdAt: number;
 }
 
@@ -50,7 +53,7 @@ export class Keyring {
     return this.#live([this.#vaultKey, ...this.#previousVaultKeys]);
   }
 
-  /** The root that serves new days (the newest root without an end). */
+  /** The root that serves new days (the latest-starting root without an end). */
   get epochRoot(): Buffer {
     return this.#live(this.#current().root);
   }
@@ -113,11 +116,13 @@ export class Keyring {
     this.#roots = sortRoots([...this.#roots, root]);
   }
 
-  /** Moves a root's last day after a committed step of a record key re-encryption (keys/recordKeys.ts). */
-  extendRoot(id: string, untilDay: string | null): void {
+  /** Moves a root's last (and maybe first) day after a committed step of a rotation (keys/recordKeys.ts, epochRootRotation.ts). */
+  extendRoot(id: string, untilDay: string | null, fromDay?: string | null): void {
     const r = this.#live(this.#roots.find((x) => x.id === id));
     if (!r) throw new Error(`unknown epoch root ${id}`);
     r.untilDay = untilDay;
+    if (fromDay !== undefined) r.fromDay = fromDay;
+    this.#roots = sortRoots(this.#roots);
     wipe(...this.#epochKeys.values());
     this.#epochKeys.clear();
   }
@@ -148,6 +153,13 @@ export class Keyring {
   }
 }
 
+/**
+ * The first root holding a day serves it: bounded roots (a record-keys re-encryption of a range)
+ * first, then the latest from_day (null lowest); equal starts fall back to the id (uuidv7, also
+ * bound to the wrap): the later-made root wins. Rotations keep this order right (keys/).
+ */
 function sortRoots(roots: EpochRoot[]): EpochRoot[] {
-  return roots.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  const start = (r: EpochRoot) => r.fromDay ?? '';
+  const bounded = (r: EpochRoot) => (r.untilDay === null ? 0 : 1);
+  return roots.sort((a, b) => bounded(b) - bounded(a) || (start(a) !== start(b) ? (start(a) < start(b) ? 1 : -1) : a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }

@@ -30,6 +30,7 @@ import { ATTACHMENTS_DIR, CHECKPOINT_FILE, DATABASE_FILE, HEADER_FILE, headerBin
 import { attestDeviceKey, deviceKeyAttested } from './attestation.ts';
 import { Keyring, type EpochRoot } from './keyring.ts';
 import { handoversIn, keysAcross } from '../keys/handover.ts';
+import { openRoot, sealRoot } from '../keys/rootWrap.ts';
 import { readMeta, writeMeta, type VaultMeta } from './meta.ts';
 import { causeOf, PendingEntries, type PendingEntry, type PendingSearch } from './pendingEntries.ts';
 import { UnlockThrottle } from './unlockThrottle.ts';
@@ -94,7 +95,7 @@ export async function createVault(dir: string, opts: CreateVaultOptions): Promis
     const epochRoot = randomKey();
     secrets.push(epochRoot);
     const epochId = uuidv7();
-    const epochRow: WrappedKeyRow = { id: epochId, kind: 'epoch_root', algorithm: 'HKDF-SHA-256', status: 'active', createdAt: new Date(), fingerprint: keyFingerprint(epochRoot), wrapped: seal(vk, epochRoot, keyAd(vaultId, epochId)) };
+    const epochRow: WrappedKeyRow = { id: epochId, kind: 'epoch_root', algorithm: 'HKDF-SHA-256', status: 'active', createdAt: new Date(), fingerprint: keyFingerprint(epochRoot), wrapped: sealRoot(vk, vaultId, { id: epochId, fromDay: null, untilDay: null }, epochRoot) };
     await initDatabase(dir, vaultId, vk, [epochRow], { actor: opts.actor, keysAreNew: true, created: { kdf: kdfText(kdf) } });
     // The header goes last: a directory without one holds no vault yet.
     writeHeader(dir, header);
@@ -168,7 +169,7 @@ export async function joinVault(dir: string, header: VaultHeader, epochRoots: re
   const vk = await unwrapVaultKey(header, secret);
   try {
     if (!epochRoots.some((k) => k.kind === 'epoch_root' && k.status === 'active')) throw new CustodyError('VAULT_CORRUPT', 'the vault to join has no active epoch root key');
-    for (const k of epochRoots) wipe(open(vk, k.wrapped, keyAd(header.vaultId, k.id), `key ${k.id} of the vault to join`));
+    for (const k of epochRoots) wipe(k.kind === 'epoch_root' ? openRoot(vk, header.vaultId, { id: k.id, fromDay: k.fromDay ?? null, untilDay: k.untilDay ?? null }, k.wrapped, 'the vault to join').root : open(vk, k.wrapped, keyAd(header.vaultId, k.id), `key ${k.id} of the vault to join`));
     const deviceId = await initDatabase(dir, header.vaultId, vk, epochRoots, { actor: opts.actor, keysAreNew: false, created: { via: 'sync.join' } });
     writeHeader(dir, header);
     return { deviceId };
@@ -282,6 +283,8 @@ interface OpenedKeys {
   trusted: TrustedKey[];
   /** Attestations to store (keys of a vault made before they existed). */
   attest: { id: string; attestation: Buffer }[];
+  /** Epoch roots still in the 0.1.0 wrap (no days bound), re-wrapped at this unlock. */
+  rewrapRoots: { id: string; wrapped: Buffer }[];
   entries: AuditInput[];
 }
 
@@ -639,13 +642,15 @@ export class Vault {
       opened = await this.#verifiedKeys(vk);
       keys = new Keyring(vk, opened.roots, opened.seed, opened.previousVaultKeys);
       const owed = this.#pending.list();
-      const { attest, entries } = opened;
+      const { attest, entries, rewrapRoots } = opened;
       this.#keys = keys;
       this.#autoCheckpoint = false;
       try {
         await this.#reserve.auditWrite(() => {
           const store = this.db.sql.prepare('UPDATE key_registry SET attestation = ? WHERE id = ?');
           for (const a of attest) store.run(a.attestation, a.id);
+          const rewrap = this.db.sql.prepare("UPDATE key_registry SET wrapped = ? WHERE id = ? AND kind = 'epoch_root'");
+          for (const r of rewrapRoots) rewrap.run(r.wrapped, r.id);
           this.audit.appendSync(this.meta, [...owed.map((p) => this.#lateEntry(p)), ...entries, { event: 'vault.unlocked', target: target.vault(this.vaultId), details: { method, ...(this.command ? { command: this.command } : {}) } }, ...(opts.extra ?? [])]);
           if (opts.header) writeHeader(this.dir, opts.header);
         });
@@ -680,16 +685,23 @@ export class Vault {
   /** Unwraps and checks the keys an unlock needs; wipes what it unwrapped if it throws. */
   async #verifiedKeys(vk: Buffer): Promise<OpenedKeys> {
     const rows = await this.db.prisma.keyEntry.findMany({ where: { kind: { in: ['epoch_root', 'device_signing', 'vault_key'] } }, orderBy: { createdAt: 'asc' } });
-    // Every epoch root that serves some days (retired ones serve the days before a rotation).
-    const rootRows = rows.filter((r) => r.kind === 'epoch_root' && r.status !== 'revoked');
+    // Every epoch root: which one serves a day follows from the days bound to its wrap alone
+    // (keys/rootWrap.ts), never from the clear status column (retired roots serve earlier days).
+    const rootRows = rows.filter((r) => r.kind === 'epoch_root');
     const devices = rows.filter((r) => r.kind === 'device_signing');
     const active = devices.filter((r) => r.status === 'active');
-    if (!rootRows.some((r) => r.status === 'active') || rootRows.some((r) => !r.wrapped)) throw new CustodyError('VAULT_CORRUPT', 'the vault has no active epoch_root key');
+    if (rootRows.length === 0 || rootRows.some((r) => !r.wrapped)) throw new CustodyError('VAULT_CORRUPT', 'the vault has no epoch_root key');
     const roots: EpochRoot[] = [];
     const previousVaultKeys: Buffer[] = [];
     let seed: Buffer | undefined;
     try {
-      for (const r of rootRows) roots.push({ id: r.id, root: keyMaterial(open(vk, r.wrapped!, keyAd(this.vaultId, r.id), 'the epoch_root key')), fromDay: r.fromDay, untilDay: r.untilDay, createdAt: r.createdAt.getTime() });
+      const rewrapRoots: OpenedKeys['rewrapRoots'] = [];
+      for (const r of rootRows) {
+        const days = { id: r.id, fromDay: r.fromDay, untilDay: r.untilDay };
+        const { root, legacy } = openRoot(vk, this.vaultId, days, r.wrapped!);
+        roots.push({ ...days, root, createdAt: r.createdAt.getTime() });
+        if (legacy) rewrapRoots.push({ id: r.id, wrapped: sealRoot(vk, this.vaultId, days, root) });
+      }
       // Vault keys this one replaced (keys/vaultKeyRotation.ts), newest first.
       for (const r of rows.filter((x) => x.kind === 'vault_key' && x.wrapped).reverse()) previousVaultKeys.push(keyMaterial(open(vk, r.wrapped!, keyAd(this.vaultId, r.id), 'a previous vault key')));
       if (active.length !== 1) await this.#tampered(null, 'active-keys', `the key registry lists ${active.length} active device signing keys; a device has exactly one`);
@@ -699,7 +711,7 @@ export class Vault {
       const publicKey = Buffer.from(device.publicKey);
       if (!publicKeyOfSeed(seed).equals(publicKey) || !publicKey.equals(this.checkpoints.publicKey))
         await this.#tampered(device.id, 'public-key-mismatch', `the registered public key of the device signing key ${device.id} is not the key of its sealed seed: the key registry was replaced`);
-      const out: OpenedKeys = { roots, previousVaultKeys, seed, trusted: [], attest: [], entries: [] };
+      const out: OpenedKeys = { roots, previousVaultKeys, seed, trusted: [], attest: [], rewrapRoots, entries: [] };
       for (const d of devices) {
         if (!d.publicKey) await this.#tampered(d.id, 'no-public-key', `the device signing key ${d.id} has no public key`);
         const pub = Buffer.from(d.publicKey!);
