@@ -454,11 +454,13 @@ test('settings: theme, auto-lock, KDF calibration, password change', async () =>
   await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
   const autoLock = page.getByLabel('Auto-lock after idle (minutes)');
   const minutes = (await autoLock.inputValue()) === '7' ? '9' : '7';
-  await expect(page.getByRole('button', { name: 'Apply' })).toBeDisabled();
+  // Settings has several forms with an Apply button (locking, sharing policies): this one's.
+  const apply = page.getByLabel('Locking').getByRole('button', { name: 'Apply' });
+  await expect(apply).toBeDisabled();
   await autoLock.fill(minutes);
-  await page.getByRole('button', { name: 'Apply' }).click();
+  await apply.click();
   await expect(page.getByText(`Vault locks after ${minutes} idle minutes`)).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Apply' })).toBeDisabled();
+  await expect(apply).toBeDisabled();
 
   await page.getByLabel('Target unlock time').selectOption('500');
   await page.getByRole('button', { name: 'Calibrate' }).click();
