@@ -15,7 +15,7 @@ import { BackupScheduleSchema, lastBackupAt, readSchedule, saveSchedule } from '
 import { printJson } from './format.ts';
 import { opts, vaultDir, withVault } from './globals.ts';
 import { progressBar } from './progress.ts';
-import { masterPassword } from './secrets.ts';
+import { fromFile, masterPassword } from './secrets.ts';
 import { read } from 'read';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,11 +31,7 @@ interface SecretOpts {
 
 async function passphrase(o: SecretOpts, twice: boolean): Promise<string> {
   if (o.passphraseFile) {
-    try {
-      return readFileSync(o.passphraseFile, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      throw new CustodyError('BAD_REQUEST', `cannot read the passphrase file ${o.passphraseFile}`);
-    }
+    return fromFile(o.passphraseFile, 'passphrase');
   }
   if (process.env.CUSTODY_BACKUP_PASSPHRASE) return process.env.CUSTODY_BACKUP_PASSPHRASE;
   if (!process.stdin.isTTY) throw new CustodyError('BAD_REQUEST', 'backup passphrase needed: pass --passphrase-file FILE or set CUSTODY_BACKUP_PASSPHRASE (no terminal to ask on)');

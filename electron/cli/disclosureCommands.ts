@@ -6,6 +6,7 @@ import { read } from 'read';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CustodyError } from '../shared/errors.ts';
+import { fromFile } from './secrets.ts';
 import { CLASSIFICATIONS, type Classification } from '../shared/records.ts';
 import { HEADER_FILE } from '../core/vault/header.ts';
 import { disclose, listGrants, showGrant } from '../core/sharing/disclose.ts';
@@ -23,11 +24,7 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 function identityPassphrase(o: { passphraseFile?: string }): () => Promise<string> {
   return async () => {
     if (o.passphraseFile) {
-      try {
-        return readFileSync(o.passphraseFile, 'utf8').replace(/\r?\n$/, '');
-      } catch {
-        throw new CustodyError('BAD_REQUEST', `cannot read the passphrase file ${o.passphraseFile}`);
-      }
+      return fromFile(o.passphraseFile, 'passphrase');
     }
     if (process.env.CUSTODY_IDENTITY_PASSPHRASE) return process.env.CUSTODY_IDENTITY_PASSPHRASE;
     if (!process.stdin.isTTY) throw new CustodyError('BAD_REQUEST', 'the identity file is protected by a passphrase: pass --passphrase-file FILE or set CUSTODY_IDENTITY_PASSPHRASE');

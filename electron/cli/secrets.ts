@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { read } from 'read';
 import { CustodyError } from '../shared/errors.ts';
 
-const fromFile = (path: string, what: string): string => {
+/** A secret read from a file, its one trailing newline dropped (what editors and `echo` add). */
+export const fromFile = (path: string, what: string): string => {
   try {
     return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch {

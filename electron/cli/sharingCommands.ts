@@ -5,6 +5,7 @@ import { read } from 'read';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CustodyError } from '../shared/errors.ts';
+import { fromFile } from './secrets.ts';
 import { CLASSIFICATIONS } from '../shared/records.ts';
 import { DEFAULT_SHARING_POLICY, POLICY_LABELS, type PolicyName, type SharingPolicy } from '../shared/sharing.ts';
 import { createVaultIdentity, showVaultIdentity, writeIdentityFile } from '../core/sharing/identity.ts';
@@ -24,11 +25,7 @@ const warn = (s: string) => process.stderr.write(`custody: warning: ${s}\n`);
  */
 async function newIdentityPassphrase(o: { passphraseFile?: string }): Promise<string> {
   if (o.passphraseFile) {
-    try {
-      return readFileSync(o.passphraseFile, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      throw new CustodyError('BAD_REQUEST', `cannot read the passphrase file ${o.passphraseFile}`);
-    }
+    return fromFile(o.passphraseFile, 'passphrase');
   }
   if (process.env.CUSTODY_IDENTITY_PASSPHRASE) return process.env.CUSTODY_IDENTITY_PASSPHRASE;
   if (!process.stdin.isTTY) throw new CustodyError('BAD_REQUEST', 'a passphrase is needed for the identity file: pass --passphrase-file FILE, set CUSTODY_IDENTITY_PASSPHRASE, or --plain for an unprotected file');
