@@ -184,7 +184,7 @@ export class Custody {
   async purgeRecord(id: string): Promise<void> {
     const blobs = await this.records.purge(id);
     this.attachments.removeBlobs(blobs);
-    this.indexKeeper.removed(id);
+    await this.indexKeeper.removed(id);
   }
 
   history(id: string): Promise<RecordVersionView[]> {

@@ -8,6 +8,8 @@
 //   a delta grown large is merged: the whole index is written again;
 // - lock drops it all, the derived key included.
 import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CustodyError } from '../../shared/errors.ts';
 import type { RecordSummary } from '../../shared/records.ts';
 import type { Progress } from '../attachments/attachments.ts';
@@ -18,7 +20,7 @@ import type { RecordStore, ScannedRow } from '../records/recordStore.ts';
 import { iso } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { ByteReader, ByteWriter } from './bytes.ts';
-import { appendFrame, deltaSize, IndexFileError, indexKey, readBase, readFrames, writeBase, type DeltaFrame } from './indexFile.ts';
+import { appendFrame, DELTA_FILE, deltaSize, INDEX_FILE, IndexFileError, indexKey, readBase, readFrames, writeBase, type DeltaFrame } from './indexFile.ts';
 import { SearchIndex } from './searchIndex.ts';
 
 /** The build yields to waiting requests this often (a 100k-record build takes seconds). */
@@ -185,8 +187,15 @@ export class IndexKeeper {
     this.catchUp();
   }
 
-  removed(id: string): void {
-    if (!this.#build) return;
+  /**
+   * A record this process purged. When the index is not loaded here (the CLI), the files on
+   * disk still hold its text: they are loaded now, which catches up and writes them again.
+   */
+  async removed(id: string): Promise<void> {
+    if (!this.#build) {
+      if (existsSync(join(this.vault.dir, INDEX_FILE)) || existsSync(join(this.vault.dir, DELTA_FILE))) await this.start();
+      return;
+    }
     this.#index.remove(id);
     this.#leftOut.delete(id);
     this.catchUp();
@@ -250,7 +259,12 @@ export class IndexKeeper {
     this.#pending.clear();
     this.#force.clear();
     this.#counter = changes.counter;
-    if (opts.frame !== false && this.#index.ready) this.#appendFrame(frame);
+    if (opts.frame !== false && this.#index.ready) {
+      // A purge is for good: the sealed base and the delta's older frames still hold the purged
+      // record's text, so they are written again without it rather than appended to.
+      if (frame.removed.length > 0) this.#saveBase();
+      else this.#appendFrame(frame);
+    }
     return changes.ids.length;
   }
 
