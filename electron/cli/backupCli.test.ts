@@ -16,11 +16,12 @@ const PASSWORD = 'backup cli password';
 const env = (extra: Record<string, string> = {}) => ({ CUSTODY_PASSWORD: PASSWORD, ...extra });
 let root: string;
 let vault: string;
+let recoveryKey: string;
 
 beforeAll(async () => {
   root = tempDir('custody-backup-cli-');
   vault = join(root, 'vault');
-  await Custody.create(vault, { password: PASSWORD, kdf: KDF_FLOOR });
+  ({ recoveryKey } = await Custody.create(vault, { password: PASSWORD, kdf: KDF_FLOOR }));
   for (let i = 0; i < 3; i++) expect(cli(vault, ['add', '--title', `note ${i}`, '--body', 'b'], env()).status).toBe(0);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -84,6 +85,39 @@ describe('custody backup / verify / restore / status', () => {
     expect(without.status).toBe(2);
     expect(without.stderr).toMatch(/encrypted with age/);
     expect(cli(vault, ['backup', 'verify', out, '--passphrase-file', pp], env()).stdout).toMatch(/^ok: /m);
+  });
+
+  test('with only the recovery key: backup verify --full and restore (which sets a new master password); a wrong key restores nothing', async () => {
+    const out = join(root, 'for-recovery.backup');
+    expect(cli(vault, ['backup', '--out', out], env()).status).toBe(0);
+    const rk = join(root, 'recovery.txt');
+    writeFileSync(rk, `${recoveryKey}\n`);
+    const np = join(root, 'new-password.txt');
+    writeFileSync(np, 'a new password after restore\n');
+    // No password anywhere: CUSTODY_PASSWORD is empty.
+    const v = cli(vault, ['backup', 'verify', '--full', out, '--recovery-key-file', rk]);
+    expect(v.stderr).toBe('');
+    expect(v.stdout).toMatch(/full check: the recovery key opens the backed-up vault/);
+    const wrongKey = join(root, 'wrong-recovery.txt');
+    writeFileSync(wrongKey, recoveryKey.replace(/^(.)/, (c) => (c === 'A' ? 'B' : 'A')));
+    const bad = cli(vault, ['backup', 'verify', '--full', out, '--recovery-key-file', wrongKey]);
+    expect(bad.status).toBe(6);
+    expect(bad.stdout).toMatch(/the recovery key does not open the backed-up vault/);
+
+    const denied = join(root, 'restored-wrong-key');
+    const d = cli(denied, ['restore', out, '--recovery-key-file', wrongKey, '--new-password-file', np]);
+    expect(d.status).not.toBe(0);
+    expect(d.stderr).toMatch(/recovery key/);
+    expect(existsSync(denied)).toBe(false);
+
+    const dest = join(root, 'restored-by-recovery-key');
+    const r = cli(dest, ['restore', out, '--recovery-key-file', rk, '--new-password-file', np]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/Opened with the recovery key/);
+    expect(cli(dest, ['unlock-check'], env()).status).not.toBe(0);
+    expect(cli(dest, ['unlock-check'], { CUSTODY_PASSWORD: 'a new password after restore' }).status).toBe(0);
+    const log = JSON.parse(cli(dest, ['--json', 'audit', 'list', '--limit', '1000'], { CUSTODY_PASSWORD: 'a new password after restore' }).stdout || '[]') as { event: string }[];
+    expect(log.map((e) => e.event)).toEqual(expect.arrayContaining(['vault.restored', 'vault.recovered']));
   });
 
   for (const point of ['backup:snapshot', 'backup:writing', 'backup:before-rename'] as const) {

@@ -15,7 +15,7 @@ import { BackupScheduleSchema, lastBackupAt, readSchedule, saveSchedule } from '
 import { printJson } from './format.ts';
 import { opts, vaultDir, withVault } from './globals.ts';
 import { progressBar } from './progress.ts';
-import { fromFile, masterPassword } from './secrets.ts';
+import { fromFile, masterPassword, newPassword, recoveryKey } from './secrets.ts';
 import { read } from 'read';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -54,6 +54,12 @@ async function backupSecrets(o: SecretOpts): Promise<BackupSecrets> {
   return { identities, ...(o.passphrase || o.passphraseFile ? { passphrase: await passphrase(o, false) } : {}) };
 }
 
+interface RecoveryOpts {
+  recoveryKey?: boolean;
+  recoveryKeyFile?: string;
+}
+const usesRecoveryKey = (o: RecoveryOpts) => o.recoveryKey === true || o.recoveryKeyFile !== undefined;
+
 const collectList = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 function secretOptions(c: Command): Command {
@@ -67,22 +73,26 @@ function secretOptions(c: Command): Command {
 export function withBackupRestoreOptions(c: Command): Command {
   c.description('restore a record from the trash (ID), or restore a backup file into a new vault folder: custody restore FILE --vault NEW_DIR');
   c.option('--checkpoint <file-or-vault>', 'a checkpoint.txt you hold (or the folder of the vault the backup came from): an older backup is reported as a rollback');
+  c.option('--recovery-key-file <file>', 'open the backup with the recovery key instead of the master password (else $CUSTODY_RECOVERY_KEY with --recovery-key); the restored vault gets a new master password');
+  c.option('--recovery-key', 'open the backup with the recovery key (asked, or $CUSTODY_RECOVERY_KEY) and choose a new master password');
+  c.option('--new-password-file <file>', 'with the recovery key: the restored vault\'s new master password (else $CUSTODY_NEW_PASSWORD, else asked twice)');
   return secretOptions(c);
 }
 
 export async function restoreFromBackup(file: string, cmd: Command): Promise<void> {
-  const o = opts<SecretOpts & { checkpoint?: string }>(cmd);
+  const o = opts<SecretOpts & RecoveryOpts & { checkpoint?: string; newPasswordFile?: string }>(cmd);
   if (!o.vault && !process.env.CUSTODY_VAULT) throw new CustodyError('BAD_REQUEST', 'name the new vault folder: custody restore FILE --vault NEW_DIR');
   const dir = vaultDir(o);
   const secrets = await backupSecrets(o);
-  const password = await masterPassword(o);
+  const secret = usesRecoveryKey(o) ? { recoveryKey: await recoveryKey(o), newPassword: await newPassword(o) } : { password: await masterPassword(o) };
   const bar = progressBar('restore', 'bytes');
   const total = statSync(file).size;
   try {
-    const r = await restoreBackup(resolve(file), dir, { password, secrets, heldCheckpoint: o.checkpoint, onProgress: (done) => bar.update(Math.min(done, total), total) });
+    const r = await restoreBackup(resolve(file), dir, { ...secret, secrets, heldCheckpoint: o.checkpoint, onProgress: (done) => bar.update(Math.min(done, total), total) });
     bar.stop();
     if (o.json) return printJson({ dir: r.dir, vaultId: r.manifest.vaultId, backupCreatedAt: r.manifest.createdAt, records: r.manifest.records, attachments: r.manifest.attachments, auditEntries: r.manifest.audit.size, rollback: r.rollback });
     process.stdout.write(`Restored vault ${r.manifest.vaultId} into ${r.dir}: ${r.manifest.records} records, ${r.manifest.attachments} attachments, ${r.manifest.audit.size} audit entries (backup of ${r.manifest.createdAt}).\n`);
+    if ('recoveryKey' in secret) process.stdout.write('Opened with the recovery key: the restored vault now opens with the new master password (and the same recovery key).\n');
     if (r.rollback) process.stdout.write(`${r.rollback.message}\n`);
     else if (!o.checkpoint) process.stdout.write('No checkpoint was given to compare with (--checkpoint): whether newer entries existed is not known.\n');
   } finally {
@@ -91,15 +101,16 @@ export async function restoreFromBackup(file: string, cmd: Command): Promise<voi
 }
 
 async function runVerify(file: string, cmd: Command): Promise<void> {
-  const o = opts<SecretOpts & { full?: boolean }>(cmd);
+  const o = opts<SecretOpts & RecoveryOpts & { full?: boolean }>(cmd);
   const secrets = await backupSecrets(o);
-  const password = o.full || o.passwordFile || process.env.CUSTODY_PASSWORD ? await masterPassword(o) : undefined;
-  const v = await verifyBackup(resolve(file), { password, secrets });
+  const byRecovery = usesRecoveryKey(o);
+  const password = !byRecovery && (o.full || o.passwordFile || process.env.CUSTODY_PASSWORD) ? await masterPassword(o) : undefined;
+  const v = await verifyBackup(resolve(file), { password, ...(byRecovery ? { recoveryKey: await recoveryKey(o) } : {}), secrets });
   if (o.json) printJson(v);
   else if (v.ok) {
     const m = v.manifest!;
     process.stdout.write(`ok: backup of vault ${m.vaultId} made ${m.createdAt}: ${m.records} records, ${m.attachments} attachments, ${m.audit.size} audit entries; ${m.files.length} files match the signed manifest\n`);
-    process.stdout.write(v.level === 'full' ? 'full check: the password opens the backed-up vault and its audit log verifies\n' : 'structure checked (no password given: use --full for the full check)\n');
+    process.stdout.write(v.level === 'full' ? `full check: the ${byRecovery ? 'recovery key' : 'password'} opens the backed-up vault and its audit log verifies\n` : 'structure checked (no password given: use --full for the full check)\n');
   } else {
     process.stdout.write(`FAILED: ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}\n`);
     for (const p of v.problems) process.stdout.write(`  - ${p}\n`);
@@ -153,7 +164,9 @@ export function registerBackupCommands(program: Command): void {
     backup
       .command('verify <file>')
       .description('check a backup: signed manifest, every file hash, database integrity, audit log; --full also opens it with the password')
-      .option('--full', 'also check that the master password opens the backed-up vault'),
+      .option('--full', 'also check that the master password opens the backed-up vault')
+      .option('--recovery-key-file <file>', 'the full check with the recovery key instead of the password (read from this file)')
+      .option('--recovery-key', 'the full check with the recovery key (asked, or $CUSTODY_RECOVERY_KEY)'),
   ).action(async (file: string, _o, cmd: Command) => runVerify(file, cmd));
 
   backup

@@ -22,7 +22,7 @@ import { MerkleTree } from '../audit/tlog/tree.ts';
 import { fsyncDir } from '../util/atomicFile.ts';
 import { wipe } from '../crypto/keys.ts';
 import { ATTACHMENTS_DIR, CHECKPOINT_FILE, DATABASE_FILE, HEADER_FILE, readHeader } from '../vault/header.ts';
-import { unwrapVaultKey, Vault } from '../vault/vault.ts';
+import { assertPasswordAcceptable, unwrapVaultKey, Vault } from '../vault/vault.ts';
 import type { BackupSecrets } from './ageWrap.ts';
 import { diskFullError } from './diskFull.ts';
 import { faultPoint } from './faults.ts';
@@ -46,14 +46,19 @@ export interface RestoreResult {
   rollback: Rollback | null;
 }
 
-export interface RestoreOptions {
-  /** The vault's master password (a forgotten one: restore, then "custody recover" with the recovery key). */
-  password: string;
+/**
+ * What opens the restored vault: its master password, or (a forgotten password, or a backup
+ * restored by someone who holds only the emergency kit) the recovery key with the new master
+ * password the restored vault gets, as `custody recover` sets one.
+ */
+export type RestoreSecret = { password: string } | { recoveryKey: string; newPassword: string };
+
+export type RestoreOptions = RestoreSecret & {
   secrets?: BackupSecrets;
   /** A checkpoint the user holds: a checkpoint.txt file or a vault folder holding one. */
   heldCheckpoint?: string;
   onProgress?: Progress;
-}
+};
 
 function assertFree(dir: string): void {
   if (!existsSync(dir)) return;
@@ -106,7 +111,9 @@ export async function restoreBackup(file: string, targetDir: string, opts: Resto
     if (problems.length) throw new CustodyError('TAMPERED', `the backup does not verify: ${problems.join('; ')}`);
     faultPoint('restore:extracted');
     // The password (or recovery key) must open it before anything is written into it.
-    wipe(await unwrapVaultKey(readHeader(stage), { password: opts.password }));
+    const byRecovery = 'recoveryKey' in opts;
+    if (byRecovery) assertPasswordAcceptable(opts.newPassword);
+    wipe(await unwrapVaultKey(readHeader(stage), byRecovery ? { recoveryKey: opts.recoveryKey } : { password: opts.password }));
     const rollback = heldNote === undefined ? null : compareHeld(stage, manifest, heldNote);
 
     const vault = await Vault.open(stage, { command: 'restore' });
@@ -114,10 +121,12 @@ export async function restoreBackup(file: string, targetDir: string, opts: Resto
       await vault.record({
         event: 'vault.restored',
         target: target.vault(manifest.vaultId),
-        details: { backupCreatedAt: manifest.createdAt, backupAuditSize: manifest.audit.size, records: manifest.records, attachments: manifest.attachments, rollback: rollback !== null, ...(rollback ? { heldCheckpointSize: rollback.heldSize, rollbackKind: rollback.kind } : {}) },
+        details: { backupCreatedAt: manifest.createdAt, backupAuditSize: manifest.audit.size, records: manifest.records, attachments: manifest.attachments, rollback: rollback !== null, opener: byRecovery ? 'recovery_key' : 'password', ...(rollback ? { heldCheckpointSize: rollback.heldSize, rollbackKind: rollback.kind } : {}) },
       });
       faultPoint('restore:logged');
-      await vault.unlock(opts.password);
+      // With the recovery key the copy gets its new master password here (logged vault.recovered).
+      if (byRecovery) await vault.recover(opts.recoveryKey, opts.newPassword);
+      else await vault.unlock(opts.password);
       const v = await vault.verifyAudit();
       if (!v.ok) throw new CustodyError('TAMPERED', `the restored vault's audit log does not verify: ${v.problems[0]?.message}`);
     } finally {

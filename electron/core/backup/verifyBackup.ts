@@ -1,9 +1,10 @@
 // `custody backup verify`: without the vault password, the structure (the manifest's signature
 // by the device key the database inside registers, every file's SHA-256, SQLite's own
 // integrity check, the audit log inside verifying against its signed checkpoints); with it,
-// also that the password opens the backed-up vault and that the vault key attests the device
+// also that the password (or the recovery key) opens the backed-up vault and that the vault key attests the device
 // key (an unlock of a throw-away copy, removed afterwards).
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,8 +64,10 @@ export function checkUnpacked(dir: string, m: BackupManifest): string[] {
   return problems;
 }
 
-export async function verifyBackup(file: string, opts: { password?: string; secrets?: BackupSecrets; onProgress?: Progress } = {}): Promise<BackupVerification> {
-  const level = opts.password === undefined ? 'structure' : 'full';
+/** The full check opens the copy with the master password, or with the recovery key alone. */
+export async function verifyBackup(file: string, opts: { password?: string; recoveryKey?: string; secrets?: BackupSecrets; onProgress?: Progress } = {}): Promise<BackupVerification> {
+  if (opts.password !== undefined && opts.recoveryKey !== undefined) throw new CustodyError('BAD_REQUEST', 'give the password or the recovery key, not both');
+  const level = opts.password === undefined && opts.recoveryKey === undefined ? 'structure' : 'full';
   const tmp = mkdtempSync(join(tmpdir(), 'custody-backup-verify-'));
   try {
     let manifest: BackupManifest;
@@ -75,15 +78,18 @@ export async function verifyBackup(file: string, opts: { password?: string; secr
       throw e;
     }
     const problems = checkUnpacked(tmp, manifest);
-    if (problems.length === 0 && opts.password !== undefined) {
+    if (problems.length === 0 && level === 'full') {
       mkdirSync(join(tmp, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
       const vault = await Vault.open(tmp, { command: 'backup verify' });
       try {
-        await vault.unlock(opts.password);
+        // The copy is thrown away: the recovery key opens it under a random password nobody keeps.
+        if (opts.recoveryKey !== undefined) await vault.recover(opts.recoveryKey, randomBytes(24).toString('base64url'));
+        else await vault.unlock(opts.password!);
         const v = await vault.verifyAudit();
         for (const p of v.problems) problems.push(`audit log inside the backup: ${p.message}`);
       } catch (e) {
         if (e instanceof CustodyError && e.code === 'WRONG_PASSWORD') problems.push('the password does not open the backed-up vault');
+        else if (e instanceof CustodyError && e.code === 'WRONG_RECOVERY_KEY') problems.push('the recovery key does not open the backed-up vault');
         else problems.push(e instanceof CustodyError ? e.message : `the backed-up vault does not open: ${(e as Error).message}`);
       } finally {
         await vault.close();

@@ -43,6 +43,41 @@ const USES: Use[] = [
     sql: 'SELECT count(*) FROM record WHERE 1 AND 1 AND captured_at >= 1767225600000 AND captured_at <= 1769904000000',
   },
   {
+    index: 'record_captured_at_idx',
+    file: 'keys/recordKeys.ts',
+    fragment: "FROM record WHERE captured_at >= ? AND captured_at < ?').all(...dayRangeMs(day))",
+    // rotateRecordKeys, one day's records (epoch_day is the UTC day of captured_at).
+    sql: 'SELECT id, kind, captured_at AS capturedAt, version, wrapped_dek AS w, summary, content FROM record WHERE captured_at >= 1767225600000 AND captured_at < 1767312000000',
+  },
+  {
+    index: 'record_captured_at_idx',
+    file: 'keys/recordKeys.ts',
+    fragment: 'SELECT min(captured_at) AS lo, max(captured_at) AS hi FROM record',
+    // rotateRecordKeys without --from/--until: the first and last day of the vault.
+    sql: 'SELECT min(captured_at) AS lo, max(captured_at) AS hi FROM record',
+  },
+  {
+    index: 'record_captured_at_idx',
+    file: 'keys/recordKeys.ts',
+    fragment: 'SELECT epoch_day FROM record WHERE captured_at >= ? AND captured_at < ? UNION',
+    // rotateRecordKeys, the days left to re-encrypt.
+    sql: 'SELECT epoch_day FROM record WHERE captured_at >= 1767225600000 AND captured_at < 1769904000000 UNION SELECT epoch_day FROM record_version WHERE captured_at >= 1767225600000 AND captured_at < 1769904000000 ORDER BY 1',
+  },
+  {
+    index: 'record_deleted_at_captured_at_id_idx',
+    file: 'sharing/disclose.ts',
+    fragment: 'FROM record WHERE captured_at >= ? AND captured_at < ? AND deleted_at IS NULL ORDER BY captured_at, id',
+    // A disclosure of whole days: the records of those days, out of the trash, in order.
+    sql: 'SELECT id, kind, captured_at, epoch_day, created_at, updated_at, version, wrapped_dek, summary, content FROM record WHERE captured_at >= 1767225600000 AND captured_at < 1769904000000 AND deleted_at IS NULL ORDER BY captured_at, id',
+  },
+  {
+    index: 'record_captured_at_idx',
+    file: 'sharing/disclose.ts',
+    fragment: 'FROM record WHERE captured_at >= ? AND captured_at < ?\')',
+    // A disclosure under a classification policy: every record the day keys open, trash included.
+    sql: 'SELECT id, kind, captured_at, epoch_day, version, wrapped_dek, summary FROM record WHERE captured_at >= 1767225600000 AND captured_at < 1769904000000',
+  },
+  {
     index: 'audit_entry_time_idx',
     file: 'audit/log.ts',
     fragment: 'FROM audit_entry WHERE time BETWEEN ? AND ? GROUP BY day, event ORDER BY day',

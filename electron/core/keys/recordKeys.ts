@@ -16,6 +16,7 @@ import { CustodyError } from '../../shared/errors.ts';
 import { keyFingerprint, randomKey, wipe } from '../crypto/keys.ts';
 import { target } from '../audit/entry.ts';
 import { uuidv7 } from '../util/ids.ts';
+import { dayRangeMs, utcDay } from '../util/time.ts';
 import { openContent, openSummary, sealFields, unwrapKeys, wrapKeys } from '../records/codec.ts';
 import { Keyring } from '../vault/keyring.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -64,9 +65,10 @@ export async function rotateRecordKeys(vault: Vault, opts: { fromDay?: string; u
     if ((opts.fromDay && opts.fromDay !== job.from_day) || (opts.untilDay && opts.untilDay !== job.until_day))
       throw new CustodyError('BAD_REQUEST', `a re-encryption of ${job.from_day}..${job.until_day} is unfinished; run "custody keys rotate record-keys" without --from/--until to finish it first`);
   } else {
-    const bounds = sql.prepare('SELECT min(epoch_day) AS lo, max(epoch_day) AS hi FROM record').get() as { lo: string | null; hi: string | null };
-    const fromDay = opts.fromDay ?? bounds.lo;
-    const untilDay = opts.untilDay ?? bounds.hi;
+    // epoch_day is the UTC day of captured_at: the captured_at index answers min and max.
+    const bounds = sql.prepare('SELECT min(captured_at) AS lo, max(captured_at) AS hi FROM record').get() as { lo: number | null; hi: number | null };
+    const fromDay = opts.fromDay ?? (bounds.lo === null ? null : utcDay(new Date(bounds.lo)));
+    const untilDay = opts.untilDay ?? (bounds.hi === null ? null : utcDay(new Date(bounds.hi)));
     if (!fromDay || !untilDay) throw new CustodyError('BAD_REQUEST', 'the vault has no records to re-encrypt');
     assertDay(fromDay, '--from');
     assertDay(untilDay, '--until');
@@ -92,7 +94,8 @@ export async function rotateRecordKeys(vault: Vault, opts: { fromDay?: string; u
   }
   const j = job;
   const start = j.done_through ?? dayBefore(j.from_day);
-  const days = (sql.prepare('SELECT epoch_day FROM record WHERE epoch_day > ? AND epoch_day <= ? UNION SELECT epoch_day FROM record_version WHERE epoch_day > ? AND epoch_day <= ? ORDER BY 1').pluck().all(start, j.until_day, start, j.until_day) as string[]);
+  const [lo, hi] = dayRangeMs(dayAfter(start), j.until_day);
+  const days = (sql.prepare('SELECT epoch_day FROM record WHERE captured_at >= ? AND captured_at < ? UNION SELECT epoch_day FROM record_version WHERE captured_at >= ? AND captured_at < ? ORDER BY 1').pluck().all(lo, hi, lo, hi) as string[]);
   let recordsDone = j.records_done;
   for (const [i, day] of days.entries()) {
     recordsDone += await reencryptDay(vault, j, day);
@@ -121,7 +124,7 @@ async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<num
   try {
     const n = await vault.db.writeSync(() => {
       let count = 0;
-      const recs = sql.prepare('SELECT id, kind, captured_at AS capturedAt, version, wrapped_dek AS w, summary, content FROM record WHERE epoch_day = ?').all(day) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
+      const recs = sql.prepare('SELECT id, kind, captured_at AS capturedAt, version, wrapped_dek AS w, summary, content FROM record WHERE captured_at >= ? AND captured_at < ?').all(...dayRangeMs(day)) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
       const updRec = sql.prepare('UPDATE record SET wrapped_dek = ?, summary = ?, content = ? WHERE id = ?');
       for (const r of recs) {
         const out = reseal(keys, next, vid, r.id, day, r.version, { kind: r.kind, capturedAt: r.capturedAt }, r);
@@ -129,7 +132,7 @@ async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<num
         count++;
         if (count === 1) faultPoint('record-keys:mid-day');
       }
-      const vers = sql.prepare('SELECT record_id AS id, version, kind, captured_at AS capturedAt, wrapped_dek AS w, summary, content FROM record_version WHERE epoch_day = ?').all(day) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
+      const vers = sql.prepare('SELECT record_id AS id, version, kind, captured_at AS capturedAt, wrapped_dek AS w, summary, content FROM record_version WHERE captured_at >= ? AND captured_at < ?').all(...dayRangeMs(day)) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
       const updVer = sql.prepare('UPDATE record_version SET wrapped_dek = ?, summary = ?, content = ? WHERE record_id = ? AND version = ?');
       for (const v of vers) {
         const out = reseal(keys, next, vid, v.id, day, v.version, { kind: v.kind, capturedAt: v.capturedAt }, v);

@@ -20,6 +20,7 @@ import { commitDigest } from '../audit/commitment.ts';
 import { checkEpochDay, openSummary, unwrapKeys, wrapKeys } from '../records/codec.ts';
 import { writeFileAtomic } from '../util/atomicFile.ts';
 import { uuidv7 } from '../util/ids.ts';
+import { dayRangeMs } from '../util/time.ts';
 import { ATTACHMENTS_DIR } from '../vault/header.ts';
 import { AttachmentRows } from '../attachments/rows.ts';
 import type { Custody } from '../custody.ts';
@@ -157,8 +158,8 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
   // ---- selection ---------------------------------------------------------------------------
   const sql = vault.db.sql;
   let rows = sql
-    .prepare('SELECT id, kind, captured_at, epoch_day, created_at, updated_at, version, wrapped_dek, summary, content FROM record WHERE epoch_day BETWEEN ? AND ? AND deleted_at IS NULL ORDER BY captured_at, id')
-    .all(o.from, o.until) as RecordRow[];
+    .prepare('SELECT id, kind, captured_at, epoch_day, created_at, updated_at, version, wrapped_dek, summary, content FROM record WHERE captured_at >= ? AND captured_at < ? AND deleted_at IS NULL ORDER BY captured_at, id')
+    .all(...dayRangeMs(o.from, o.until)) as RecordRow[];
   if (o.records?.length) {
     const inRange = new Map(rows.map((r) => [r.id, r]));
     for (const id of o.records) if (!inRange.has(id)) throw new CustodyError('BAD_REQUEST', `record ${id} is not a record captured from ${o.from} to ${o.until} (or it is in the trash)`);
@@ -175,7 +176,7 @@ export async function disclose(custody: Custody, o: DiscloseOptions): Promise<Di
     const opens = new Set<Classification>();
     // Only worth the decryption when a policy limits classification.
     const limited = (await getPolicy(custody)).maxClassification !== null;
-    const allOfDays = scope === 'days' && limited ? (sql.prepare('SELECT id, kind, captured_at, epoch_day, version, wrapped_dek, summary FROM record WHERE epoch_day BETWEEN ? AND ?').all(o.from, o.until) as RecordRow[]) : [];
+    const allOfDays = scope === 'days' && limited ? (sql.prepare('SELECT id, kind, captured_at, epoch_day, version, wrapped_dek, summary FROM record WHERE captured_at >= ? AND captured_at < ?').all(...dayRangeMs(o.from, o.until)) as RecordRow[]) : [];
     for (const r of allOfDays) {
       const dek = unwrapKeys(keys, vaultId, r.id, r.epoch_day, r.wrapped_dek);
       try {
