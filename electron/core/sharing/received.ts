@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CustodyError } from '../../shared/errors.ts';
 import type { RecordSummary } from '../../shared/records.ts';
+import type { ReceivedGrantInfo } from '../../shared/sharing.ts';
 import { ad, open, seal } from '../crypto/aead.ts';
 import { decryptChunked } from '../crypto/chunked.ts';
 import { deriveKey, wipe } from '../crypto/keys.ts';
@@ -16,7 +17,6 @@ import { UUID_RE } from '../util/ids.ts';
 import type { Custody } from '../custody.ts';
 import type { Vault } from '../vault/vault.ts';
 import { grantTarget } from './disclose.ts';
-import type { GrantStatement } from './grantStatement.ts';
 import { decryptAgeFile, readIdentityFile, vaultIdentitySecrets } from './identity.ts';
 import { DisclosureRefused, verifyPackage, type OpenedVersion, type VerifiedDisclosure, type VerifiedEntry } from './openDisclosure.ts';
 import { grantHash, parseStatement } from './grantStatement.ts';
@@ -46,26 +46,8 @@ export interface ReceivedRecordView {
   audit: VerifiedEntry[];
 }
 
-export interface ReceivedGrantView {
-  grantId: string;
-  issuerVaultId: string;
-  issuerKey: string;
-  issuerFingerprint: string;
-  issuedAt: string;
-  receivedAt: string;
-  expiresAt: string | null;
-  expired: boolean;
-  from: string;
-  until: string;
-  scope: 'days' | 'records';
-  purpose: string;
-  filters: GrantStatement['filters'];
-  recipients: GrantStatement['recipients'];
-  postQuantum: boolean;
-  records: number;
-  grantSha256: string;
-  packageSha256: string;
-}
+/** A received grant as the window and the CLI show it: the contract's type, one definition. */
+export type ReceivedGrantView = ReceivedGrantInfo;
 
 const SealedGrant = z.object({ note: z.string(), checkpoint: z.string(), issuerFingerprint: z.string(), packageSha256: z.string(), entries: z.array(z.object({ seq: z.number(), entry: z.string().nullable(), leafHash: z.string() })) });
 type SealedGrantT = z.infer<typeof SealedGrant>;
