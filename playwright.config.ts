@@ -2,6 +2,7 @@
 // loopback web shell and its core worker) in Debian's Chromium; a spec that launches real
 // Electron runs where its binary exists and is reported skipped where it does not.
 import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,15 @@ import { join } from 'node:path';
 // CUSTODY_WEB_TOKEN is also what the web shell reads, so specs can build the page's address from it.
 process.env.CUSTODY_WEB_TOKEN ??= randomBytes(32).toString('base64url');
 process.env.CUSTODY_E2E_ROOT ??= mkdtempSync(join(tmpdir(), 'custody-e2e-'));
-process.env.CUSTODY_E2E_PORT ??= '47813';
+// A free port, not a fixed one, so two Playwright runs on one machine do not collide (the runner
+// picks it; workers inherit it). Asked of a child process because a config loads synchronously.
+process.env.CUSTODY_E2E_PORT ??= freePort();
+
+/** A port the system has free on 127.0.0.1 now (it lets it go at once; the web shell binds it next). */
+function freePort(): string {
+  const script = "const s=require('node:net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
+  return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim();
+}
 
 const token = process.env.CUSTODY_WEB_TOKEN;
 const port = Number(process.env.CUSTODY_E2E_PORT);
