@@ -54,6 +54,9 @@ function parseHeader(h: Buffer): { name: string; size: number } | null {
   const type = String.fromCharCode(h[156]!);
   if (type !== '0' && type !== '\0') throw new CustodyError('TAMPERED', 'the backup file holds something other than regular files');
   const name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+  // tar reads a name as prefix/name: a prefix (never written here) would make tar unpack the
+  // entry elsewhere than the name checked against the manifest.
+  if (h.subarray(345, 500).some((b) => b !== 0)) throw new CustodyError('TAMPERED', `the backup holds an entry no backup has (${JSON.stringify(name)} with a path prefix); it was not made by custody or was altered`);
   const size = parseInt(field(124, 12), 8);
   if (!Number.isSafeInteger(size) || size < 0) throw new CustodyError('TAMPERED', 'the backup file is damaged: an entry size is not valid');
   return { name, size };
