@@ -47,6 +47,13 @@ export class ByteWriter {
     this.bytes(Buffer.from(s, 'utf8'));
   }
 
+  /** Bytes as they are, without a length (the caller knows where they end). */
+  raw(data: Uint8Array): void {
+    this.#room(data.length);
+    this.#buf.set(data, this.#pos);
+    this.#pos += data.length;
+  }
+
   /** The bytes written so far (a view: copy before writing more). */
   finish(): Uint8Array {
     return this.#buf.subarray(0, this.#pos);

@@ -1,77 +1,140 @@
-// What search filters and sorts on, one typed array per key, indexed by slot. A filter then reads
-// a few dense bytes per record instead of chasing pointers to 100k summaries scattered over the
-// heap (that pointer chasing, not the comparisons, was most of a 100k-record listing).
+// What search filters, sorts and counts on, one typed array per key, indexed by slot. A filter then
+// reads a few dense bytes per record instead of chasing pointers to 100k summaries scattered over
+// the heap (that pointer chasing, not the comparisons, was most of a 100k-record listing). Cases
+// and tags are numbers into name tables; the columns are persisted as they are, so a loaded index
+// makes no object per record (docs/performance.md, "Memory").
 import { CLASSIFICATIONS, RECORD_KINDS, type ParsedSearchQuery, type RecordSummary } from '../../shared/records.ts';
+import { ByteReader, ByteWriter } from './bytes.ts';
 
-/** Slots grouped by a key (a tag, a case): which slots carry it, and each slot's keys. */
-class Groups<K> {
-  readonly #slots = new Map<K, Set<number>>();
-  readonly #keysOf = new Map<number, readonly K[]>();
+/** Names (cases, tags) as numbers: each distinct name once. */
+class Names {
+  readonly list: string[] = [];
+  readonly #ids = new Map<string, number>();
 
-  set(slot: number, keys: readonly K[]): void {
-    this.remove(slot);
-    for (const key of keys) {
-      let slots = this.#slots.get(key);
-      if (!slots) this.#slots.set(key, (slots = new Set()));
-      slots.add(slot);
+  id(name: string): number {
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push(name);
+      this.#ids.set(name, id);
     }
-    this.#keysOf.set(slot, keys);
+    return id;
   }
 
-  remove(slot: number): void {
-    for (const key of this.#keysOf.get(slot) ?? []) {
-      const slots = this.#slots.get(key)!;
-      slots.delete(slot);
-      if (slots.size === 0) this.#slots.delete(key);
-    }
-    this.#keysOf.delete(slot);
-  }
-
-  of(key: K): ReadonlySet<number> {
-    return this.#slots.get(key) ?? new Set();
+  find(name: string): number | undefined {
+    return this.#ids.get(name);
   }
 }
 
+/** Slots grouped by a key (a tag, a case). */
+class Groups {
+  readonly #slots = new Map<number, Set<number>>();
+
+  add(key: number, slot: number): void {
+    let slots = this.#slots.get(key);
+    if (!slots) this.#slots.set(key, (slots = new Set()));
+    slots.add(slot);
+  }
+
+  delete(key: number, slot: number): void {
+    const slots = this.#slots.get(key);
+    if (!slots) return;
+    slots.delete(slot);
+    if (slots.size === 0) this.#slots.delete(key);
+  }
+
+  of(key: number | undefined): ReadonlySet<number> {
+    return (key !== undefined && this.#slots.get(key)) || new Set();
+  }
+}
+
+const NO_TAGS: readonly number[] = [];
+
+function grown<T extends Uint8Array | Int32Array | Float64Array>(a: T, size: number, make: (n: number) => T): T {
+  const b = make(size);
+  b.set(a.subarray(0, Math.min(a.length, size)));
+  return b;
+}
+
+/** A typed column read from the file, copied into an aligned array of `capacity` elements. */
+function column<T extends Uint8Array | Int32Array | Float64Array>(bytes: Uint8Array, count: number, make: (n: number) => T): T {
+  const out = make(capacityFor(count));
+  if (bytes.length !== count * out.BYTES_PER_ELEMENT) throw new RangeError('column length does not match');
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+function capacityFor(count: number): number {
+  let capacity = 1024;
+  while (capacity < count) capacity *= 2;
+  return capacity;
+}
+
 export class Columns {
+  /** A record is in this slot. */
+  present = new Uint8Array(1024);
   deleted = new Uint8Array(1024);
   kind = new Uint8Array(1024);
   classification = new Uint8Array(1024);
+  /** The case as written (a number into #caseNames), and without regard to case (#caseKeys). */
+  caseName = new Int32Array(1024);
   caseId = new Int32Array(1024);
   captured = new Float64Array(1024);
-  /** Case names compared without regard to case, as numbers. */
-  readonly #caseIds = new Map<string, number>();
-  /**
-   * Each present slot's tags (undefined: no record). The groups by tag and case are made from
-   * these and the case ids at the first query that names a tag or a case: a loaded index of
-   * 100k records need not build them to answer a text search.
-   */
-  readonly #tagsOf: (readonly string[] | undefined)[] = [];
-  #groups: { tags: Groups<string>; cases: Groups<number> } | null = null;
+  #caseNames = new Names();
+  #caseKeys = new Names();
+  /** caseId by caseName. */
+  #keyOfName: number[] = [];
+  #tagNames = new Names();
+  /** Tags of loaded slots: slot i's tag numbers are #tagIds[#tagAt[i]..#tagAt[i+1]). */
+  #tagAt = new Uint32Array(1);
+  #tagIds = new Uint32Array(0);
+  #loaded = 0;
+  /** Tags of slots set since the load (every slot, for an index built in memory). */
+  #ownTags: (readonly number[] | undefined)[] = [];
+  /** Slots by tag and by case: made at the first query that names a tag or a case. */
+  #groups: { tags: Groups; cases: Groups } | null = null;
 
   set(slot: number, s: RecordSummary): void {
-    if (slot >= this.deleted.length) this.#grow(slot + 1);
+    if (slot >= this.present.length) this.#grow(slot + 1);
+    if (this.present[slot]) this.#ungroup(slot);
+    this.present[slot] = 1;
     this.deleted[slot] = s.deletedAt === null ? 0 : 1;
     this.kind[slot] = RECORD_KINDS.indexOf(s.kind);
     this.classification[slot] = CLASSIFICATIONS.indexOf(s.classification);
-    const key = s.case.toLowerCase();
-    let id = this.#caseIds.get(key);
-    if (id === undefined) this.#caseIds.set(key, (id = this.#caseIds.size));
-    this.caseId[slot] = id;
+    const name = this.#caseNames.id(s.case);
+    this.caseName[slot] = name;
+    this.caseId[slot] = this.#keyOfName[name] ??= this.#caseKeys.id(s.case.toLowerCase());
     this.captured[slot] = Date.parse(s.capturedAt);
-    this.#tagsOf[slot] = s.tags;
-    if (this.#groups) {
-      this.#groups.tags.set(slot, s.tags);
-      this.#groups.cases.set(slot, [id]);
-    }
+    this.#ownTags[slot] = s.tags.map((t) => this.#tagNames.id(t));
+    this.#group(slot);
   }
 
-  /** Forgets a slot's tags and case (its other keys are overwritten when the slot is reused). */
+  /** Forgets a slot (its keys are overwritten when the slot is reused). */
   remove(slot: number): void {
-    this.#tagsOf[slot] = undefined;
-    if (this.#groups) {
-      this.#groups.tags.remove(slot);
-      this.#groups.cases.remove(slot);
-    }
+    if (!this.present[slot]) return;
+    this.#ungroup(slot);
+    this.present[slot] = 0;
+    this.#ownTags[slot] = undefined;
+  }
+
+  #tagsOf(slot: number): ArrayLike<number> {
+    const own = this.#ownTags[slot];
+    if (own) return own;
+    return slot < this.#loaded ? this.#tagIds.subarray(this.#tagAt[slot], this.#tagAt[slot + 1]) : NO_TAGS;
+  }
+
+  #group(slot: number): void {
+    if (!this.#groups) return;
+    const tags = this.#tagsOf(slot);
+    for (let i = 0; i < tags.length; i++) this.#groups.tags.add(tags[i]!, slot);
+    this.#groups.cases.add(this.caseId[slot]!, slot);
+  }
+
+  #ungroup(slot: number): void {
+    if (!this.#groups) return;
+    const tags = this.#tagsOf(slot);
+    for (let i = 0; i < tags.length; i++) this.#groups.tags.delete(tags[i]!, slot);
+    this.#groups.cases.delete(this.caseId[slot]!, slot);
   }
 
   /**
@@ -80,26 +143,21 @@ export class Columns {
    * records instead of testing every one.
    */
   candidates(q: ParsedSearchQuery): ReadonlySet<number> | undefined {
-    const sets = [q.tag === undefined ? undefined : this.#grouped().tags.of(q.tag), q.case === undefined ? undefined : this.#grouped().cases.of(this.#caseId(q.case))];
+    const sets = [q.tag === undefined ? undefined : this.#grouped().tags.of(this.#tagNames.find(q.tag)), q.case === undefined ? undefined : this.#grouped().cases.of(this.#caseId(q.case))];
     return sets.reduce((best, s) => (s && (!best || s.size < best.size) ? s : best), undefined);
   }
 
-  #grouped(): { tags: Groups<string>; cases: Groups<number> } {
+  #grouped(): { tags: Groups; cases: Groups } {
     if (!this.#groups) {
-      const groups = { tags: new Groups<string>(), cases: new Groups<number>() };
-      this.#tagsOf.forEach((tags, slot) => {
-        if (tags === undefined) return;
-        groups.tags.set(slot, tags);
-        groups.cases.set(slot, [this.caseId[slot]!]);
-      });
-      this.#groups = groups;
+      this.#groups = { tags: new Groups(), cases: new Groups() };
+      for (let slot = 0; slot < this.present.length; slot++) if (this.present[slot]) this.#group(slot);
     }
     return this.#groups;
   }
 
   #caseId(name: string): number {
     // A case no record has matches nothing (-2 is no case's id).
-    return this.#caseIds.get(name.toLowerCase()) ?? -2;
+    return this.#caseKeys.find(name.toLowerCase()) ?? -2;
   }
 
   /** The query's filters as a test on a slot. */
@@ -110,7 +168,7 @@ export class Columns {
     const caseId = q.case === undefined ? -1 : this.#caseId(q.case);
     const from = q.capturedFrom ? Date.parse(q.capturedFrom) : -Infinity;
     const to = q.capturedTo ? Date.parse(q.capturedTo) : Infinity;
-    const tagged = q.tag === undefined ? undefined : this.#grouped().tags.of(q.tag);
+    const tagged = q.tag === undefined ? undefined : this.#grouped().tags.of(this.#tagNames.find(q.tag));
     return (slot) =>
       (deleted < 0 || this.deleted[slot] === deleted) &&
       (kind < 0 || this.kind[slot] === kind) &&
@@ -121,17 +179,95 @@ export class Columns {
       (tagged === undefined || tagged.has(slot));
   }
 
-  #grow(min: number): void {
-    const size = Math.max(min, this.deleted.length * 2);
-    const grown = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(size);
-      b.set(a);
-      return b;
+  /** Distinct cases and tags of records not in the trash, for filter pickers. */
+  facets(): { cases: string[]; tags: string[] } {
+    const cases = new Set<number>();
+    const tags = new Set<number>();
+    for (let slot = 0; slot < this.present.length; slot++) {
+      if (!this.present[slot] || this.deleted[slot]) continue;
+      cases.add(this.caseName[slot]!);
+      const t = this.#tagsOf(slot);
+      for (let i = 0; i < t.length; i++) tags.add(t[i]!);
+    }
+    return {
+      cases: [...cases].map((id) => this.#caseNames.list[id]!).filter((c) => c !== '').sort(),
+      tags: [...tags].map((id) => this.#tagNames.list[id]!).sort(),
     };
-    this.deleted = grown(this.deleted, (n) => new Uint8Array(n));
-    this.kind = grown(this.kind, (n) => new Uint8Array(n));
-    this.classification = grown(this.classification, (n) => new Uint8Array(n));
-    this.caseId = grown(this.caseId, (n) => new Int32Array(n));
-    this.captured = grown(this.captured, (n) => new Float64Array(n));
+  }
+
+  /**
+   * Slots 0..count-1: each column as raw bytes, then the names of cases and tags in use, and each
+   * slot's tags as numbers with offsets. Names no record uses any more are left out.
+   */
+  writeTo(w: ByteWriter, count: number): void {
+    const caseNames = new Names();
+    const tagNames = new Names();
+    const caseName = new Int32Array(count);
+    const tagAt = new Uint32Array(count + 1);
+    const tagIds: number[] = [];
+    for (let slot = 0; slot < count; slot++) {
+      if (this.present[slot]) {
+        caseName[slot] = caseNames.id(this.#caseNames.list[this.caseName[slot]!]!);
+        const t = this.#tagsOf(slot);
+        for (let i = 0; i < t.length; i++) tagIds.push(tagNames.id(this.#tagNames.list[t[i]!]!));
+      }
+      tagAt[slot + 1] = tagIds.length;
+    }
+    for (const c of [this.present, this.deleted, this.kind, this.classification]) w.bytes(c.subarray(0, count));
+    w.bytes(new Uint8Array(this.captured.buffer, 0, count * 8));
+    w.bytes(new Uint8Array(caseName.buffer));
+    w.string(JSON.stringify([caseNames.list, tagNames.list]));
+    w.bytes(new Uint8Array(tagAt.buffer));
+    w.bytes(new Uint8Array(Uint32Array.from(tagIds).buffer));
+  }
+
+  /** Reads what writeTo wrote, checking every number against its table (throws RangeError). */
+  static readFrom(r: ByteReader, count: number): Columns {
+    const c = new Columns();
+    const u8 = (n: number) => new Uint8Array(n);
+    c.present = column(r.bytes(), count, u8);
+    c.deleted = column(r.bytes(), count, u8);
+    c.kind = column(r.bytes(), count, u8);
+    c.classification = column(r.bytes(), count, u8);
+    c.captured = column(r.bytes(), count, (n) => new Float64Array(n));
+    c.caseName = column(r.bytes(), count, (n) => new Int32Array(n));
+    c.caseId = new Int32Array(c.caseName.length);
+    const names = JSON.parse(r.string()) as unknown;
+    if (!Array.isArray(names) || names.length !== 2 || !names.every((l) => Array.isArray(l) && l.every((n) => typeof n === 'string'))) throw new RangeError('bad name tables');
+    const [caseNames, tagNames] = names as [string[], string[]];
+    for (const name of caseNames) c.#keyOfName[c.#caseNames.id(name)] = c.#caseKeys.id(name.toLowerCase());
+    for (const name of tagNames) c.#tagNames.id(name);
+    if (c.#caseNames.list.length !== caseNames.length || c.#tagNames.list.length !== tagNames.length) throw new RangeError('names repeated');
+    const tagAtBytes = r.bytes();
+    const tagIdBytes = r.bytes();
+    if (tagAtBytes.length !== (count + 1) * 4 || tagIdBytes.length % 4 !== 0) throw new RangeError('tag tables do not match');
+    c.#tagAt = new Uint32Array(count + 1);
+    new Uint8Array(c.#tagAt.buffer).set(tagAtBytes);
+    c.#tagIds = new Uint32Array(tagIdBytes.length / 4);
+    new Uint8Array(c.#tagIds.buffer).set(tagIdBytes);
+    if (c.#tagAt[0] !== 0 || c.#tagAt[count] !== c.#tagIds.length) throw new RangeError('tag offsets out of range');
+    for (const id of c.#tagIds) if (id >= tagNames.length) throw new RangeError('tag out of range');
+    for (let slot = 0; slot < count; slot++) {
+      if (c.#tagAt[slot]! > c.#tagAt[slot + 1]!) throw new RangeError('tag offsets out of order');
+      const present = c.present[slot];
+      if (present === 0) continue;
+      if (present !== 1 || c.deleted[slot]! > 1 || c.kind[slot]! >= RECORD_KINDS.length || c.classification[slot]! >= CLASSIFICATIONS.length) throw new RangeError('bad column value');
+      const name = c.caseName[slot]!;
+      if (name < 0 || name >= caseNames.length) throw new RangeError('case out of range');
+      c.caseId[slot] = c.#keyOfName[name]!;
+    }
+    c.#loaded = count;
+    return c;
+  }
+
+  #grow(min: number): void {
+    const size = Math.max(min, this.present.length * 2);
+    this.present = grown(this.present, size, (n) => new Uint8Array(n));
+    this.deleted = grown(this.deleted, size, (n) => new Uint8Array(n));
+    this.kind = grown(this.kind, size, (n) => new Uint8Array(n));
+    this.classification = grown(this.classification, size, (n) => new Uint8Array(n));
+    this.caseName = grown(this.caseName, size, (n) => new Int32Array(n));
+    this.caseId = grown(this.caseId, size, (n) => new Int32Array(n));
+    this.captured = grown(this.captured, size, (n) => new Float64Array(n));
   }
 }

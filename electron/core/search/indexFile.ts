@@ -16,8 +16,11 @@ import type { RecordSummary } from '../../shared/records.ts';
 
 export const INDEX_FILE = 'search-index';
 export const DELTA_FILE = 'search-index.delta';
-/** Raise when the layout of either file changes: an index of another version is rebuilt. */
-export const INDEX_FORMAT = 1;
+/**
+ * Raise when the layout of either file changes: an index of another version is rebuilt.
+ * 2: filter columns and summaries stored per slot as bytes (1 held them as one JSON array).
+ */
+export const INDEX_FORMAT = 2;
 const MAGIC = Buffer.from('CUSTODY-SEARCH-INDEX\n', 'ascii');
 const KIND_BASE = 1;
 const KIND_DELTA = 2;

@@ -151,6 +151,15 @@ export class InvertedIndex {
     return this.#liveCount;
   }
 
+  /** Slots handed out so far (live, removed or free): every slot number is below this. */
+  get slots(): number {
+    return this.#highWater;
+  }
+
+  isLive(slot: number): boolean {
+    return this.#live[slot] === 1;
+  }
+
   /** Indexes a document; returns its slot. */
   add(fields: readonly Field[]): number {
     this.#forget();

@@ -9,6 +9,7 @@ import type { Content } from '../records/codec.ts';
 import { ByteReader, ByteWriter } from './bytes.ts';
 import { Columns } from './columns.ts';
 import { InvertedIndex, type Field } from './invertedIndex.ts';
+import { Summaries } from './summaries.ts';
 import { TopK } from './topK.ts';
 
 function fieldsOf(s: RecordSummary, c: Content): Field[] {
@@ -24,8 +25,8 @@ export class SearchIndex {
   #columns = new Columns();
   /** Slot by record id; a loaded index makes it at the first lookup by id (not needed to search). */
   #slots: Map<string, number> | null = new Map();
-  /** Decrypted summaries by slot: what a hit shows. */
-  #summaries: (RecordSummary | undefined)[] = [];
+  /** Decrypted summaries by slot: what a hit shows (a loaded index decodes them when shown). */
+  #summaries = new Summaries();
   /** Live slots newest capture first, for listing without text; rebuilt lazily, kept on edits. */
   #order: number[] | null = null;
   #facets: { cases: string[]; tags: string[] } | null = null;
@@ -40,7 +41,7 @@ export class SearchIndex {
 
   summaryOf(id: string): RecordSummary | undefined {
     const slot = this.#slotOf.get(id);
-    return slot === undefined ? undefined : this.#summaries[slot];
+    return slot === undefined ? undefined : this.#summaries.get(slot);
   }
 
   /** The build is complete: sort the listing order now, in the background, not at the first listing. */
@@ -53,7 +54,7 @@ export class SearchIndex {
     this.remove(s.id);
     const slot = this.#text.add(fieldsOf(s, c));
     this.#slotOf.set(s.id, slot);
-    this.#summaries[slot] = s;
+    this.#summaries.set(slot, s);
     this.#columns.set(slot, s);
     this.#facets = null;
     // While the index fills, one sort at the first listing beats an insertion per record.
@@ -66,7 +67,7 @@ export class SearchIndex {
     const slot = this.#slotOf.get(s.id);
     if (slot === undefined) return;
     const captured = this.#columns.captured[slot];
-    this.#summaries[slot] = s;
+    this.#summaries.set(slot, s);
     this.#columns.set(slot, s);
     this.#facets = null;
     if (this.#columns.captured[slot] !== captured) this.#order = null;
@@ -77,7 +78,7 @@ export class SearchIndex {
     if (slot === undefined) return;
     if (this.#order) this.#order.splice(this.#orderPosition(slot), 1);
     this.#slotOf.delete(id);
-    this.#summaries[slot] = undefined;
+    this.#summaries.delete(slot);
     this.#columns.remove(slot);
     this.#text.remove(slot);
     this.#facets = null;
@@ -85,42 +86,42 @@ export class SearchIndex {
 
   /**
    * The whole index in the compact form persisted between unlocks (indexFile.ts seals it): the
-   * text index, then each live slot's summary as one JSON array of rows, then the listing order.
+   * text index, the filter columns, the summaries (kept as bytes: a loaded index decodes one when
+   * it is shown), then the listing order. Every part covers the same slots.
    */
   serialize(): Uint8Array {
     const w = new ByteWriter();
     this.#text.writeTo(w);
-    const rows: unknown[] = [];
-    for (const [slot, s] of this.#summaries.entries()) {
-      if (!s) continue;
-      rows.push([slot, s.id, s.kind, s.title, s.case, s.tags, s.classification, s.capturedAt, s.updatedAt, s.version, s.deletedAt]);
-    }
-    w.string(JSON.stringify(rows));
+    const count = this.#text.slots;
+    this.#columns.writeTo(w, count);
+    this.#summaries.writeTo(w, count);
     const order = this.#ordered();
     w.bytes(new Uint8Array(Int32Array.from(order).buffer));
     return w.finish();
   }
 
-  /** An index from serialize()'s bytes, ready to search; throws on anything malformed. */
+  /**
+   * An index from serialize()'s bytes, ready to search; throws RangeError or SyntaxError on
+   * anything malformed. The index keeps views of `bytes` (postings and summaries stay encoded).
+   */
   static deserialize(bytes: Uint8Array): SearchIndex {
     const r = new ByteReader(bytes);
     const index = new SearchIndex();
     index.#text = InvertedIndex.readFrom(r);
-    const rows = JSON.parse(r.string()) as [number, string, RecordSummary['kind'], string, string, string[], RecordSummary['classification'], string, string, number, string | null][];
-    if (!Array.isArray(rows) || rows.length !== index.#text.size) throw new RangeError('summaries do not match the text index');
-    const count = rows.length;
-    for (let i = 0; i < count; i++) {
-      const [slot, id, kind, title, case_, tags, classification, capturedAt, updatedAt, version, deletedAt] = rows[i]!;
-      // Each row goes once it is a summary: less memory held at the peak of a load.
-      (rows as unknown[])[i] = null;
-      const s: RecordSummary = { id, kind, title, case: case_, tags, classification, capturedAt, updatedAt, version, deletedAt };
-      index.#summaries[slot] = s;
-      index.#columns.set(slot, s);
-    }
+    const count = index.#text.slots;
+    index.#columns = Columns.readFrom(r, count);
+    const present = index.#columns.present;
+    for (let slot = 0; slot < count; slot++) if ((present[slot] === 1) !== index.#text.isLive(slot)) throw new RangeError('columns do not match the text index');
+    index.#summaries = Summaries.readFrom(r, count, present);
     const order = r.bytes();
-    if (order.length !== count * 4 || !r.done) throw new RangeError('listing order does not match');
+    if (order.length !== index.#text.size * 4 || !r.done) throw new RangeError('listing order does not match');
     // Copied (new Uint8Array copies, a Buffer's slice would not): the bytes need not be 4-aligned.
     index.#order = Array.from(new Int32Array(new Uint8Array(order).buffer));
+    const seen = new Uint8Array(count);
+    for (const slot of index.#order) {
+      if (!(slot >= 0 && slot < count) || present[slot] !== 1 || seen[slot]) throw new RangeError('listing order does not match');
+      seen[slot] = 1;
+    }
     index.#slots = null;
     index.#ready = true;
     return index;
@@ -130,7 +131,7 @@ export class SearchIndex {
     this.#text = new InvertedIndex();
     this.#columns = new Columns();
     this.#slots = new Map();
-    this.#summaries = [];
+    this.#summaries = new Summaries();
     this.#order = null;
     this.#facets = null;
     this.#ready = false;
@@ -140,7 +141,7 @@ export class SearchIndex {
     const q = parseRequest(SearchQuerySchema, query);
     const summaries = this.#summaries;
     const keep = this.#columns.filter(q);
-    const hit = (slot: number, score: number) => ({ ...summaries[slot]!, score });
+    const hit = (slot: number, score: number) => ({ ...summaries.get(slot)!, score });
     let total = 0;
     const text = q.text.trim();
     if (text) {
@@ -180,34 +181,32 @@ export class SearchIndex {
 
   /** Distinct cases and tags of records not in the trash, for filter pickers. */
   facets(): { cases: string[]; tags: string[] } {
-    if (this.#facets) return this.#facets;
-    const cases = new Set<string>();
-    const tags = new Set<string>();
-    for (const s of this.#summaries) {
-      if (!s || s.deletedAt) continue;
-      if (s.case) cases.add(s.case);
-      for (const t of s.tags) tags.add(t);
-    }
-    return (this.#facets = { cases: [...cases].sort(), tags: [...tags].sort() });
+    return (this.#facets ??= this.#columns.facets());
   }
 
   /** Newest capture first, then newest id (UUIDv7: latest created), as the database lists them. */
   #compare(a: number, b: number): number {
     const captured = this.#columns.captured;
-    const ia = this.#summaries[a]!.id;
-    const ib = this.#summaries[b]!.id;
-    return captured[b]! - captured[a]! || (ia > ib ? -1 : ia < ib ? 1 : 0);
+    const by = captured[b]! - captured[a]!;
+    if (by !== 0) return by;
+    // Equal capture times are rare: only then are the ids decoded.
+    const ia = this.#summaries.idOf(a)!;
+    const ib = this.#summaries.idOf(b)!;
+    return ia > ib ? -1 : ia < ib ? 1 : 0;
   }
 
   #ordered(): number[] {
     if (this.#order) return this.#order;
-    return (this.#order = [...this.#slotOf.values()].sort((a, b) => this.#compare(a, b)));
+    const slots: number[] = [];
+    const present = this.#columns.present;
+    for (let slot = 0; slot < present.length; slot++) if (present[slot]) slots.push(slot);
+    return (this.#order = slots.sort((a, b) => this.#compare(a, b)));
   }
 
   get #slotOf(): Map<string, number> {
     if (!this.#slots) {
       const slots = new Map<string, number>();
-      this.#summaries.forEach((s, slot) => s && slots.set(s.id, slot));
+      this.#summaries.forEachId((slot, id) => slots.set(id, slot));
       this.#slots = slots;
     }
     return this.#slots;
