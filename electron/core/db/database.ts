@@ -16,6 +16,8 @@ export interface VaultDb {
   /** The raw connection, for prepared statements (integers as JS numbers). */
   readonly sql: Database.Database;
   readonly prisma: PrismaClient;
+  /** Whether `prisma` was used yet (it is made on first use; tests and the bench look). */
+  readonly prismaMade: boolean;
   /** A Prisma interactive transaction; raw statements run inside it join it. */
   write<T>(fn: (tx: PrismaTx) => Promise<T>): Promise<T>;
   /** A synchronous raw transaction for bulk paths (BEGIN IMMEDIATE). */
@@ -40,21 +42,29 @@ function ownerOnly(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
+/**
+ * Prisma over our connection, made on first use: building the client and loading its query
+ * compiler cost a few hundred ms of CPU, which a command that never runs a Prisma query (`custody
+ * add`, list, show) and the app's unlock no longer pay.
+ */
+function prismaOver(conn: Database.Database): PrismaClient {
+  const options = { timestampFormat: 'unixepoch-ms' } as const;
+  const factory = new PrismaBetterSqlite3({ url: ':memory:' }, options);
+  // The adapter would open a connection of its own: it gets ours, so that Prisma's queries and the
+  // prepared statements share one connection and its transactions. Its class is not exported; an
+  // in-memory adapter (the "shadow database", nothing else is opened) shows it.
+  factory.connect = async () => {
+    const probe = await factory.connectToShadowDb();
+    const Adapter = probe.constructor as new (client: Database.Database, opts: typeof options) => typeof probe;
+    await probe.dispose();
+    return new Adapter(conn, options);
+  };
+  return new PrismaClient({ adapter: factory });
+}
+
 export async function openDatabase(file: string): Promise<VaultDb> {
   ownerOnly(file);
-  let sql: Database.Database | undefined;
-  const factory = new PrismaBetterSqlite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
-  // The adapter opens the connection itself; capture it so both paths share it.
-  const connect = factory.connect.bind(factory);
-  factory.connect = async () => {
-    const adapter = await connect();
-    sql = (adapter as unknown as { client: Database.Database }).client;
-    return adapter;
-  };
-  const prisma = new PrismaClient({ adapter: factory });
-  await prisma.$connect();
-  if (!sql || !(sql instanceof Database)) throw new Error('could not reach the SQLite connection behind Prisma');
-  const conn = sql;
+  const conn = new Database(file, { timeout: 10_000 });
   // Prisma's adapter opens its transactions with a plain (deferred) BEGIN. With another process
   // on the vault (the CLI beside the app), a deferred transaction that reads before it writes
   // fails at once with SQLITE_BUSY when the other wrote meanwhile, instead of waiting its turn:
@@ -76,10 +86,10 @@ export async function openDatabase(file: string): Promise<VaultDb> {
     ownerOnly(file);
   } catch (e) {
     // A database that cannot be set up (a full disk, a newer schema) is not left open.
-    await prisma.$disconnect().catch(() => undefined);
     if (conn.open) conn.close();
     throw e;
   }
+  let prisma: PrismaClient | null = null;
 
   const mutex = new Mutex();
   let ending: ((committed: boolean) => void)[] = [];
@@ -90,14 +100,19 @@ export async function openDatabase(file: string): Promise<VaultDb> {
   };
   const db: VaultDb = {
     sql: conn,
-    prisma,
+    get prisma() {
+      return (prisma ??= prismaOver(conn));
+    },
+    get prismaMade() {
+      return prisma !== null;
+    },
     onCommit: null,
     afterTransaction: (fn) => void ending.push(fn),
     write: (fn) =>
       mutex.run(async () => {
         let result;
         try {
-          result = await prisma.$transaction(fn, { timeout: 120_000, maxWait: 120_000 });
+          result = await db.prisma.$transaction(fn, { timeout: 120_000, maxWait: 120_000 });
         } catch (e) {
           ended(false);
           throw e;
@@ -121,7 +136,7 @@ export async function openDatabase(file: string): Promise<VaultDb> {
       }),
     close: async () => {
       await mutex.run(async () => {
-        await prisma.$disconnect();
+        await prisma?.$disconnect();
         if (conn.open) conn.close();
       });
     },

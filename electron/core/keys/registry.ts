@@ -5,6 +5,7 @@ import { keyFingerprint } from '../crypto/keys.ts';
 import type { Vault } from '../vault/vault.ts';
 import { ORIGINAL_VAULT_KEY_ID } from './vaultKeyRotation.ts';
 import { keyState, type KeyStatus } from './expiry.ts';
+import { keyRows } from '../db/keyRows.ts';
 
 export interface KeyInfo {
   id: string;
@@ -26,7 +27,8 @@ export interface KeyInfo {
 const KIND_ORDER = ['vault_key', 'epoch_root', 'device_signing', 'pdf_signing'];
 
 export async function listKeys(vault: Vault, now = Date.now()): Promise<KeyInfo[]> {
-  const rows = await vault.db.prisma.keyEntry.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  // Prepared, not a Prisma query: every unlock lists the keys (runQueuedRotations; db/keyRows.ts).
+  const rows = keyRows(vault.db.sql, { byId: true });
   const policy = rotationPolicy(vault);
   const out: KeyInfo[] = rows.map((r) => {
     // A root made for a re-encrypted range (keys/recordKeys.ts) serves only that range: no policy rotates it.

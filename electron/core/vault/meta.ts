@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { CustodyError } from '../../shared/errors.ts';
-import type { Prisma, PrismaTx } from '../db/database.ts';
+import type { PrismaTx } from '../db/database.ts';
 
 const MetaSchema = z.object({
   vaultId: z.string(),
@@ -12,8 +12,9 @@ const MetaSchema = z.object({
 });
 export type VaultMeta = z.infer<typeof MetaSchema>;
 
-export async function readMeta(prisma: Prisma | PrismaTx): Promise<VaultMeta> {
-  const rows = await prisma.meta.findMany();
+/** Read at every open: a prepared statement, not a Prisma query (db/keyRows.ts says why). */
+export function readMeta(sql: Database.Database): VaultMeta {
+  const rows = sql.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
   const parsed = MetaSchema.safeParse(Object.fromEntries(rows.map((r) => [r.key, r.value])));
   if (!parsed.success) throw new CustodyError('VAULT_CORRUPT', 'the vault database is missing its settings');
   return parsed.data;

@@ -32,6 +32,7 @@ import { Keyring, type EpochRoot } from './keyring.ts';
 import { handoversIn, keysAcross } from '../keys/handover.ts';
 import { openRoot, sealRoot } from '../keys/rootWrap.ts';
 import { readMeta, writeMeta, type VaultMeta } from './meta.ts';
+import { keyRows } from '../db/keyRows.ts';
 import { causeOf, PendingEntries, type PendingEntry, type PendingSearch } from './pendingEntries.ts';
 import { UnlockThrottle } from './unlockThrottle.ts';
 import { DiskReserve } from '../backup/diskReserve.ts';
@@ -361,14 +362,14 @@ export class Vault {
       // A vault key rotation a crash interrupted: its new header is kept exactly when the database committed.
       const pending = db.sql.prepare('SELECT value FROM meta WHERE key = ?').get(PENDING_HEADER_META) as { value: string } | undefined;
       if (settlePendingHeader(dir, pending?.value)) header = readHeader(dir);
-      const meta = await readMeta(db.prisma);
+      const meta = readMeta(db.sql);
       if (meta.vaultId !== header.vaultId) throw new CustodyError('VAULT_CORRUPT', 'the database belongs to another vault than vault.json');
       // Unverified until unlock (which refuses a registry with more than one active key).
-      const device = await db.prisma.keyEntry.findFirst({ where: { kind: 'device_signing', status: 'active' }, orderBy: { createdAt: 'asc' } });
+      const device = keyRows(db.sql, { kinds: ['device_signing'], status: 'active' })[0];
       if (!device?.publicKey) throw new CustodyError('VAULT_CORRUPT', 'the vault has no device signing key');
       const checkpoints = new Checkpoints(db.sql, dir, header.vaultId, meta.deviceId, Buffer.from(device.publicKey));
       // Keys this device signed with before a rotation (keys/deviceKeyRotation.ts) sign its older checkpoints.
-      const retired = await db.prisma.keyEntry.findMany({ where: { kind: 'device_signing', status: 'retired' }, orderBy: { createdAt: 'asc' } });
+      const retired = keyRows(db.sql, { kinds: ['device_signing'], status: 'retired' });
       checkpoints.trust([{ publicKey: checkpoints.publicKey, deviceId: meta.deviceId }, ...retired.filter((k) => k.publicKey).map((k) => ({ publicKey: Buffer.from(k.publicKey!), deviceId: meta.deviceId }))], 'registry');
       return new Vault(dir, header, db, new AuditLog(db), meta, checkpoints, opts.clock ?? Date.now, opts.command ?? null);
     } catch (e) {
@@ -684,7 +685,7 @@ export class Vault {
 
   /** Unwraps and checks the keys an unlock needs; wipes what it unwrapped if it throws. */
   async #verifiedKeys(vk: Buffer): Promise<OpenedKeys> {
-    const rows = await this.db.prisma.keyEntry.findMany({ where: { kind: { in: ['epoch_root', 'device_signing', 'vault_key'] } }, orderBy: { createdAt: 'asc' } });
+    const rows = keyRows(this.db.sql, { kinds: ['epoch_root', 'device_signing', 'vault_key'] });
     // Every epoch root: which one serves a day follows from the days bound to its wrap alone
     // (keys/rootWrap.ts), never from the clear status column (retired roots serve earlier days).
     const rootRows = rows.filter((r) => r.kind === 'epoch_root');
