@@ -13,7 +13,7 @@
 import Database from 'better-sqlite3';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CustodyError } from '../../shared/errors.ts';
 import { target } from '../audit/entry.ts';
@@ -100,6 +100,26 @@ function snapshot(vault: Vault, stage: string): Snapshot {
 
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield c as Buffer;
+}
+
+/**
+ * Gives the finished file its name without replacing anything that appeared there while it was
+ * written (a rename would): a hard link fails if the name exists. File systems without hard
+ * links (FAT, exFAT drives) get a rename after a last look.
+ */
+async function placeNoReplace(partial: string, file: string): Promise<void> {
+  const taken = () => new CustodyError('CONFLICT', `${file} appeared while the backup was being written; it was left as it is (a backup never overwrites a file): choose a new file name`);
+  try {
+    await link(partial, file);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EEXIST') throw taken();
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    if (existsSync(file)) throw taken();
+    await rename(partial, file);
+    return;
+  }
+  await rm(partial, { force: true });
 }
 
 export async function createBackup(vault: Vault, out: string, opts: BackupOptions = {}): Promise<BackupResult> {
@@ -190,7 +210,7 @@ export async function createBackup(vault: Vault, out: string, opts: BackupOption
       await fh.close();
     }
     faultPoint('backup:before-rename');
-    await rename(partial, file);
+    await placeNoReplace(partial, file);
     fsyncDir(dirname(file));
     written = { file, bytes, sha256: whole.digest('hex'), manifest: result.manifest! };
   } catch (e) {
