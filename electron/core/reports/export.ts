@@ -10,7 +10,7 @@
 //   signing-certificate.pem    the certificate that signed report.pdf
 //   manifest                   signed note: SHA-256 and path of every file above
 // The steps, each in its own module: the records in scope (scope.ts), the entries in scope
-// (entries.ts), openings (openings.ts), proofs (proofs.ts), the signed PDF (document.ts), the
+// (entries.ts), openings (openings.ts), proofs (proofFile.ts, proofs.ts), the signed PDF (document.ts), the
 // files, manifest and output (output.ts); then the report's audit entry, here.
 import { CustodyError } from '../../shared/errors.ts';
 import { target } from '../audit/entry.ts';
@@ -21,12 +21,13 @@ import type { Vault } from '../vault/vault.ts';
 import { reportDocument, renderSignedPdf } from './document.ts';
 import { entriesInScope } from './entries.ts';
 import { sha256Hex } from './manifest.ts';
-import { memoryTree } from './memoryTree.ts';
+import { levelsTree, treeLevels } from './memoryTree.ts';
 import { collectOpenings } from './openings.ts';
 import { addSignedManifest, checkOutputFree, outputPath, reportFiles, writeReport } from './output.ts';
-import { consistencyProofFrom, inclusionProofLines } from './proofs.ts';
+import { inclusionProofsFile } from './proofFile.ts';
+import { consistencyProofFrom } from './proofs.ts';
 import { recordsInScope, type ReportScope } from './scope.ts';
-import { pdfSigningIdentity } from './signingIdentity.ts';
+import { pdfSigningIdentity, startSigningKeys } from './signingIdentity.ts';
 
 export interface ReportOptions extends ReportScope {
   outDir: string;
@@ -65,6 +66,9 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
   const steps = 5;
   const progress = (step: number, label: string) => o.onProgress?.(step, steps, label);
 
+  // The first report's RSA key pair is found on another core meanwhile.
+  const signingKeys = await startSigningKeys(vault);
+
   // 1. The records in scope and what the PDF says about each (decrypted here, in core).
   progress(0, 'selecting records');
   const records = await recordsInScope(custody, o);
@@ -78,20 +82,20 @@ export async function exportReport(custody: Custody, o: ReportOptions): Promise<
 
   // 3. Inclusion proofs against the checkpoint.
   progress(2, `proving ${included.length} entries`);
-  const tree = memoryTree(vault.audit, cp.size);
-  const proofLines = inclusionProofLines(tree, cp, included.map(({ row }) => row.seq));
-  const since = o.sinceCheckpoint ? { checkpoint: o.sinceCheckpoint, proof: consistencyProofFrom(vault, tree, cp, o.sinceCheckpoint) } : undefined;
+  const levels = treeLevels(vault.audit, cp.size);
+  const proofs = inclusionProofsFile(levels, cp.size, cp.note, included.map(({ row }) => row.seq));
+  const since = o.sinceCheckpoint ? { checkpoint: o.sinceCheckpoint, proof: consistencyProofFrom(vault, levelsTree(levels, cp.size), cp, o.sinceCheckpoint) } : undefined;
 
   // 4. The PDF, from the same entries.
   progress(3, 'rendering report.pdf');
-  const identity = await pdfSigningIdentity(vault);
+  const identity = await pdfSigningIdentity(vault, signingKeys);
   const generatedAt = new Date();
   const doc = reportDocument(vault, { scope: o, purpose: o.purpose, recipient: o.recipient, records, included, prunedBy, cp, identity, generatedAt });
   const pdf = await renderSignedPdf(vault, doc, identity, { purpose: o.purpose, fontsDir: o.fontsDir, signingTime: generatedAt });
   progress(4, 'writing files');
 
   // 5. The files, the signed manifest, and the folder or zip (written atomically per file).
-  const files = reportFiles(vault, { pdf, included, prunedBy, proofLines, cp, openings, identity, since });
+  const files = reportFiles(vault, { pdf, included, prunedBy, proofs, cp, openings, identity, since });
   const manifestSha256 = sha256Hex(addSignedManifest(vault, files));
   const data = writeReport(o, outPath, files);
   const reportId = uuidv7();

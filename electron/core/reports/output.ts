@@ -25,7 +25,8 @@ export interface ReportContents {
   pdf: Uint8Array;
   included: readonly IncludedEntry[];
   prunedBy: ReadonlyMap<number, RetentionRun>;
-  proofLines: readonly string[];
+  /** inclusion-proofs.jsonl (proofFile.ts). */
+  proofs: Uint8Array;
   cp: StoredCheckpoint;
   openings: string;
   identity: SigningIdentity;
@@ -52,7 +53,7 @@ export function reportFiles(vault: Vault, c: ReportContents): Map<string, Uint8A
   const files = new Map<string, Uint8Array>([
     ['report.pdf', c.pdf],
     ['events.jsonl', enc(lines(events))],
-    ['inclusion-proofs.jsonl', enc(lines(c.proofLines))],
+    ['inclusion-proofs.jsonl', c.proofs],
     ['checkpoint.note', enc(c.cp.note)],
     [OPENINGS_FILE, enc(c.openings)],
     ['verifier.vkey', enc(vault.checkpoints.vkey + '\n')],

@@ -1,15 +1,10 @@
-// A report's proofs: an inclusion proof per entry against the report's checkpoint and, when the
-// reader already holds an earlier checkpoint, a consistency proof from it.
+// A report's consistency proof, when the reader already holds an earlier checkpoint (the
+// inclusion proofs, one per entry, are written by proofFile.ts).
 import { CustodyError } from '../../shared/errors.ts';
 import type { StoredCheckpoint } from '../audit/checkpoints.ts';
-import { formatConsistencyProof, formatTlogProof } from '../audit/tlog/proof.ts';
+import { formatConsistencyProof } from '../audit/tlog/proof.ts';
 import type { MerkleTree } from '../audit/tlog/tree.ts';
 import type { Vault } from '../vault/vault.ts';
-
-/** inclusion-proofs.jsonl: one {"seq", "tlogProof"} line per entry, in the entries' order. */
-export function inclusionProofLines(tree: MerkleTree, cp: StoredCheckpoint, seqs: readonly number[]): string[] {
-  return seqs.map((seq) => JSON.stringify({ seq, tlogProof: formatTlogProof({ index: seq, proof: tree.inclusionProof(seq, cp.size), checkpoint: cp.note }) }));
-}
 
 /**
  * consistency-proof.txt from `since` (a signed checkpoint of this vault the reader holds) to

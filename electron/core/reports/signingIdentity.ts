@@ -7,21 +7,41 @@ import { ad, open, seal } from '../crypto/aead.ts';
 import { target } from '../audit/entry.ts';
 import { uuidv7 } from '../util/ids.ts';
 import type { Vault } from '../vault/vault.ts';
-import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, subjectName, type SigningIdentity } from './pdf/certificate.ts';
+import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, rsaKeyPair, subjectName, type RsaKeyPair, type SigningIdentity } from './pdf/certificate.ts';
 
 const Stored = z.object({ p12: z.string(), passphrase: z.string() });
 const keyAd = (vaultId: string, id: string) => ad('key', vaultId, id);
 
-export async function pdfSigningIdentity(vault: Vault): Promise<SigningIdentity> {
+/**
+ * When the vault has no signing identity yet, starts making the key pair of the one its first
+ * report will create (on the thread pool, while the export does its other work); pass the
+ * result to pdfSigningIdentity. Undefined when the vault has one.
+ */
+export async function startSigningKeys(vault: Vault): Promise<PendingKeys | undefined> {
+  if (await activeRow(vault)) return undefined;
+  // In an object: an async function returning the promise itself would wait for it.
+  const pending = { keys: rsaKeyPair() };
+  // Awaited by pdfSigningIdentity; an export that fails before then leaves no unhandled rejection.
+  pending.keys.catch(() => undefined);
+  return pending;
+}
+
+export interface PendingKeys {
+  keys: Promise<RsaKeyPair>;
+}
+
+const activeRow = (vault: Vault) => vault.db.prisma.keyEntry.findFirst({ where: { kind: 'pdf_signing', status: 'active' } });
+
+export async function pdfSigningIdentity(vault: Vault, pending?: PendingKeys): Promise<SigningIdentity> {
   const vk = vault.keys().vaultKey;
-  const row = await vault.db.prisma.keyEntry.findFirst({ where: { kind: 'pdf_signing', status: 'active' } });
+  const row = await activeRow(vault);
   if (row?.wrapped) {
     const s = Stored.parse(JSON.parse(open(vk, row.wrapped, keyAd(vault.vaultId, row.id), 'the report signing key').toString('utf8')));
     const identity = loadPkcs12(Buffer.from(s.p12, 'base64'), s.passphrase);
     await refuseExpired(vault, row.id, identity, row.expiresAt === null);
     return identity;
   }
-  const made = createSelfSignedIdentity(`Custody vault ${vault.vaultId.slice(0, 8)}`, vault.meta.actor);
+  const made = createSelfSignedIdentity(`Custody vault ${vault.vaultId.slice(0, 8)}`, vault.meta.actor, undefined, pending ? await pending.keys : undefined);
   await store(vault, made.p12, made.passphrase, 'created');
   return loadPkcs12(made.p12, made.passphrase);
 }
@@ -45,7 +65,7 @@ async function refuseExpired(vault: Vault, id: string, identity: SigningIdentity
 /** A new self-signed report signing identity; the previous one is retired (kept for old reports). */
 export async function renewSelfSignedIdentity(vault: Vault): Promise<{ subject: string; certificateSha256: string; expiresAt: string }> {
   vault.keys();
-  const made = createSelfSignedIdentity(`Custody vault ${vault.vaultId.slice(0, 8)}`, vault.meta.actor);
+  const made = createSelfSignedIdentity(`Custody vault ${vault.vaultId.slice(0, 8)}`, vault.meta.actor, undefined, await rsaKeyPair());
   await store(vault, made.p12, made.passphrase, 'created');
   const identity = loadPkcs12(made.p12, made.passphrase);
   return { subject: subjectName(identity.certificate), certificateSha256: certificateFingerprint(identity.certificate), expiresAt: new Date(identity.certificate.validTo).toISOString() };

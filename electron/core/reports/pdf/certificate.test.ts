@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, subjectName } from './certificate.ts';
+import { certificateFingerprint, createSelfSignedIdentity, loadPkcs12, rsaKeyPair, subjectName } from './certificate.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'custody-cert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +44,18 @@ describe('createSelfSignedIdentity / loadPkcs12', () => {
     expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation/);
     expect(text).toContain('Signature Algorithm: sha256WithRSAEncryption');
     expect(cert.serialNumber).toMatch(/^[0-7][0-9A-F]{31}$/);
+  });
+
+  it('uses a key pair made beforehand on the thread pool, and refuses one that is not RSA-3072', async () => {
+    const keys = await rsaKeyPair();
+    const made = createSelfSignedIdentity('Custody vault early keys', undefined, undefined, keys);
+    const identity = loadPkcs12(made.p12, made.passphrase);
+    expect(identity.certificate.publicKey.export({ type: 'spki', format: 'der' }).equals(keys.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(identity.certificate.checkPrivateKey(identity.privateKey)).toBe(true);
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    expect(() => createSelfSignedIdentity('Custody vault weak', undefined, undefined, weak)).toThrow(/RSA-3072/);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    expect(() => createSelfSignedIdentity('Custody vault ec', undefined, undefined, ec)).toThrow(/RSA-3072/);
   });
 
   it('starts the validity period 60 s before the injected clock (second precision)', () => {

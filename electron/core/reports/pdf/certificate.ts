@@ -2,7 +2,7 @@
 // (RSA-3072, docs/architecture.md, "Keys and formats") kept as a PKCS#12, or an organisation's own
 // PKCS#12 (RSA or ECDSA). Keys are node:crypto KeyObjects; node-forge is used
 // only for what node lacks: building X.509 certificates and PKCS#12 files.
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPair, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 
 export interface SigningIdentity {
@@ -57,11 +57,30 @@ export function subjectName(certificate: X509Certificate): string {
   return certificate.subject.split('\n').filter(Boolean).reverse().join(', ');
 }
 
-/** `now` is the clock the validity period starts from (injected by tests). */
-export function createSelfSignedIdentity(commonName: string, organisation?: string, now: () => Date = () => new Date()): SelfSignedIdentity {
+export interface RsaKeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+const RSA_BITS = 3072;
+
+/**
+ * A new RSA-3072 key pair, found on libuv's thread pool: the search for primes takes from a
+ * fraction of a second to several, which an export spends on its other work meanwhile.
+ */
+export function rsaKeyPair(): Promise<RsaKeyPair> {
+  return new Promise((resolve, reject) => generateKeyPair('rsa', { modulusLength: RSA_BITS }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))));
+}
+
+/**
+ * `now` is the clock the validity period starts from (injected by tests); `keys`, an RSA-3072
+ * pair made beforehand (rsaKeyPair), else one is made here.
+ */
+export function createSelfSignedIdentity(commonName: string, organisation?: string, now: () => Date = () => new Date(), keys?: RsaKeyPair): SelfSignedIdentity {
   if (commonName.trim() === '') throw new Error('a signing certificate needs a common name');
   // node:crypto finds the primes in native code, far faster than forge.
-  const pair = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  const pair = keys ?? generateKeyPairSync('rsa', { modulusLength: RSA_BITS });
+  if (pair.privateKey.asymmetricKeyType !== 'rsa' || pair.privateKey.asymmetricKeyDetails?.modulusLength !== RSA_BITS) throw new Error(`the vault's signing certificate needs an RSA-${RSA_BITS} key`);
   const forgeKey = forge.pki.privateKeyFromPem(pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
 
   const cert = forge.pki.createCertificate();

@@ -1,13 +1,12 @@
 // Page flow for the report: a cursor that moves down the content area, breaks
 // to a new page when a block does not fit, and writes each finished page's
-// content stream at once (deflated by node:zlib; level 3 compresses these
-// streams as well as the default level in half the time), so memory stays
-// flat for thousands of pages. Headers, footers and the table of contents
-// are added at the end, when the page count is known.
-import { deflateSync } from 'node:zlib';
+// content stream at once, deflated on a helper thread (pageDeflater.ts) while
+// this one lays out the next pages. Headers, footers and the table of
+// contents are added at the end, when the page count is known.
 import { PDFName, PDFPage, type PDFDocument, type PDFRef } from 'pdf-lib';
 import { PageCanvas, type Rgb } from './canvas.ts';
 import type { EmbeddedFont, FontSet } from './fonts.ts';
+import { PageDeflater } from './pageDeflater.ts';
 import { wrap } from './text.ts';
 
 export const PAGE = {
@@ -53,6 +52,7 @@ export class Layout {
   readonly pages: PageState[] = [];
   private canvasPage = -1;
   private canvasNow: PageCanvas | undefined;
+  private readonly deflater = new PageDeflater();
   /** Cursor: top of the next block, in points from the top of the page. */
   y: number = PAGE.contentTop;
 
@@ -112,11 +112,25 @@ export class Layout {
   addContent(pageIndex: number, content: string, opts: { compress: boolean } = { compress: true }): void {
     const state = this.pages[pageIndex];
     if (!state) throw new Error(`internal: no page ${pageIndex}`);
-    const raw = Buffer.from(content, 'latin1');
-    const stream = opts.compress
-      ? this.doc.context.stream(deflateSync(raw, { level: 3 }), { Filter: 'FlateDecode' })
-      : this.doc.context.stream(raw);
-    state.contents.push(this.doc.context.register(stream));
+    const ctx = this.doc.context;
+    if (!opts.compress) {
+      state.contents.push(ctx.register(ctx.stream(Buffer.from(content, 'latin1'))));
+      return;
+    }
+    // The object number is taken now, so the file is the same bytes however the deflating goes.
+    const ref = ctx.nextRef();
+    state.contents.push(ref);
+    this.deflater.add(content, (deflated) => ctx.assign(ref, ctx.stream(deflated, { Filter: 'FlateDecode' })));
+  }
+
+  /** Waits until every page stream is deflated and in the document (before it is saved). */
+  settled(): Promise<void> {
+    return this.deflater.settled();
+  }
+
+  /** Ends the deflating thread of a render that failed. */
+  dispose(): void {
+    this.deflater.dispose();
   }
 
   addLink(link: LinkArea): void {

@@ -519,58 +519,64 @@ export async function buildReportDocument(doc: ReportDocument, options: RenderOp
     pdf.context.obj({ Font: fontResources.get(PDFName.of('Font')), XObject: { [FURNITURE]: furniture }, ProcSet: ['PDF', 'Text'] }),
   );
   const layout = new Layout(pdf, fonts, resources);
+  try {
+    drawCover(layout, doc, title);
+    layout.closePage();
 
-  drawCover(layout, doc, title);
-  layout.closePage();
+    // The contents pages come next; their number depends only on the line count.
+    const toc: TocLine[] = [
+      { level: 0, number: '1', title: 'Summary', page: -1 },
+      { level: 0, number: '2', title: 'Records', page: -1 },
+      ...doc.records.map((r, i): TocLine => ({ level: 1, number: `2.${i + 1}`, title: r.title, page: -1 })),
+      { level: 0, number: '3', title: 'Audit entries', page: -1 },
+      { level: 0, number: 'A', title: 'How to verify this report', page: -1 },
+    ];
+    const tocFirst = layout.pages.length;
+    const tocPages = flowToc(toc);
+    for (let i = 0; i < tocPages; i++) layout.addBlankPage();
 
-  // The contents pages come next; their number depends only on the line count.
-  const toc: TocLine[] = [
-    { level: 0, number: '1', title: 'Summary', page: -1 },
-    { level: 0, number: '2', title: 'Records', page: -1 },
-    ...doc.records.map((r, i): TocLine => ({ level: 1, number: `2.${i + 1}`, title: r.title, page: -1 })),
-    { level: 0, number: '3', title: 'Audit entries', page: -1 },
-    { level: 0, number: 'A', title: 'How to verify this report', page: -1 },
-  ];
-  const tocFirst = layout.pages.length;
-  const tocPages = flowToc(toc);
-  for (let i = 0; i < tocPages; i++) layout.addBlankPage();
+    const outline: OutlineItem[] = [{ title: 'Contents', page: tocFirst }];
+    const summaryAt = drawSummary(layout, doc);
+    outline.push({ title: '1 Summary', page: summaryAt.page });
 
-  const outline: OutlineItem[] = [{ title: 'Contents', page: tocFirst }];
-  const summaryAt = drawSummary(layout, doc);
-  outline.push({ title: '1 Summary', page: summaryAt.page });
+    const recordsAt = sectionHeading(layout, 'Section 2', 'Records');
+    layout.paragraph(
+      'For each record: its metadata, the hash of each version and attachment, and every access to it recorded in the ' +
+        'audit log within the scope of this report. Times are UTC.',
+      { size: 8.8, after: 14 },
+    );
+    const recordColumns = recordEntryColumns(layout);
+    const recordItems: OutlineItem[] = doc.records.map((r, i) => {
+      const at = drawRecord(layout, r, `2.${i + 1}`, recordColumns);
+      return { title: `2.${i + 1} ${r.title}`, page: at.page, top: at.top };
+    });
+    if (doc.records.length === 0) layout.paragraph('No records are in the scope of this report.', { color: THEME.muted });
+    outline.push({ title: '2 Records', page: recordsAt.page, children: recordItems });
 
-  const recordsAt = sectionHeading(layout, 'Section 2', 'Records');
-  layout.paragraph(
-    'For each record: its metadata, the hash of each version and attachment, and every access to it recorded in the ' +
-      'audit log within the scope of this report. Times are UTC.',
-    { size: 8.8, after: 14 },
-  );
-  const recordColumns = recordEntryColumns(layout);
-  const recordItems: OutlineItem[] = doc.records.map((r, i) => {
-    const at = drawRecord(layout, r, `2.${i + 1}`, recordColumns);
-    return { title: `2.${i + 1} ${r.title}`, page: at.page, top: at.top };
-  });
-  if (doc.records.length === 0) layout.paragraph('No records are in the scope of this report.', { color: THEME.muted });
-  outline.push({ title: '2 Records', page: recordsAt.page, children: recordItems });
+    const entriesAt = drawEntries(layout, doc);
+    outline.push({ title: '3 Audit entries', page: entriesAt.page });
+    const appendixAt = drawAppendix(layout, doc);
+    outline.push({ title: 'A How to verify this report', page: appendixAt.page });
+    layout.closePage();
 
-  const entriesAt = drawEntries(layout, doc);
-  outline.push({ title: '3 Audit entries', page: entriesAt.page });
-  const appendixAt = drawAppendix(layout, doc);
-  outline.push({ title: 'A How to verify this report', page: appendixAt.page });
-  layout.closePage();
+    const pages = [summaryAt.page, recordsAt.page, ...recordItems.map((r) => r.page), entriesAt.page, appendixAt.page];
+    toc.forEach((line, i) => (line.page = pages[i] ?? 0));
+    drawToc(layout, toc, tocFirst);
+    drawHeaderFooter(layout, doc, title, furniture, fontResources);
 
-  const pages = [summaryAt.page, recordsAt.page, ...recordItems.map((r) => r.page), entriesAt.page, appendixAt.page];
-  toc.forEach((line, i) => (line.page = pages[i] ?? 0));
-  drawToc(layout, toc, tocFirst);
-  drawHeaderFooter(layout, doc, title, furniture, fontResources);
+    const pageRefs = layout.pages.map((p) => p.page.ref);
+    layout.pages.forEach((p) => p.page.node.set(PDFName.of('Contents'), pdf.context.obj(p.contents)));
+    layout.pages.forEach((p) => addLinks(pdf, pageRefs, p.page, p.links));
+    addOutline(pdf, pageRefs, outline);
+    pdf.catalog.set(PDFName.of('ViewerPreferences'), pdf.context.obj({ DisplayDocTitle: true }));
+    setMetadata(pdf, doc, title);
 
-  const pageRefs = layout.pages.map((p) => p.page.ref);
-  layout.pages.forEach((p) => p.page.node.set(PDFName.of('Contents'), pdf.context.obj(p.contents)));
-  layout.pages.forEach((p) => addLinks(pdf, pageRefs, p.page, p.links));
-  addOutline(pdf, pageRefs, outline);
-  pdf.catalog.set(PDFName.of('ViewerPreferences'), pdf.context.obj({ DisplayDocTitle: true }));
-  setMetadata(pdf, doc, title);
-
-  await embedEntriesFile(pdf, doc.entries, parseDate(doc.cover.generatedAt));
+    await embedEntriesFile(pdf, doc.entries, parseDate(doc.cover.generatedAt));
+    await layout.settled();
+  } catch (e) {
+    // The deflating thread must not outlive a render that failed.
+    layout.dispose();
+    throw e;
+  }
   return pdf;
 }
