@@ -9,8 +9,10 @@ import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { Custody } from '../custody.ts';
 import { tempVault, PASSWORD, type TempVault } from '../testing/tempVault.ts';
-import type { SearchQuery } from '../../shared/records.ts';
-import { DELTA_FILE, INDEX_FILE } from './indexFile.ts';
+import type { RecordSummary, SearchQuery } from '../../shared/records.ts';
+import { ByteReader, ByteWriter } from './bytes.ts';
+import { DELTA_FILE, INDEX_FILE, indexKey, readBase, writeBase } from './indexFile.ts';
+import { InvertedIndex } from './invertedIndex.ts';
 import { tokenize } from './tokenize.ts';
 
 const WORDS = 'amber basalt cobalt delta ember fjord granite harbor indigo jasper kelp lumen marble nickel onyx pewter quartz'.split(' ');
@@ -28,13 +30,13 @@ function rng(seed: number): () => number {
 
 /** Every record as the database holds it, decrypted without audit entries. */
 function truth(c: Custody) {
-  const out: { id: string; deleted: boolean; tokens: Set<string>; case: string }[] = [];
+  const out: { id: string; deleted: boolean; tokens: Set<string>; case: string; tags: string[]; classification: string; summary: RecordSummary }[] = [];
   for (let after = ''; ; ) {
     const rows = c.records.scan(after, 500);
     for (const row of rows) {
       const d = c.records.decrypt(row);
       const text = [d.summary.title, d.content.body, ...d.content.fields.map((f) => `${f.name} ${String(f.value)}`), ...d.summary.tags, d.summary.case].join('\n');
-      out.push({ id: row.id, deleted: d.summary.deletedAt !== null, tokens: new Set(tokenize(text)), case: d.summary.case });
+      out.push({ id: row.id, deleted: d.summary.deletedAt !== null, tokens: new Set(tokenize(text)), case: d.summary.case, tags: d.summary.tags, classification: d.summary.classification, summary: d.summary });
       after = row.id;
     }
     if (rows.length < 500) return out;
@@ -47,6 +49,9 @@ function queries(): SearchQuery[] {
   for (const w of WORDS) qs.push({ text: w, limit: 100_000 }, { text: w.slice(0, 3), limit: 100_000 }, { text: w, deleted: 'only', limit: 100_000 });
   for (let i = 0; i < WORDS.length; i += 2) qs.push({ text: `${WORDS[i]} ${WORDS[(i + 5) % WORDS.length]}`, limit: 100_000 });
   qs.push({ text: WORDS[3]!, case: 'Case 1', limit: 100_000 }, { text: '', limit: 100_000 }, { text: '', deleted: 'include', limit: 100_000 });
+  // Filters answered from the persisted columns: tags, cases in any capitalisation, classification.
+  for (const w of WORDS.slice(0, 6)) qs.push({ text: '', tag: w, limit: 100_000 }, { text: WORDS[1]!, tag: w, deleted: 'include', limit: 100_000 });
+  qs.push({ text: '', case: 'case 2', classification: 'restricted', limit: 100_000 }, { text: '', tag: 'no such tag', limit: 100_000 }, { text: '', case: 'no such case', limit: 100_000 });
   return qs;
 }
 
@@ -55,6 +60,8 @@ function bruteForce(all: ReturnType<typeof truth>, q: SearchQuery): string[] {
   return all
     .filter((r) => (q.deleted === 'include' ? true : q.deleted === 'only' ? r.deleted : !r.deleted))
     .filter((r) => q.case === undefined || r.case.toLowerCase() === q.case.toLowerCase())
+    .filter((r) => q.tag === undefined || r.tags.includes(q.tag))
+    .filter((r) => q.classification === undefined || r.classification === q.classification)
     .filter((r) =>
       words.every((w, i) => r.tokens.has(w) || (i === words.length - 1 && w.length >= 3 && [...r.tokens].some((t) => t.startsWith(w)))),
     )
@@ -73,11 +80,30 @@ function expectAgrees(c: Custody): void {
     expect(got.hits.map((h) => h.id).sort(), JSON.stringify(q)).toEqual(want);
     expect(got.total).toBe(want.length);
   }
+  // Every summary as the records hold it, listed in the database's order (newest capture first).
+  const listed = c.index.search({ text: '', deleted: 'include', limit: 100_000 }).hits.map(({ score: _, ...s }) => s);
+  const inOrder = c.records.listPage({ deleted: 'include', limit: 100_000, offset: 0 }).rows.map((r) => r.id);
+  expect(listed.map((s) => s.id)).toEqual(inOrder);
+  const byId = new Map(all.map((r) => [r.id, r.summary]));
+  for (const s of listed) expect(s).toEqual(byId.get(s.id));
+  // The filter pickers: cases and tags of records not in the trash.
+  const live = all.filter((r) => !r.deleted);
+  expect(c.index.facets()).toEqual({ cases: [...new Set(live.map((r) => r.case).filter(Boolean))].sort(), tags: [...new Set(live.flatMap((r) => r.tags))].sort() });
 }
 
 function randomRecord(rand: () => number, i: number) {
   const pick = () => WORDS[Math.floor(rand() * WORDS.length)]!;
-  return { kind: 'note' as const, title: `${pick()} ${pick()} ${i}`, body: Array.from({ length: 12 }, pick).join(' '), case: `Case ${Math.floor(rand() * 3)}`, tags: [pick()] };
+  // Cases in two capitalisations (one case to a filter), some without a case, up to two tags, a
+  // classification and a title outside ASCII: what the persisted columns and summaries hold.
+  const n = Math.floor(rand() * 4);
+  return {
+    kind: 'note' as const,
+    title: `${pick()} ${pick()} ${i}${i % 5 === 0 ? ' Café ✓' : ''}`,
+    body: Array.from({ length: 12 }, pick).join(' '),
+    case: n === 3 ? '' : `${i % 2 ? 'Case' : 'case'} ${n}`,
+    tags: [...new Set([pick(), ...(i % 3 === 0 ? [pick()] : [])])],
+    classification: (['public', 'internal', 'restricted'] as const)[i % 3],
+  };
 }
 
 async function reopen(tv: TempVault): Promise<Custody> {
@@ -223,6 +249,29 @@ describe('an index file that cannot be trusted is rebuilt', () => {
     bytes.writeUInt16BE(bytes.readUInt16BE(at) - 1, at);
     writeFileSync(file, bytes);
     await expectRebuilt('format');
+  });
+
+  test('a file in the older layout (summaries as one JSON array) under the current version number', async () => {
+    // Not trusted because of its number alone: the layout itself is checked, and refused.
+    const { c, file } = await persisted();
+    const key = indexKey(c.vault.keys().vaultKey, c.vault.vaultId);
+    const base = readBase(tv.dir, key, c.vault.vaultId);
+    const outer = new ByteReader(base.bytes);
+    const leftOut = outer.string();
+    const inner = outer.bytes();
+    const r = new ByteReader(inner);
+    InvertedIndex.readFrom(r);
+    const old = new ByteWriter();
+    old.raw(inner.subarray(0, r.pos));
+    const rows = (await c.list({ deleted: 'include', limit: 1000 })).map((s, slot) => [slot, s.id, s.kind, s.title, s.case, s.tags, s.classification, s.capturedAt, s.updatedAt, s.version, s.deletedAt]);
+    old.string(JSON.stringify(rows));
+    old.bytes(new Uint8Array(Int32Array.from(rows.map((_, i) => i)).buffer));
+    const w = new ByteWriter();
+    w.string(leftOut);
+    w.bytes(old.finish());
+    writeBase(tv.dir, key, c.vault.vaultId, { counter: base.counter, anchor: base.anchor, bytes: w.finish() });
+    expect(readFileSync(file).includes(Buffer.from(c.vault.vaultId))).toBe(true);
+    await expectRebuilt('damaged');
   });
 
   test('an index newer than the database (an older copy of custody.db put back)', async () => {
