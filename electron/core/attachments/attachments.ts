@@ -20,8 +20,12 @@ import { AttachmentRows } from './rows.ts';
 
 export type Progress = (done: number, total: number) => void;
 
-const MetaSchema = z.object({ name: z.string(), size: z.number(), sha256: z.string(), mediaType: z.string() });
+// commitmentKey: set when the attachment was re-keyed (attachments/rekey.ts): the commitment
+// key of its first key, which the log's commitments were made with. Never shown to the page.
+const MetaSchema = z.object({ name: z.string(), size: z.number(), sha256: z.string(), mediaType: z.string(), commitmentKey: z.string().regex(/^[0-9a-f]{64}$/).optional() });
 type Meta = z.infer<typeof MetaSchema>;
+type ShownMeta = Omit<Meta, 'commitmentKey'>;
+const shown = ({ commitmentKey: _ck, ...m }: Meta): ShownMeta => m;
 
 const keyAd = (vaultId: string, recordId: string, id: string) => ad('attachment-key', vaultId, recordId, id);
 const metaAd = (vaultId: string, recordId: string, id: string) => ad('attachment-meta', vaultId, recordId, id);
@@ -34,9 +38,13 @@ const MEDIA_TYPES: Record<string, string> = {
 };
 const mediaTypeOf = (name: string) => MEDIA_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
 
+/** The commitment key of an attachment: its first key's (kept in the metadata once re-keyed). */
+const commitmentKeyOf = (attachmentKey: Buffer, meta: Meta): Buffer => (meta.commitmentKey ? Buffer.from(meta.commitmentKey, 'hex') : attachmentCommitmentKey(attachmentKey));
+
 /** The log's commitment to an attachment's plaintext SHA-256 (audit/commitment.ts). */
-function commitment(attachmentKey: Buffer, sha256Hex: string): string {
-  const ck = attachmentCommitmentKey(attachmentKey);
+function commitment(attachmentKey: Buffer, meta: Meta): string {
+  const sha256Hex = meta.sha256;
+  const ck = commitmentKeyOf(attachmentKey, meta);
   try {
     return commitDigest(ck, Buffer.from(sha256Hex, 'hex'));
   } finally {
@@ -90,7 +98,7 @@ export class Attachments {
         });
         // The plaintext hash is chain-of-custody evidence, but in the clear it would let a reader
         // of the log test a guess at the content: the log keeps a hiding commitment to it.
-        this.vault.audit.appendSync(this.vault.meta, [{ event: 'attachment.added', target: target.attachment(id), details: { record: recordId, size, sha256Commitment: commitment(key, meta.sha256) } }], now);
+        this.vault.audit.appendSync(this.vault.meta, [{ event: 'attachment.added', target: target.attachment(id), details: { record: recordId, size, sha256Commitment: commitment(key, meta) } }], now);
       });
       return { id, ...meta, createdAt: iso(now) };
     } catch (e) {
@@ -115,7 +123,7 @@ export class Attachments {
     if (rows.length === 0) return [];
     const { keys } = await this.records.dataKeys(recordId);
     try {
-      return rows.map((r) => ({ id: r.id, ...this.#meta(this.#sealedWith(keys, recordId, r.id, r.wrappedKey), recordId, r.id, r.meta), createdAt: iso(r.createdAt) }));
+      return rows.map((r) => ({ id: r.id, ...shown(this.#meta(this.#sealedWith(keys, recordId, r.id, r.wrappedKey), recordId, r.id, r.meta)), createdAt: iso(r.createdAt) }));
     } finally {
       wipe(...keys);
     }
@@ -150,7 +158,7 @@ export class Attachments {
       const key = open(dek, row.wrappedKey, keyAd(this.vault.vaultId, row.recordId, id), `the key of attachment ${id}`);
       try {
         const meta = this.#meta(dek, row.recordId, id, row.meta);
-        return { key, meta, recordId: row.recordId, commitment: commitment(key, meta.sha256) };
+        return { key, meta, recordId: row.recordId, commitment: commitment(key, meta) };
       } catch (e) {
         wipe(key);
         throw e;
@@ -172,7 +180,7 @@ export class Attachments {
       if (e instanceof CustodyError && e.code === 'NOT_FOUND') return null;
       throw e;
     }
-    const ck = attachmentCommitmentKey(opened.key);
+    const ck = commitmentKeyOf(opened.key, opened.meta);
     wipe(opened.key);
     return { key: ck.toString('hex'), sha256: opened.meta.sha256, commitment: opened.commitment };
   }
@@ -191,7 +199,7 @@ export class Attachments {
       wipe(key);
     }
     await this.vault.record({ event, target: target.attachment(id), details: { record: recordId, sha256Commitment: commitment } });
-    return { id, ...meta, createdAt: '', path: destPath };
+    return { id, ...shown(meta), createdAt: '', path: destPath };
   }
 
   /** Decrypts an attachment into memory (opened in the app: no file, not even a temp one). */
@@ -212,7 +220,7 @@ export class Attachments {
       wipe(key);
     }
     await this.vault.record({ event: 'attachment.opened', target: target.attachment(id), details: { record: recordId, sha256Commitment: commitment } });
-    return { id, ...meta, createdAt: '', data };
+    return { id, ...shown(meta), createdAt: '', data };
   }
 
   /** Re-reads the blob and checks it against the recorded hash, writing nothing. */

@@ -409,3 +409,28 @@ export async function encryptBytesToFile(plaintext: Uint8Array, destPath: string
 export async function decryptFileToBytes(srcPath: string, key: Uint8Array, context: Uint8Array): Promise<Buffer> {
   return decryptChunked(key, context, await readFile(srcPath));
 }
+
+/**
+ * Re-encrypts the blob at `srcPath` under `newKey` into `destPath` (crash-safe, as every blob
+ * write), chunk by chunk: the old blob is authenticated as it is read, and the plaintext never
+ * leaves memory. Returns the plaintext's size and SHA-256, to compare with the recorded ones.
+ */
+export async function reencryptBlob(srcPath: string, destPath: string, oldKey: Uint8Array, newKey: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest> {
+  return withSource(srcPath, onProgress, (source, progress, digest) =>
+    writeAtomically(destPath, async (writer) => {
+      const sealer = createChunkSealer(newKey, context);
+      try {
+        await openChunks(source, oldKey, context, progress, digest, async (plaintext) => {
+          const out: Buffer[] = [];
+          for (const p of plaintext) sealer.write(p, out);
+          await writer.push(out);
+        });
+        const out: Buffer[] = [];
+        sealer.final(out);
+        await writer.push(out);
+      } finally {
+        sealer.wipe();
+      }
+    }),
+  );
+}

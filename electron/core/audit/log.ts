@@ -13,6 +13,7 @@ import { AuditReads } from './reads.ts';
 import { SqliteSubtreeStore } from './subtreeStore.ts';
 import { leafHash } from './tlog/hash.ts';
 import { MerkleTree } from './tlog/tree.ts';
+import { withRegistryState } from './registryState.ts';
 
 export interface AuditContext {
   deviceId: string;
@@ -77,7 +78,8 @@ export class AuditLog extends AuditReads {
     const source = this.#owed;
     const owed = source?.take() ?? [];
     if (owed.length) this.#db.afterTransaction((committed) => source!.settled(owed, committed));
-    const all = owed.length ? [...owed, ...inputs] : inputs;
+    // A key.* entry commits the key registry's state with it (audit/registryState.ts).
+    const all = withRegistryState(this.#db.sql, owed.length ? [...owed, ...inputs] : inputs);
     return all.map((input) => {
       const entry: AuditEntry = {
         v: 1,

@@ -14,6 +14,7 @@ import type { Checkpoints } from './checkpoints.ts';
 import { EMPTY_ROOT } from './tlog/hash.ts';
 import type { Checkpoint } from './tlog/checkpoint.ts';
 import { SeqRuns, uncoveredPrunedEntries } from './retention.ts';
+import { registryProblems } from './registryState.ts';
 
 export type Problem = AuditVerification['problems'][number];
 export type Progress = (done: number, total: number) => void;
@@ -211,6 +212,8 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
       affectedCheckpoints: beyond.length,
     });
   }
+  // The key registry against the state the log last committed (a deleted, replayed or edited row).
+  for (const p of registryProblems(db)) report(p);
   const latest = Math.max(0, ...stored.map((c) => c.size), externalCp?.size ?? 0);
   const unsigned = size - latest;
   return {

@@ -9,9 +9,11 @@
 // job's progress. A crash leaves each day wholly old or wholly new; running the command again
 // resumes after the last finished day.
 //
-// Attachments are not re-encrypted (their content keys stay in the record's key chain, now
-// wrapped under the new root): someone who kept a copy of the old wrapped keys and the leaked
-// day keys can still open the attachments of that time. docs/keys.md says so.
+// Attachments of those records are re-keyed too (attachments/rekey.ts): each blob is
+// re-encrypted under a new key, staged beside the old one before the day's transaction, sealed
+// under the record's new data key in it, and renamed into place after it commits; a crash
+// between commit and rename is settled when the job resumes. The old keys open no attachment
+// left in the vault.
 import { CustodyError } from '../../shared/errors.ts';
 import { keyFingerprint, randomKey, wipe } from '../crypto/keys.ts';
 import { target } from '../audit/entry.ts';
@@ -25,12 +27,15 @@ import { assertDay, dayBefore } from './epochRootRotation.ts';
 const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 import { faultPoint } from './faults.ts';
 import { sealRoot, setRootDays } from './rootWrap.ts';
+import { attachmentsCapturedIn, discardStaged, placeStaged, sealStagedSync, settleStaged, stageRecordAttachments, type StagedAttachment } from '../attachments/rekey.ts';
 
 export interface RecordKeysProgress {
   day: string;
   daysDone: number;
   days: number;
   recordsDone: number;
+  /** Attachments re-encrypted by this run. */
+  attachmentsDone: number;
 }
 
 export interface RecordKeysResult {
@@ -39,6 +44,7 @@ export interface RecordKeysResult {
   fromDay: string;
   untilDay: string;
   recordsDone: number;
+  attachmentsDone: number;
   resumed: boolean;
 }
 
@@ -94,12 +100,21 @@ export async function rotateRecordKeys(vault: Vault, opts: { fromDay?: string; u
   }
   const j = job;
   const start = j.done_through ?? dayBefore(j.from_day);
+  // A crash after a day committed and before its blobs were placed: place them now.
+  const dayOf = sql.prepare('SELECT epoch_day FROM record WHERE id = ?').pluck();
+  settleStaged(vault, j.id, (recordId) => {
+    const d = dayOf.get(recordId) as string | undefined;
+    return d !== undefined && d >= j.from_day && d <= start;
+  });
   const [lo, hi] = dayRangeMs(dayAfter(start), j.until_day);
   const days = (sql.prepare('SELECT epoch_day FROM record WHERE captured_at >= ? AND captured_at < ? UNION SELECT epoch_day FROM record_version WHERE captured_at >= ? AND captured_at < ? ORDER BY 1').pluck().all(lo, hi, lo, hi) as string[]);
   let recordsDone = j.records_done;
+  let attachmentsDone = 0;
   for (const [i, day] of days.entries()) {
-    recordsDone += await reencryptDay(vault, j, day);
-    opts.onProgress?.({ day, daysDone: i + 1, days: days.length, recordsDone });
+    const done = await reencryptDay(vault, j, day);
+    recordsDone += done.records;
+    attachmentsDone += done.attachments;
+    opts.onProgress?.({ day, daysDone: i + 1, days: days.length, recordsDone, attachmentsDone });
     if (i === 0) faultPoint('record-keys:after-first-day');
   }
   await vault.db.writeSync(() => {
@@ -109,14 +124,36 @@ export async function rotateRecordKeys(vault: Vault, opts: { fromDay?: string; u
     vault.audit.appendSync(vault.meta, [{ event: 'key.rotated', target: target.key(j.key_id), details: { kind: 'record_keys', fromDay: j.from_day, untilDay: j.until_day, records: recordsDone, job: j.id, resumed } }]);
   });
   await reloadRoot(vault, j.key_id);
-  return { jobId: j.id, keyId: j.key_id, fromDay: j.from_day, untilDay: j.until_day, recordsDone, resumed };
+  return { jobId: j.id, keyId: j.key_id, fromDay: j.from_day, untilDay: j.until_day, recordsDone, attachmentsDone, resumed };
 }
 
-/** One day, in one transaction: new data keys, fields sealed again, chains under the new root. */
-async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<number> {
+/**
+ * One day: its attachments' blobs staged under new keys, then one transaction (new data keys,
+ * fields sealed again, chains under the new root, attachment keys sealed under the new data
+ * keys), then the staged blobs placed.
+ */
+async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<{ records: number; attachments: number }> {
   const keys = vault.keys();
   const sql = vault.db.sql;
   const vid = vault.vaultId;
+  const [dayStart, dayEnd] = dayRangeMs(day);
+  const withAttachments = attachmentsCapturedIn(vault, dayStart, dayEnd);
+  const staged: StagedAttachment[] = [];
+  try {
+    const wrappedOf = sql.prepare('SELECT wrapped_dek FROM record WHERE id = ?').pluck();
+    for (const recordId of withAttachments.keys()) {
+      const chain = unwrapKeys(keys, vid, recordId, day, wrappedOf.get(recordId) as Buffer);
+      try {
+        staged.push(...(await stageRecordAttachments(vault, recordId, chain, job.id)));
+      } finally {
+        wipe(...chain);
+      }
+    }
+  } catch (e) {
+    discardStaged(staged);
+    throw e;
+  }
+  if (staged.length) faultPoint('record-keys:attachments-staged');
   // The day's key under the new root, which does not serve the day until this step commits.
   const ek = keys.epochKeyUnder(job.key_id, day);
   const next = { epochKey: () => ek } as unknown as Keyring;
@@ -124,10 +161,15 @@ async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<num
   try {
     const n = await vault.db.writeSync(() => {
       let count = 0;
-      const recs = sql.prepare('SELECT id, kind, captured_at AS capturedAt, version, wrapped_dek AS w, summary, content FROM record WHERE captured_at >= ? AND captured_at < ?').all(...dayRangeMs(day)) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
+      // Attachments added or removed since they were staged: the day is done again next run.
+      const now = attachmentsCapturedIn(vault, dayStart, dayEnd);
+      if ([...now.values()].flat().join() !== staged.map((a) => a.id).join())
+        throw new CustodyError('CONFLICT', `the attachments of ${day} changed during the re-encryption; run "custody keys rotate record-keys" again to finish`);
+      const recs = sql.prepare('SELECT id, kind, captured_at AS capturedAt, version, wrapped_dek AS w, summary, content FROM record WHERE captured_at >= ? AND captured_at < ?').all(dayStart, dayEnd) as { id: string; kind: string; capturedAt: number; version: number; w: Buffer; summary: Buffer; content: Buffer }[];
       const updRec = sql.prepare('UPDATE record SET wrapped_dek = ?, summary = ?, content = ? WHERE id = ?');
       for (const r of recs) {
-        const out = reseal(keys, next, vid, r.id, day, r.version, { kind: r.kind, capturedAt: r.capturedAt }, r);
+        const mine = staged.filter((a) => a.recordId === r.id);
+        const out = reseal(keys, next, vid, r.id, day, r.version, { kind: r.kind, capturedAt: r.capturedAt }, r, (dek) => sealStagedSync(vault, mine, () => dek));
         updRec.run(out.w, out.summary, out.content, r.id);
         count++;
         if (count === 1) faultPoint('record-keys:mid-day');
@@ -147,23 +189,33 @@ async function reencryptDay(vault: Vault, job: JobRow, day: string): Promise<num
         moved.push(o);
       }
       sql.prepare('UPDATE key_job SET done_through = ?, records_done = records_done + ? WHERE id = ?').run(day, count, job.id);
+      // The root now serves one more day: the log commits the registry's new state with it.
+      vault.audit.appendSync(vault.meta, [{ event: 'key.rotated', target: target.key(job.key_id), details: { kind: 'record_keys_day', day, records: count, attachments: staged.length, job: job.id } }]);
       return count;
     });
     keys.extendRoot(job.key_id, day);
     for (const o of moved) keys.extendRoot(o.id, o.untilDay, dayAfter(day));
-    return n;
+    if (staged.length) faultPoint('record-keys:before-place');
+    placeStaged(vault, staged);
+    return { records: n, attachments: staged.length };
+  } catch (e) {
+    // Not committed (a commit that failed rolled back): the staged blobs go; the old ones stay.
+    if (unfinishedJob(vault)?.done_through !== day) discardStaged(staged);
+    throw e;
   } finally {
+    for (const a of staged) wipe(a.key);
     wipe(ek);
   }
 }
 
-function reseal(keys: Keyring, next: Keyring, vid: string, rid: string, day: string, version: number, meta: { kind: string; capturedAt: number }, row: { w: Buffer; summary: Buffer; content: Buffer }) {
+function reseal(keys: Keyring, next: Keyring, vid: string, rid: string, day: string, version: number, meta: { kind: string; capturedAt: number }, row: { w: Buffer; summary: Buffer; content: Buffer }, withDek?: (dek: Buffer) => void) {
   const chain = unwrapKeys(keys, vid, rid, day, row.w);
   const dek = randomKey();
   try {
     const s = openSummary(chain[0]!, vid, rid, version, meta, row.summary);
     const c = openContent(chain[0]!, vid, rid, version, meta, row.content);
     const sealed = sealFields(dek, vid, rid, version, meta, s, c);
+    withDek?.(dek);
     // The older keys stay behind the new one: attachments were sealed under them.
     return { w: wrapKeys(next, vid, rid, day, [dek, ...chain]), ...sealed };
   } finally {
