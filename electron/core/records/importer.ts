@@ -19,7 +19,8 @@ import type { Vault } from '../vault/vault.ts';
 import { sealFields, wrapDek } from './codec.ts';
 import { splitInput } from './recordStore.ts';
 import { issuePath, issueProblem } from '../../shared/schemaIssues.ts';
-import { sealBatch, SEAL_THREAD_FROM, type SealJob } from './sealBatch.ts';
+import { SEAL_THREAD_FROM, SealPipeline, type SealFault, type SealJobs } from './sealBatch.ts';
+import { BulkAuditWriter, bulkStart } from '../audit/bulkAppend.ts';
 import type Database from 'better-sqlite3';
 
 export type ImportFormat = 'json' | 'csv';
@@ -274,7 +275,7 @@ export function validateRecords(rows: unknown[], csv?: CsvRows): RecordData[] {
  * Encrypts and inserts records with their audit entries in one transaction.
  * `extra` audit entries (e.g. the import itself) join the same transaction.
  */
-export async function insertRecords(vault: Vault, records: readonly RecordData[], opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string; sealThreadFrom?: number } = {}): Promise<ImportedRecord[]> {
+export async function insertRecords(vault: Vault, records: readonly RecordData[], opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string; sealThreadFrom?: number; sealChunk?: number; fault?: SealFault } = {}): Promise<ImportedRecord[]> {
   const keys = vault.keys();
   const { vaultId } = vault;
   const insert = vault.db.sql.prepare(
@@ -307,33 +308,62 @@ export async function insertRecords(vault: Vault, records: readonly RecordData[]
 }
 
 /**
- * A large batch: sealed first on both cores (sealBatch.ts), then written in one transaction
- * that only inserts rows and appends the audit entries (one per record, as above).
+ * A large batch on two cores (sealBatch.ts): a helper thread seals the records and computes
+ * their audit entries chunk by chunk, while this thread's one transaction writes the chunks
+ * already done (one record.created entry per record, as above).
  */
-async function insertSealed(vault: Vault, records: readonly RecordData[], insert: Database.Statement, every: number, opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string; sealThreadFrom?: number }): Promise<ImportedRecord[]> {
+async function insertSealed(vault: Vault, records: readonly RecordData[], insert: Database.Statement, every: number, opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string; sealThreadFrom?: number; sealChunk?: number; fault?: SealFault }): Promise<ImportedRecord[]> {
   const now = new Date();
   const ms = now.getTime();
-  const jobs: SealJob[] = records.map((data) => {
-    const capturedAt = data.capturedAt ? Date.parse(data.capturedAt) : ms;
-    const { summary, content } = splitInput(data);
-    return { id: uuidv7(ms), kind: data.kind, capturedAt, day: utcDay(new Date(capturedAt)), summary: JSON.stringify(summary), content: JSON.stringify(content) };
-  });
+  const n = records.length;
+  const jobs: SealJobs = { kinds: new Array<string>(n), capturedAt: new Float64Array(n), days: new Array<string>(n), summaries: new Array<string>(n), contents: new Array<string>(n) };
   const keys = vault.keys();
-  const sealed = await sealBatch(jobs, vault.vaultId, (day) => keys.epochKey(day), opts.sealThreadFrom);
-  return vault.db.writeSync(() => {
-    const out: ImportedRecord[] = [];
-    const audit: AuditInput[] = [];
-    jobs.forEach((j, i) => {
-      const row = sealed[i]!;
-      insert.run(j.id, j.kind, j.capturedAt, j.day, ms, ms, row.wrapped, row.summary, row.content);
-      audit.push({ event: 'record.created', target: target.record(j.id), details: { kind: j.kind, ...(opts.via ? { via: opts.via } : {}) } });
-      out.push({ id: j.id, data: records[i]! });
-      if (opts.onProgress && (i + 1) % every === 0) opts.onProgress(i + 1, records.length);
-    });
-    vault.audit.appendSync(vault.meta, [...audit, ...(opts.extra ?? [])], now);
-    opts.onProgress?.(records.length, records.length);
-    return out;
+  const epochKeys: Record<string, Uint8Array> = {};
+  records.forEach((r, i) => {
+    const capturedAt = r.capturedAt ? Date.parse(r.capturedAt) : ms;
+    const day = utcDay(new Date(capturedAt));
+    jobs.kinds[i] = r.kind;
+    jobs.capturedAt[i] = capturedAt;
+    jobs.days[i] = day;
+    epochKeys[day] ??= keys.epochKey(day);
+    // splitInput's two objects, as sealFields writes them.
+    jobs.summaries[i] = JSON.stringify({ title: r.title, case: r.case, tags: r.tags, classification: r.classification });
+    jobs.contents[i] = JSON.stringify({ body: r.body, fields: r.fields });
   });
+  const pipeline = new SealPipeline(jobs, vault.vaultId, ms, epochKeys, { details: opts.via ? { via: opts.via } : {}, chunkSize: opts.sealChunk, fault: opts.fault });
+  try {
+    return await vault.db.writeSync(() => {
+      const writer = new BulkAuditWriter(vault.db.sql);
+      const s = bulkStart(vault.audit, vault.db.sql, vault.meta, now);
+      pipeline.start(s);
+      const out: ImportedRecord[] = new Array(n);
+      for (let done = 0; done < n; ) {
+        const c = pipeline.next();
+        if (c.first !== done) throw new Error('internal error: sealed chunks out of order');
+        const bytes = c.bytes;
+        const at = c.at;
+        const { json, leaves, nodes, nodeHashes } = c.audit;
+        const leafBytes = new Uint8Array(leaves.buffer, leaves.byteOffset, leaves.length);
+        for (let j = 0; j < c.ids.length; j++) {
+          const i = done + j;
+          const id = c.ids[j]!;
+          const k = j * 3;
+          insert.run(id, jobs.kinds[i], jobs.capturedAt[i], jobs.days[i], ms, ms, new Uint8Array(bytes, at[k]!, at[k + 1]! - at[k]!), new Uint8Array(bytes, at[k + 1]!, at[k + 2]! - at[k + 1]!), new Uint8Array(bytes, at[k + 2]!, at[k + 3]! - at[k + 2]!));
+          writer.entry(s.seq + i, ms, 'record.created', s.actor, target.record(id), json[j]!, leafBytes.subarray(j * 32, j * 32 + 32));
+          out[i] = { id, data: records[i]! };
+        }
+        for (let x = 0; x < nodes.length; x += 2) writer.node(nodes[x]!, nodes[x + 1]!, nodeHashes.subarray(x * 16, x * 16 + 32));
+        const before = done;
+        done += c.ids.length;
+        if (opts.onProgress && Math.floor(done / every) > Math.floor(before / every)) opts.onProgress(done, n);
+      }
+      if (opts.extra?.length) vault.audit.appendSync(vault.meta, opts.extra, now);
+      opts.onProgress?.(n, n);
+      return out;
+    });
+  } finally {
+    pipeline.close();
+  }
 }
 
 /**

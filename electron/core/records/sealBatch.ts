@@ -1,94 +1,275 @@
-// Sealing many new records on two cores (bulk import): the records of a large import are
-// sealed before its transaction opens, half here and half on a helper thread, so the database
-// thread's transaction only writes. The formats are those of codec.ts (format 2 fields, the
-// DEK wrapped under the day's epoch key); records.test.ts-style reads open what this seals
-// (sealBatch.test.ts), so the two cannot drift apart unnoticed.
+// A large import on two cores (bulk import): a helper thread seals the records and computes
+// their audit entries (canonical text, leaf hash, tree nodes: audit/bulkAppend.ts) chunk by
+// chunk, while this thread, inside the import's one write transaction, only writes the rows
+// of the chunks already done. The transaction stays synchronous (nothing else on this
+// connection can see a half-written import): this thread takes each chunk with
+// receiveMessageOnPort, sleeping on a shared counter (Atomics.wait) until the helper posts it.
+// The formats are those of codec.ts (format 2 fields, the DEK wrapped under the day's epoch
+// key); sealBatch.test.ts reads what the helper sealed through the normal path, so the two
+// cannot drift apart unnoticed.
 import * as nodeCrypto from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { auditRows, type AuditRows, type BulkStart } from '../audit/bulkAppend.ts';
 
-/** One new record to seal (version 1). */
-export interface SealJob {
-  id: string;
-  kind: string;
-  capturedAt: number;
-  day: string;
-  summary: string;
-  content: string;
+/** New records to seal (version 1), as parallel arrays (cheap to hand to a thread). */
+export interface SealJobs {
+  kinds: string[];
+  capturedAt: Float64Array;
+  days: string[];
+  /** The sealed fields' plaintext: JSON of codec.ts's Summary and Content. */
+  summaries: string[];
+  contents: string[];
 }
 
-export interface SealedRow {
-  wrapped: Uint8Array;
-  summary: Uint8Array;
-  content: Uint8Array;
+/** One chunk as the helper hands it over. */
+export interface SealedChunk {
+  /** Index of its first record. */
+  first: number;
+  ids: string[];
+  /** Per record: start of its wrapped DEK, summary, content; then the end of the last. */
+  at: Int32Array;
+  bytes: ArrayBuffer;
+  audit: AuditRows;
+}
+
+interface ChunkMessage {
+  chunk?: SealedChunk;
+  error?: string;
 }
 
 /**
- * Seals `jobs`. Runs here and, as source text, on the helper thread: it uses nothing but its
- * arguments. `epochKeys` maps each day to its epoch key (from Keyring.epochKey).
+ * Seals records [from, to) of `jobs`: ids (UUIDv7 at `ms`), DEKs and nonces from `random`, the
+ * DEK wrapped under the day's epoch key, both fields sealed as codec.ts's sealFields does. Runs
+ * here (tests) and, as source text, on the helper thread: it uses nothing but its arguments.
  */
-function sealJobs(jobs: readonly SealJob[], vaultId: string, epochKeys: Record<string, Uint8Array>, crypto: typeof nodeCrypto): SealedRow[] {
-  const ad = (parts: (string | number)[]): Buffer => Buffer.from(['custody/v1', ...parts].join('\x1f'), 'utf8');
-  const seal = (key: Uint8Array, plain: Uint8Array, data: Buffer, prefix: number[]): Buffer => {
-    const nonce = crypto.randomBytes(12);
+function sealRange(jobs: SealJobs, from: number, to: number, vaultId: string, ms: number, epochKeys: Record<string, Uint8Array>, random: (n: number) => Buffer, crypto: typeof nodeCrypto): { ids: string[]; at: Int32Array; bytes: Buffer } {
+  const NONCE = 12;
+  const TAG = 16;
+  // Plaintexts first, so the output is one buffer of known size written in place.
+  const plain: Buffer[] = [];
+  let size = 0;
+  for (let i = from; i < to; i++) {
+    const s = Buffer.from(jobs.summaries[i]!, 'utf8');
+    const c = Buffer.from(jobs.contents[i]!, 'utf8');
+    plain.push(s, c);
+    size += NONCE + 32 + TAG + 2 * (1 + NONCE + TAG) + s.length + c.length;
+  }
+  const out = Buffer.alloc(size);
+  let pos = 0;
+  const seal = (key: Uint8Array, text: Uint8Array, data: string, v2: boolean): void => {
+    if (v2) out[pos++] = 2;
+    const nonce = random(NONCE);
+    nonce.copy(out, pos);
+    pos += NONCE;
     const c = crypto.createCipheriv('aes-256-gcm', key, nonce);
-    c.setAAD(data);
-    const body = c.update(plain);
-    const final = c.final();
-    return Buffer.concat([Buffer.from(prefix), nonce, body, final, c.getAuthTag()]);
+    c.setAAD(Buffer.from(data, 'utf8'));
+    pos += c.update(text).copy(out, pos);
+    c.final();
+    pos += c.getAuthTag().copy(out, pos);
   };
-  return jobs.map((j) => {
-    const dek = crypto.randomBytes(32);
-    const field = (name: string) => ad(['record/v2', vaultId, j.id, 1, name, j.kind, j.capturedAt, j.day]);
-    const key = epochKeys[j.day];
-    if (!key) throw new Error(`no epoch key for ${j.day}`);
-    const row = {
-      wrapped: seal(key, dek, ad(['dek', vaultId, j.id, j.day]), []),
-      summary: seal(dek, Buffer.from(j.summary, 'utf8'), field('summary'), [2]),
-      content: seal(dek, Buffer.from(j.content, 'utf8'), field('content'), [2]),
-    };
+  const ids: string[] = [];
+  const at = new Int32Array((to - from) * 3 + 1);
+  const stamp = Buffer.alloc(6);
+  stamp.writeUIntBE(ms, 0, 6);
+  const hexStamp = stamp.toString('hex');
+  const idHead = `${hexStamp.slice(0, 8)}-${hexStamp.slice(8, 12)}-`;
+  // Associated data as codec.ts's ad() joins it: 'custody/v1' and the parts, 0x1f between.
+  const S = '\x1f';
+  for (let i = from; i < to; i++) {
+    // UUIDv7 (RFC 9562), as util/ids.ts makes it.
+    const r = random(10);
+    r[0] = 0x70 | (r[0]! & 0x0f);
+    r[2] = 0x80 | (r[2]! & 0x3f);
+    const h = r.toString('hex');
+    const id = `${idHead}${h.slice(0, 4)}-${h.slice(4, 8)}-${h.slice(8)}`;
+    ids.push(id);
+    const day = jobs.days[i]!;
+    const key = epochKeys[day];
+    if (!key) throw new Error(`no epoch key for ${day}`);
+    const field = `custody/v1${S}record/v2${S}${vaultId}${S}${id}${S}1${S}`;
+    const meta = `${S}${jobs.kinds[i]!}${S}${jobs.capturedAt[i]!}${S}${day}`;
+    const dek = random(32);
+    const k = (i - from) * 3;
+    at[k] = pos;
+    seal(key, dek, `custody/v1${S}dek${S}${vaultId}${S}${id}${S}${day}`, false);
+    at[k + 1] = pos;
+    seal(dek, plain[2 * (i - from)]!, `${field}summary${meta}`, true);
+    at[k + 2] = pos;
+    seal(dek, plain[2 * (i - from) + 1]!, `${field}content${meta}`, true);
     dek.fill(0);
-    return row;
-  });
+    plain[2 * (i - from)]!.fill(0);
+    plain[2 * (i - from) + 1]!.fill(0);
+  }
+  at[(to - from) * 3] = pos;
+  if (pos !== size) throw new Error('internal error: sealed sizes disagree');
+  return { ids, at, bytes: out };
 }
 
+/**
+ * DEKs, nonces and ids from one getrandom call per 4 KiB (as crypto/random.ts does); consumed
+ * bytes are zeroed in the pool. Source text on the helper thread, like sealRange.
+ */
+function randomPool(crypto: typeof nodeCrypto): { random: (n: number) => Buffer; wipe: () => void } {
+  const pool = Buffer.alloc(4096);
+  let offset = pool.length;
+  return {
+    random: (n: number): Buffer => {
+      if (offset + n > pool.length) {
+        crypto.randomFillSync(pool);
+        offset = 0;
+      }
+      const out = Buffer.from(pool.subarray(offset, offset + n));
+      pool.fill(0, offset, offset + n);
+      offset += n;
+      return out;
+    },
+    wipe: () => void pool.fill(0),
+  };
+}
+
+// The helper: seals chunk after chunk; once this thread has begun the transaction and sent the
+// log's start state, it adds each chunk's audit rows and posts it. Any failure is posted (and
+// counted) like a chunk, and so is the thread's exit, so this thread never waits on a helper
+// that is gone.
 const WORKER_SOURCE = `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const sealJobs = ${sealJobs.toString()};
-const { jobs, vaultId, epochKeys } = workerData;
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const crypto = require('node:crypto');
+const sealRange = ${sealRange.toString()};
+const auditRows = ${auditRows.toString()};
+const { jobs, vaultId, ms, epochKeys, chunkSize, control, port, startPort, details, fault } = workerData;
+const done = () => { Atomics.add(control, 0, 1); Atomics.notify(control, 0); };
+process.on('exit', () => { Atomics.store(control, 2, 1); done(); });
+const { random, wipe } = (${randomPool.toString()})(crypto);
+let start = null;
+const pending = [];
+const flush = () => {
+  for (const c of pending.splice(0)) {
+    const items = c.ids.map((id, j) => ({ event: 'record.created', target: 'record:' + id, details: { kind: jobs.kinds[c.first + j], ...details } }));
+    const audit = auditRows(start, items, crypto.hash);
+    // Ciphertext only: the chunk's own buffer is handed over when it has one.
+    const b = c.bytes;
+    const bytes = b.byteOffset === 0 && b.length === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
+    port.postMessage({ chunk: { first: c.first, ids: c.ids, at: c.at, bytes, audit } }, [bytes]);
+    done();
+  }
+};
 try {
-  parentPort.postMessage({ rows: sealJobs(jobs, vaultId, epochKeys, require('node:crypto')) });
+  const total = jobs.kinds.length;
+  for (let first = 0, n = 0; first < total; first += chunkSize, n++) {
+    if (fault && fault.chunk === n) {
+      if (fault.how === 'exit') process.exit(3);
+      if (fault.how === 'throw') throw new Error('a fault forced by a test');
+    }
+    const sealed = sealRange(jobs, first, Math.min(total, first + chunkSize), vaultId, ms, epochKeys, random, crypto);
+    pending.push({ first, ...sealed });
+    if (!start) { const m = receiveMessageOnPort(startPort); if (m) start = m.message; }
+    if (start) flush();
+  }
+  while (!start) {
+    Atomics.wait(control, 1, 0);
+    const m = receiveMessageOnPort(startPort);
+    if (m) start = m.message;
+  }
+  flush();
 } catch (e) {
-  parentPort.postMessage({ error: String(e && e.message) });
+  port.postMessage({ error: String(e && e.message) });
+  done();
 } finally {
   for (const k of Object.values(epochKeys)) k.fill(0);
+  wipe();
 }
 `;
 
 /** Below this many records a helper thread (~50 ms to start) does not pay. */
 export const SEAL_THREAD_FROM = 4096;
+/** Records per chunk: small enough that the first arrives soon, large enough to cost nothing per message. */
+const CHUNK = 512;
+/** A helper that posts nothing for this long (it is gone without a word: out of memory) fails the import. */
+const STALL_MS = 120_000;
 
-/**
- * Seals every job, the second half on a helper thread (from `threadFrom` jobs on). The epoch
- * keys handed to the thread are copies, zeroed there when it is done.
- */
-export async function sealBatch(jobs: readonly SealJob[], vaultId: string, epochKey: (day: string) => Uint8Array, threadFrom = SEAL_THREAD_FROM): Promise<SealedRow[]> {
-  const keys: Record<string, Uint8Array> = {};
-  for (const j of jobs) keys[j.day] ??= epochKey(j.day);
-  if (jobs.length < threadFrom) return sealJobs(jobs, vaultId, keys, nodeCrypto);
-  const half = Math.floor(jobs.length / 2);
-  const copies = Object.fromEntries(Object.entries(keys).map(([d, k]) => [d, Uint8Array.from(k)]));
-  // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.
-  const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'custody-seal', execArgv: [], env: {}, workerData: { jobs: jobs.slice(half), vaultId, epochKeys: copies } });
-  for (const k of Object.values(copies)) k.fill(0);
-  const theirs = new Promise<SealedRow[]>((resolve, reject) => {
-    worker.once('message', (m: { rows?: SealedRow[]; error?: string }) => (m.rows ? resolve(m.rows) : reject(new Error(`sealing on the helper thread failed: ${m.error}`))));
-    worker.once('error', (e) => reject(new Error(`the sealing thread failed: ${e.message}`)));
-    worker.once('exit', (code) => reject(new Error(`the sealing thread stopped (exit code ${code})`)));
-  });
-  try {
-    const mine = sealJobs(jobs.slice(0, half), vaultId, keys, nodeCrypto);
-    return [...mine, ...(await theirs)];
-  } finally {
-    void worker.terminate();
+/** Forces a helper failure at a known chunk (tests only). */
+export interface SealFault {
+  chunk: number;
+  how: 'exit' | 'throw';
+}
+
+/** The helper thread of one import, started before its transaction. */
+export class SealPipeline {
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #startPort: MessagePort;
+  readonly #control = new Int32Array(new SharedArrayBuffer(12));
+  #received = 0;
+  #started = false;
+
+  /** Starts sealing `jobs` at once; `epochKeys` are copied for the helper, which zeroes them. */
+  constructor(jobs: SealJobs, vaultId: string, ms: number, epochKeys: Record<string, Uint8Array>, opts: { details?: Record<string, string>; chunkSize?: number; fault?: SealFault } = {}) {
+    const data = new MessageChannel();
+    const start = new MessageChannel();
+    this.#port = data.port1;
+    this.#startPort = start.port1;
+    const copies = Object.fromEntries(Object.entries(epochKeys).map(([d, k]) => [d, Uint8Array.from(k)]));
+    // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      name: 'custody-seal',
+      execArgv: [],
+      env: {},
+      workerData: { jobs, vaultId, ms, epochKeys: copies, chunkSize: opts.chunkSize ?? CHUNK, control: this.#control, port: data.port2, startPort: start.port2, details: opts.details ?? {}, fault: opts.fault ?? null },
+      transferList: [data.port2, start.port2],
+    });
+    for (const k of Object.values(copies)) k.fill(0);
+    this.#worker.unref();
+    // The helper reports its own failures through the port; this only keeps an early error
+    // (before it runs) from being an unhandled event.
+    this.#worker.on('error', () => undefined);
+  }
+
+  /** Hands the helper the log's start state (inside the transaction): audit rows can follow. */
+  start(s: BulkStart): void {
+    this.#startPort.postMessage(s);
+    this.#started = true;
+    Atomics.store(this.#control, 1, 1);
+    Atomics.notify(this.#control, 1);
+  }
+
+  /** The next chunk, in order; blocks this thread until the helper posts it. */
+  next(): SealedChunk {
+    if (!this.#started) throw new Error('internal error: the seal pipeline was not started');
+    let waited = 0;
+    for (;;) {
+      const posted = Atomics.load(this.#control, 0);
+      const m = receiveMessageOnPort(this.#port);
+      if (m) {
+        this.#received++;
+        const msg = m.message as ChunkMessage;
+        if (msg.error !== undefined) throw new Error(`sealing on the helper thread failed: ${msg.error}`);
+        return msg.chunk!;
+      }
+      if (Atomics.load(this.#control, 2) === 1) throw new Error('the sealing thread stopped before it sealed every record');
+      if (posted > this.#received) continue;
+      const t0 = performance.now();
+      Atomics.wait(this.#control, 0, posted, 1000);
+      waited += performance.now() - t0;
+      if (waited > STALL_MS) throw new Error('the sealing thread stopped answering');
+    }
+  }
+
+  /** Stops the helper (after the last chunk, or when the transaction failed). */
+  close(): void {
+    this.#port.close();
+    this.#startPort.close();
+    void this.#worker.terminate();
   }
 }
+
+/** Seals in this thread, for tests comparing with the helper's output. */
+export function sealHere(jobs: SealJobs, vaultId: string, ms: number, epochKeys: Record<string, Uint8Array>): { ids: string[]; at: Int32Array; bytes: Buffer } {
+  const pool = randomPool(nodeCrypto);
+  try {
+    return sealRange(jobs, 0, jobs.kinds.length, vaultId, ms, epochKeys, pool.random, nodeCrypto);
+  } finally {
+    pool.wipe();
+  }
+}
+
