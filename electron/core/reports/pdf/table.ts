@@ -26,6 +26,8 @@ export interface TableOptions {
 const PAD_X = 4;
 const PAD_Y = 3;
 const HEADER_SCALE = 0.95;
+/** Wrapped texts remembered per column (a bound on memory, far above a table's distinct ids). */
+const WRAP_MEMO = 20_000;
 
 /** Spreads the width left after the fixed columns over the flexible ones by weight. */
 export function fitColumns(fixed: (number | { weight: number })[], total = CONTENT_WIDTH): number[] {
@@ -121,6 +123,9 @@ export function drawTable(
   const single: (string | undefined)[] = new Array<string | undefined>(cols.length);
   const singleWidth = new Float64Array(cols.length);
   const multi: (EncodedLine[] | undefined)[] = new Array<EncodedLine[] | undefined>(cols.length);
+  // A text that needs wrapping is wrapped once per column: in the entry tables the same ids
+  // (an entry's target) come back on thousands of rows.
+  const wrapped = cols.map(() => new Map<string, EncodedLine[]>());
   for (let r = 0; r < rowCount; r++) {
     let lines = minLines;
     for (let ci = 0; ci < cols.length; ci++) {
@@ -134,10 +139,12 @@ export function drawTable(
         multi[ci] = undefined;
         continue;
       }
-      const wrapped = encodeLines(typeof value === 'string' ? [value] : value, col.font, col.size, col.inner, maxLinesPerRow);
+      const known = typeof value === 'string' ? wrapped[ci]!.get(value) : undefined;
+      const cellLines = known ?? encodeLines(typeof value === 'string' ? [value] : value, col.font, col.size, col.inner, maxLinesPerRow);
+      if (!known && typeof value === 'string' && wrapped[ci]!.size < WRAP_MEMO) wrapped[ci]!.set(value, cellLines);
       single[ci] = undefined;
-      multi[ci] = wrapped;
-      if (wrapped.length > lines) lines = wrapped.length;
+      multi[ci] = cellLines;
+      if (cellLines.length > lines) lines = cellLines.length;
     }
     const rowHeight = lines * lineHeight + 2 * PAD_Y;
     if (layout.y + rowHeight > PAGE.contentBottom) {
@@ -162,9 +169,9 @@ export function drawTable(
         c.encodedText(tx, baseline, one, col.font, col.size, color);
         continue;
       }
-      const wrapped = multi[ci] as EncodedLine[];
-      for (let li = 0; li < wrapped.length; li++) {
-        const line = wrapped[li] as EncodedLine;
+      const cellLines = multi[ci] as EncodedLine[];
+      for (let li = 0; li < cellLines.length; li++) {
+        const line = cellLines[li] as EncodedLine;
         const tx = col.align === 'right' ? col.right - line.width : col.left + PAD_X;
         c.encodedText(tx, baseline + li * lineHeight, line.encoded, col.font, col.size, color);
       }
