@@ -3,6 +3,7 @@
 // key (or a key derived from it) adds an entry here, else a rotation leaves it unreadable.
 // Bulk data (records, attachments) is under epoch and data keys and is never touched.
 import type Database from 'better-sqlite3';
+import { dirname } from 'node:path';
 import { ad, open, seal } from '../crypto/aead.ts';
 import { deriveKey, wipe } from '../crypto/keys.ts';
 import { attestDeviceKey, deviceKeyAttested } from '../vault/attestation.ts';
@@ -14,6 +15,7 @@ import { SHARING_POLICY_SEALING } from '../sharing/policy.ts';
 import { grantRowAd } from '../sharing/disclose.ts';
 import { faultPoint } from './faults.ts';
 import { openRoot, sealRoot } from './rootWrap.ts';
+import { resealIndexFiles } from '../search/indexFile.ts';
 
 export const keyAd = (vaultId: string, keyId: string) => ad('key', vaultId, keyId);
 
@@ -109,4 +111,6 @@ export const REWRAPS: readonly Rewrap[] = [
   tableSealed('the grants received', 'received_grant', ['id'], 'sealed', 'custody/received/v1', (v, id) => ad('received-grant', v, id!)),
   tableSealed('the records received', 'received_record', ['grant_id', 'record_id'], 'sealed', 'custody/received/v1', (v, g, r) => ad('received-record', v, g!, r!)),
   tableSealed('the attachment keys received', 'received_attachment', ['grant_id', 'id'], 'sealed_key', 'custody/received/v1', (v, g, id) => ad('received-attachment', v, g!, id!)),
+  // The persisted search index (files beside the database, sealed under a key derived from the vault key).
+  { what: 'the search index', run: (sql, vaultId, oldVk, newVk) => resealIndexFiles(dirname(sql.name), vaultId, oldVk, newVk) },
 ];

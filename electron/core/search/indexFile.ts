@@ -8,9 +8,10 @@
 // without the password, and a file of another vault, of another format version, cut short or
 // changed in any byte does not open. Such a file is never trusted: the caller rebuilds.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomicFile.ts';
+import { wipe } from '../crypto/keys.ts';
 import type { Content } from '../records/codec.ts';
 import type { RecordSummary } from '../../shared/records.ts';
 
@@ -220,4 +221,30 @@ export function readFrames(dir: string, key: Buffer, vaultId: string): { frames:
 export function deltaSize(dir: string): number {
   const file = join(dir, DELTA_FILE);
   return existsSync(file) ? statSync(file).size : 0;
+}
+
+/**
+ * A vault key rotation (keys/rewrap.ts): the index and its delta sealed again under the new vault
+ * key's index key, so the retired key opens nothing here. Files that do not open under the old
+ * key are removed (the next unlock rebuilds). Returns how many sealed parts were re-sealed.
+ */
+export function resealIndexFiles(dir: string, vaultId: string, oldVk: Buffer, newVk: Buffer): number {
+  const from = indexKey(oldVk, vaultId);
+  const to = indexKey(newVk, vaultId);
+  try {
+    let base: BaseIndex;
+    try {
+      base = readBase(dir, from, vaultId);
+    } catch {
+      for (const f of [INDEX_FILE, DELTA_FILE]) rmSync(join(dir, f), { force: true });
+      return 0;
+    }
+    const { frames } = readFrames(dir, from, vaultId);
+    writeBase(dir, to, vaultId, base);
+    base.bytes.fill(0);
+    for (const f of frames) appendFrame(dir, to, vaultId, f);
+    return 1 + frames.length;
+  } finally {
+    wipe(from, to);
+  }
 }

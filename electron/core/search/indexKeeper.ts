@@ -380,6 +380,8 @@ export class IndexKeeper {
   }
 
   #appendFrame(frame: DeltaFrame): void {
+    // Frames are sealed under one key: after a vault key change the whole index is written anew.
+    if (this.#keyChanged()) return this.#saveBase();
     try {
       appendFrame(this.vault.dir, this.#key!, this.vault.vaultId, frame);
     } catch {
@@ -387,6 +389,21 @@ export class IndexKeeper {
       return;
     }
     if (deltaSize(this.vault.dir) > Math.max(MERGE_MIN_BYTES, this.#baseBytes / 4)) this.#merge();
+  }
+
+  /**
+   * Whether the vault key changed since the index key was derived (a rotation made or followed in
+   * this process): then the index key is derived again, so nothing more is sealed under the old one.
+   */
+  #keyChanged(): boolean {
+    const now = indexKey(this.vault.keys().vaultKey, this.vault.vaultId);
+    if (this.#key?.equals(now)) {
+      wipe(now);
+      return false;
+    }
+    if (this.#key) wipe(this.#key);
+    this.#key = now;
+    return true;
   }
 
   /** Writes the whole index again soon (the current request answers first). */
@@ -409,6 +426,7 @@ export class IndexKeeper {
   /** Writes the whole index as of the counter, sealed, and an empty delta. */
   #saveBase(): void {
     if (!this.#key || !this.#index.ready) return;
+    this.#keyChanged();
     const w = new ByteWriter();
     w.string(JSON.stringify([...this.#leftOut]));
     w.bytes(this.#index.serialize());
