@@ -69,7 +69,18 @@ export interface VerifyOptions {
   threads?: number;
   /** False: this thread only waits and replays (tests, so that the helpers scan every chunk). */
   scanHere?: boolean;
+  /**
+   * How long the helpers may all make no progress before this thread scans what they still
+   * owe (a helper that died, was killed or hangs). Tests shorten it; a result is never wrong
+   * for it, since any chunk scanned twice gives the same result.
+   */
+  stallMs?: number;
+  /** Makes a helper fail when it takes chunk `chunk` (tests only). */
+  fault?: { chunk: number; how: 'exit' | 'throw' | 'hang' };
 }
+
+/** Default of VerifyOptions.stallMs. */
+const STALL_MS = 2000;
 
 // Chunks of 2^14 rows: small enough to share a log between threads, large enough that the
 // per-chunk messages cost nothing beside the hashing.
@@ -148,7 +159,7 @@ export function verifyLog(db: Database.Database, cps: Checkpoints, onProgress?: 
 
   const sizes = [...wanted.keys()].filter((s) => s > 0).sort((a, b) => a - b);
   const chunks: Chunk[] = plan.map(([from], j) => ({ from, to: j + 1 < plan.length ? plan[j + 1]![0] - 1 : plan[0]![2], base: j * chunkRows, rows: j + 1 < plan.length ? chunkRows : total - j * chunkRows }));
-  const scanned = scanChunks(db, chunks, sizes, opts.threads ?? (total >= THREADED_FROM ? Math.min(3, availableParallelism() - 1) : 0), opts.scanHere ?? true);
+  const scanned = scanChunks(db, chunks, sizes, opts.threads ?? (total >= THREADED_FROM ? Math.min(3, availableParallelism() - 1) : 0), opts.scanHere ?? true, opts);
   // Another process changed the log under the plan (rows deleted or inserted meanwhile): one
   // chunk over the whole log, scanned here in one statement, as a single pass would.
   const whole = (): ChunkResult[] => [scanChunk(db, SCAN_SQL, { from: -Number.MAX_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER, base: 0, rows: -1 }, sizes, hash)];
@@ -293,7 +304,7 @@ const SCAN_SQL = `SELECT seq, entry, lower(hex(leaf_hash)), ${COLUMNS_MATCH} FRO
  * Scans one chunk. Runs in this thread and, as source text, in the helper threads: it must use
  * nothing but its arguments (hashing is node:crypto's one-shot `hash`).
  */
-function scanChunk(db: Database.Database, sql: string, chunk: Chunk, sizes: readonly number[], sha256: typeof hash): ChunkResult {
+function scanChunk(db: Database.Database, sql: string, chunk: Chunk, sizes: readonly number[], sha256: typeof hash, beat?: Int32Array): ChunkResult {
   const EV_SEQ = 1, EV_PRUNED = 2, EV_MODIFIED = 3, EV_COLUMNS = 4, EV_ROOT = 5;
   const scratch = Buffer.alloc(65);
   scratch[0] = 1;
@@ -316,6 +327,8 @@ function scanChunk(db: Database.Database, sql: string, chunk: Chunk, sizes: read
   let prev = Number.NaN;
   for (const [seq, entry, leaf, columnsOk] of db.prepare(sql).raw().iterate(chunk.from, chunk.to) as IterableIterator<[number, string | null, string, number]>) {
     const row = count;
+    // A helper's heartbeat, so the waiting thread can tell a slow helper from a gone one.
+    if (beat && (row & 1023) === 0) Atomics.add(beat, 2, 1);
     if (seq !== prev + 1) events.push(EV_SEQ, row, seq);
     prev = seq;
     if (leaf.length !== 64) throw new RangeError(`a leaf hash must be 32 bytes, got ${leaf.length / 2}`);
@@ -345,11 +358,16 @@ const { hash } = require('node:crypto');
 const scanChunk = ${scanChunk.toString()};
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-const { control, chunks, sizes, sql, port } = workerData;
+const { control, chunks, sizes, sql, port, fault } = workerData;
 // Chunks are taken from a shared counter, so every thread stays busy to the end.
 for (let j = Atomics.add(control, 0, 1); j < chunks.length; j = Atomics.add(control, 0, 1)) {
+  if (fault && fault.chunk === j) {
+    if (fault.how === 'exit') process.exit(1);
+    if (fault.how === 'hang') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    throw new Error('a fault forced by a test');
+  }
   try {
-    port.postMessage({ j, result: scanChunk(db, sql, chunks[j], sizes, hash) });
+    port.postMessage({ j, result: scanChunk(db, sql, chunks[j], sizes, hash, control) });
   } catch (e) {
     port.postMessage({ j, error: String(e && e.message) });
   }
@@ -363,52 +381,75 @@ port.close();
 /**
  * Scans every chunk, with `threads` helper threads beside this one; returns the results in
  * chunk order. Blocks this thread (as the single pass did): it scans chunks itself meanwhile.
+ * A helper that dies, is killed or hangs while it holds a chunk never makes this thread wait
+ * forever: once no helper has made progress for `stallMs`, this thread scans every chunk
+ * still missing (scanning a chunk twice gives the same result, whichever arrives first).
  */
-function scanChunks(db: Database.Database, chunks: Chunk[], sizes: number[], threads: number, scanHere: boolean): ChunkResult[] {
+function scanChunks(db: Database.Database, chunks: Chunk[], sizes: number[], threads: number, scanHere: boolean, opts: Pick<VerifyOptions, 'stallMs' | 'fault'> = {}): ChunkResult[] {
   const results: (ChunkResult | undefined)[] = new Array(chunks.length);
   if (threads < 1 || chunks.length < 2 || db.memory) {
     chunks.forEach((c, j) => (results[j] = scanChunk(db, SCAN_SQL, c, sizes, hash)));
     return results as ChunkResult[];
   }
-  // control[0]: the next chunk to take; control[1]: results posted by the helpers.
-  const control = new Int32Array(new SharedArrayBuffer(8));
+  // control[0]: the next chunk to take; control[1]: results posted by the helpers;
+  // control[2]: the helpers' heartbeat (every 1024 rows scanned).
+  const control = new Int32Array(new SharedArrayBuffer(12));
   const helpers: { worker: Worker; port: MessagePort }[] = [];
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
   for (let i = 0; i < Math.min(threads, chunks.length); i++) {
     const { port1, port2 } = new MessageChannel();
     // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'custody-verify', execArgv: [], env: {}, workerData: { sqlite, file: db.name, control, chunks, sizes, sql: SCAN_SQL, port: port2 }, transferList: [port2] });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'custody-verify', execArgv: [], env: {}, workerData: { sqlite, file: db.name, control, chunks, sizes, sql: SCAN_SQL, port: port2, fault: opts.fault ?? null }, transferList: [port2] });
     worker.unref();
+    // A helper's failure shows as chunks it never posts (handled below), not as an event.
+    worker.on('error', () => undefined);
     helpers.push({ worker, port: port1 });
   }
+  let missing = chunks.length;
   let received = 0;
   const failedChunks: number[] = [];
+  const put = (j: number, r: ChunkResult) => {
+    if (results[j] === undefined) missing--;
+    results[j] = r;
+  };
   const drain = () => {
     for (const { port } of helpers)
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const { j, result } = m.message as { j: number; result?: ChunkResult };
         received++;
         // A helper that failed leaves its chunk to this thread (which then reports the error).
-        if (result) results[j] = result;
+        if (result) put(j, result);
         else failedChunks.push(j);
       }
   };
   try {
-    let mine = 0;
     for (let j = scanHere ? Atomics.add(control, 0, 1) : chunks.length; j < chunks.length; j = Atomics.add(control, 0, 1)) {
-      results[j] = scanChunk(db, SCAN_SQL, chunks[j]!, sizes, hash);
-      mine++;
+      put(j, scanChunk(db, SCAN_SQL, chunks[j]!, sizes, hash));
       drain();
     }
     // Wait for the chunks the helpers took; each posts its message before it counts it.
+    let beat = Atomics.load(control, 2);
+    let quiet = 0;
+    const stallMs = opts.stallMs ?? STALL_MS;
     for (;;) {
       drain();
-      if (received + mine >= chunks.length) break;
+      for (const j of failedChunks.splice(0)) put(j, scanChunk(db, SCAN_SQL, chunks[j]!, sizes, hash));
+      if (missing === 0) break;
       const posted = Atomics.load(control, 1);
       if (posted > received) continue;
-      Atomics.wait(control, 1, posted, 1000);
+      const t0 = performance.now();
+      Atomics.wait(control, 1, posted, Math.min(250, stallMs));
+      const now = Atomics.load(control, 2);
+      if (now !== beat || Atomics.load(control, 1) !== posted) {
+        beat = now;
+        quiet = 0;
+        continue;
+      }
+      quiet += performance.now() - t0;
+      if (quiet < stallMs) continue;
+      // No helper moved for stallMs: what they still owe is scanned here.
+      for (let j = 0; j < chunks.length; j++) if (results[j] === undefined) put(j, scanChunk(db, SCAN_SQL, chunks[j]!, sizes, hash));
     }
-    for (const j of failedChunks) results[j] = scanChunk(db, SCAN_SQL, chunks[j]!, sizes, hash);
   } finally {
     for (const { worker, port } of helpers) {
       port.close();

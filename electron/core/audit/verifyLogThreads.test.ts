@@ -117,3 +117,26 @@ test('a body removed by hand, outside any signed retention run', async () => {
   const r = await verifyEveryWay('body-deleted', (db) => db.prepare('UPDATE audit_entry SET entry = NULL WHERE seq = 23').run());
   expect(r.problems.map((p) => p.kind)).toContain('body-deleted');
 });
+
+// A helper that dies, is killed or hangs while it holds a chunk: the caller still gets the
+// whole answer (this thread scans what the helper owed once no helper moved for stallMs),
+// never a wait without end. The fault is forced when the helper takes chunk 5.
+for (const how of ['exit', 'throw', 'hang'] as const) {
+  test(`a helper that ${how === 'exit' ? 'exits' : how === 'throw' ? 'throws' : 'hangs'} holding a chunk: verification still finds what one pass finds`, async () => {
+    const dir = join(root, `fault-${how}`);
+    cpSync(source, dir, { recursive: true });
+    const db = new Database(join(dir, 'custody.db'));
+    db.prepare("UPDATE audit_entry SET entry = replace(entry, 'r17', 'r71') WHERE seq = 21").run();
+    db.close();
+    const c = await Custody.open(dir);
+    try {
+      const { checkedAt: _a, ...one } = verifyLog(c.vault.db.sql, c.vault.checkpoints);
+      // Chunk 5 holds seq 20..23: the modified entry is in the chunk the helper never returns.
+      const { checkedAt: _b, ...faulty } = verifyLog(c.vault.db.sql, c.vault.checkpoints, undefined, { chunkRows: 4, threads: 1, scanHere: false, stallMs: 200, fault: { chunk: 5, how } });
+      expect(kinds(one)).toEqual(['modified@21']);
+      expect(faulty).toEqual(one);
+    } finally {
+      await c.close();
+    }
+  });
+}
