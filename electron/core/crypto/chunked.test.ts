@@ -226,8 +226,10 @@ describe('round trips', () => {
 });
 
 describe('memory', () => {
-  test('512 MiB streams through encrypt and decrypt with flat memory', async () => {
-    const total = 512 * 1024 * 1024;
+  // 256 MiB is four times the memory bound below, enough to show memory stays flat; the timeout
+  // is for a machine whose cores are all busy (the stress run), not a speed limit.
+  test('256 MiB streams through encrypt and decrypt with flat memory', async () => {
+    const total = 256 * 1024 * 1024;
     const block = 1024 * 1024;
     const template = randomBytes(block);
     const key = randomBytes(32);
@@ -269,5 +271,5 @@ describe('memory', () => {
     expect(producedAtFirstOutput).toBeLessThan(16 * block);
     expect(sinkHash.digest('hex')).toBe(sourceHash.digest('hex'));
     expect(peakRss - baseline).toBeLessThan(64 * 1024 * 1024);
-  }, 20_000);
+  }, 300_000);
 });
