@@ -7,17 +7,25 @@
 import { hash } from 'node:crypto';
 
 const HEAD = /^c2sp\.org\/tlog-proof@v1\nindex (0|[1-9][0-9]*)((?:\n[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)*)$/;
-// Above this many remaining steps a proof's path is not remembered (it is shared by few).
-const REMEMBER_STEPS = 12;
+// Above this many remaining steps a proof's path is not remembered (it is shared by few: in a
+// tree of 2^17 leaves only the two lowest steps are hashed anew for every proof).
+const REMEMBER_STEPS = 15;
+
+/** A step of a proof that reached the root: the hash there, and the proof's lines from there on. */
+interface Reached {
+  hash: string;
+  lines: readonly string[];
+  from: number;
+}
 
 export class InclusionChecker {
   readonly #suffix: string;
   readonly #size: number;
   readonly #root: string;
   readonly #scratch = Buffer.alloc(65, 1);
-  // A step on the way up ("step:index:inner steps left") -> the hash there and the rest of the
-  // path, from a proof that reached the root.
-  readonly #known = new Map<string, string>();
+  // A step on the way up (its node: index * 64 + step) -> the hash there and the rest of the
+  // path (base64 lines, canonical by HEAD), from a proof that reached the root.
+  readonly #known = new Map<number, Reached>();
 
   /** For proofs against `checkpoint` (its exact text, already verified) of `size` leaves and `root`. */
   constructor(checkpoint: string, size: number, root: Uint8Array) {
@@ -29,8 +37,14 @@ export class InclusionChecker {
   /** True when `proof` proves `leaf` (32 bytes) at index `seq` in the checkpoint's tree. */
   accepts(proof: string, seq: number, leaf: Uint8Array): boolean {
     if (!proof.endsWith(this.#suffix)) return false;
-    const m = HEAD.exec(proof.slice(0, proof.length - this.#suffix.length));
-    if (!m || Number(m[1]) !== seq || seq >= this.#size || leaf.length !== 32) return false;
+    return this.acceptsHead(proof.slice(0, proof.length - this.#suffix.length), seq, leaf);
+  }
+
+  /** As accepts(), for the proof `head` + "\n\n" + the checkpoint (proofLines.ts reads it so). */
+  acceptsHead(head: string, seq: number, leaf: Uint8Array): boolean {
+    const m = HEAD.exec(head);
+    // Node keys (index * 64 + step) stay exact below 2^47 leaves; a larger tree goes the strict way.
+    if (!m || Number(m[1]) !== seq || seq >= this.#size || this.#size > 2 ** 46 || leaf.length !== 32) return false;
     const lines = m[2]!.length === 0 ? [] : m[2]!.slice(1).split('\n');
     // The length verifyInclusion requires: the levels where the leaf's path and the tree's
     // right edge differ, then one hash per set bit above them.
@@ -39,31 +53,31 @@ export class InclusionChecker {
     let border = 0;
     for (let x = Math.floor(seq / 2 ** inner); x > 0; x = Math.floor(x / 2)) if (x % 2 === 1) border++;
     if (lines.length !== inner + border) return false;
-    // atob gives the bytes as a latin1 string without a Buffer per hash (the format was checked above).
-    const path = lines.map((l) => atob(l)).join('');
     let h = Buffer.from(leaf).toString('latin1');
     let index = seq;
-    const reached: [string, string][] = [];
+    const reached: [number, Reached][] = [];
     for (let i = 0; i < lines.length; i++) {
       const rest = lines.length - i;
       if (rest <= REMEMBER_STEPS) {
-        // What decides the remaining steps: the index there and how many of them still
-        // combine by the index's bits (the rest put the path's hash on the left).
-        const key = `${i}:${index}:${Math.max(0, inner - i)}`;
-        const state = h + path.slice(i * 32);
-        // The same steps left, the same hash and the same rest of the path as a proof that reached the root.
-        if (this.#known.get(key) === state) return this.#remember(reached);
-        if (!this.#known.has(key)) reached.push([key, state]);
+        // What decides the remaining steps: the node there (its index and level; with the tree's
+        // size they fix which steps still combine by the index's bits) and the path from there.
+        const key = index * 64 + i;
+        const known = this.#known.get(key);
+        // The same hash and the same rest of the path as a proof that reached the root.
+        if (known) {
+          if (known.hash === h && sameRest(lines, i, known)) return this.#remember(reached);
+        } else reached.push([key, { hash: h, lines, from: i }]);
       }
-      const p = path.slice(i * 32, i * 32 + 32);
+      // atob gives the bytes as a latin1 string without a Buffer per hash (the format was checked above).
+      const p = atob(lines[i]!);
       h = i >= inner || index % 2 === 1 ? this.#node(p, h) : this.#node(h, p);
       index = Math.floor(index / 2);
     }
     return h === this.#root && this.#remember(reached);
   }
 
-  #remember(reached: [string, string][]): true {
-    for (const [key, state] of reached) this.#known.set(key, state);
+  #remember(reached: [number, Reached][]): true {
+    for (const [key, step] of reached) this.#known.set(key, step);
     return true;
   }
 
@@ -72,4 +86,10 @@ export class InclusionChecker {
     this.#scratch.write(right, 33, 'latin1');
     return hash('sha256', this.#scratch, 'binary');
   }
+}
+
+function sameRest(lines: readonly string[], from: number, known: Reached): boolean {
+  if (lines.length - from !== known.lines.length - known.from) return false;
+  for (let k = 0; from + k < lines.length; k++) if (lines[from + k] !== known.lines[known.from + k]) return false;
+  return true;
 }

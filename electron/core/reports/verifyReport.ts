@@ -20,6 +20,7 @@ import { checkOpenings, OPENINGS_FILE } from './openings.ts';
 import { certificateFingerprint } from './pdf/certificate.ts';
 import { parsePrunedLine, type PrunedLine } from './prunedLine.ts';
 import { InclusionChecker } from './proofCheck.ts';
+import { proofText, readProofLines } from './proofLines.ts';
 import { DEFAULT_REPORT_LIMITS, readReportFiles, type ReportLimits } from './reportFiles.ts';
 
 export interface Check {
@@ -157,12 +158,9 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
   const runs = new Map<number, RetentionRun>();
   check('inclusion proofs', () => {
     if (!cp) throw new Error('no valid checkpoint to check proofs against');
-    const proofs = new Map<number, string>();
-    for (const [i, line] of text('inclusion-proofs.jsonl').split('\n').filter(Boolean).entries()) {
-      const p = JSON.parse(line) as { seq?: unknown; tlogProof?: unknown };
-      if (typeof p.seq !== 'number' || typeof p.tlogProof !== 'string') throw new Error(`inclusion-proofs.jsonl line ${i + 1} is malformed`);
-      proofs.set(p.seq, p.tlogProof);
-    }
+    const proofBytes = files.get('inclusion-proofs.jsonl');
+    if (!proofBytes) throw new Error('inclusion-proofs.jsonl is missing');
+    const proofs = readProofLines(proofBytes, cpText!);
     const problems: string[] = [];
     let last = -1;
     const fast = textProblem(cpText!) === undefined ? new InclusionChecker(cpText!, cp.size, cp.rootHash) : undefined;
@@ -170,6 +168,7 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
       opts.onProgress?.(i, events.length);
       let seq: number;
       let leaf: Buffer;
+      let event: unknown;
       const pruned = parsePrunedLine(line);
       if (pruned) {
         seq = pruned.seq;
@@ -177,9 +176,10 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
         prunedLines.push(pruned);
       } else {
         try {
-          const e = JSON.parse(line) as { seq?: unknown };
+          const e = JSON.parse(line) as { seq?: unknown; event?: unknown };
           if (typeof e.seq !== 'number') throw new Error();
           seq = e.seq;
+          event = e.event;
         } catch {
           problems.push(`events.jsonl line ${i + 1} is not an audit entry`);
           return;
@@ -189,12 +189,13 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
       if (seq <= last) problems.push(`events.jsonl line ${i + 1} (entry ${seq}) is out of log order`);
       last = seq;
       eventSeqs.push({ seq, leafHash: leaf.toString('hex'), pruned: pruned !== undefined });
-      const proof = proofs.get(seq);
-      if (!proof) return problems.push(`entry ${seq} (events.jsonl line ${i + 1}) has no inclusion proof`);
+      const read = proofs.get(seq);
+      if (!read) return problems.push(`entry ${seq} (events.jsonl line ${i + 1}) has no inclusion proof`);
       proofs.delete(seq);
       try {
         // Most proofs: against the report's checkpoint, sharing their upper paths (proofCheck.ts).
-        if (!fast?.accepts(proof, seq, leaf)) {
+        if (!(read.head !== undefined ? fast?.acceptsHead(read.head, seq, leaf) : fast?.accepts(read.proof, seq, leaf))) {
+          const proof = proofText(read, cpText!);
           const parsed = parseTlogProof(proof);
           if (parsed.checkpoint === cpText) {
             // The checkpoint's signature was checked once above; only the path is new.
@@ -209,7 +210,8 @@ export async function verifyReport(path: string, opts: { vkey?: string; limits?:
       } catch (e) {
         return problems.push(`entry ${seq} (events.jsonl line ${i + 1}) is not in the signed log: ${(e as Error).message}`);
       }
-      const run = pruned ? undefined : parseRetentionRun(line);
+      // Parsed again only for the one event that can be a run (parseRetentionRun checks it all).
+      const run = pruned || event !== 'retention.run' ? undefined : parseRetentionRun(line);
       if (run && run.seq === seq) runs.set(seq, run);
     });
     for (const seq of proofs.keys()) problems.push(`the proof for entry ${seq} has no entry in events.jsonl`);
