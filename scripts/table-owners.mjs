@@ -24,6 +24,14 @@ export const TABLE_OWNERS = [
     relations: ['attachments'],
     api: 'AttachmentRows (attachments/rows.ts) or Attachments (custody.attachments)',
   },
+  {
+    // Per-database settings and sealed values (sync URL, policies): read and set through vault/meta.ts.
+    owner: 'electron/core/vault/',
+    tables: ['meta'],
+    models: ['meta'],
+    relations: [],
+    api: 'vault/meta.ts: metaValue, setMetaValue (in the caller\'s transaction), allMetaValues, readMeta, writeMeta',
+  },
 ];
 
 // A table named after a SQL keyword that takes one (FROM, JOIN, INTO, UPDATE, TABLE), bare,

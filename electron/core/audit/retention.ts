@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import { CustodyError } from '../../shared/errors.ts';
 import type { AuditEntry } from '../../shared/audit.ts';
 import type { Vault } from '../vault/vault.ts';
+import { setMetaValue } from '../vault/meta.ts';
 import { leafHashOfText } from './tlog/hash.ts';
 import type { Problem } from './verifyLog.ts';
 
@@ -69,7 +70,7 @@ export async function setRetentionPolicy(vault: Vault, days: number): Promise<vo
   if (!Number.isInteger(days) || days < 1 || days > 100 * 365) throw new CustodyError('BAD_REQUEST', 'retention must be a whole number of days between 1 and 36500');
   const before = vault.meta.retentionDays;
   await vault.db.writeSync(() => {
-    vault.db.sql.prepare("INSERT INTO meta (key, value) VALUES ('retentionDays', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(days));
+    setMetaValue(vault.db.sql, 'retentionDays', String(days));
     vault.audit.appendSync(vault.meta, [{ event: 'settings.changed', details: { changed: ['retentionDays'], retentionDays: days, previous: before } }]);
   });
   vault.setMeta({ retentionDays: days });

@@ -8,6 +8,7 @@ import { AttachmentRows } from '../attachments/rows.ts';
 import { AuditReads } from '../audit/reads.ts';
 import { iso } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
+import { metaValue } from '../vault/meta.ts';
 
 /** Keys expiring within this many days are warned about. */
 export const EXPIRY_WARNING_DAYS = 30;
@@ -62,7 +63,7 @@ export function vaultStatusReport(vault: Vault, now = Date.now()): VaultStatusRe
       ? { time: iso(backup.time), auditSize: typeof details.auditSize === 'number' ? details.auditSize : null, encryption: typeof details.encryption === 'string' ? details.encryption : null, reason: typeof details.reason === 'string' ? details.reason : null }
       : null,
     sync: {
-      configured: db.prepare("SELECT 1 FROM meta WHERE key = 'sync_url'").get() !== undefined,
+      configured: metaValue(db, 'sync_url') !== undefined,
       lastSyncAt: lastSync && /^\d+$/.test(lastSync) ? iso(Number(lastSync)) : lastSync,
       lastError: state('last_error'),
       pendingChanges: count(db, 'SELECT count(*) AS n FROM sync_outbox'),

@@ -15,6 +15,7 @@ import { SqliteSubtreeStore } from '../audit/subtreeStore.ts';
 import { MerkleTree } from '../audit/tlog/tree.ts';
 import { verifyLog } from '../audit/verifyLog.ts';
 import { ATTACHMENTS_DIR, DATABASE_FILE, readHeader } from '../vault/header.ts';
+import { allMetaValues } from '../vault/meta.ts';
 import { Vault } from '../vault/vault.ts';
 import type { BackupSecrets } from './ageWrap.ts';
 import type { BackupManifest } from './manifest.ts';
@@ -45,7 +46,7 @@ export function checkUnpacked(dir: string, m: BackupManifest): string[] {
     }
     if (integrity.length !== 1 || integrity[0] !== 'ok') return [`custody.db in the backup fails SQLite's integrity check: ${integrity.slice(0, 3).join('; ')}`];
     const header = readHeader(dir);
-    const meta = Object.fromEntries((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+    const meta = allMetaValues(db);
     if (header.vaultId !== m.vaultId || meta.vaultId !== m.vaultId) problems.push('the backup manifest, vault.json and the database do not name the same vault');
     if (meta.deviceId !== m.deviceId) problems.push('the backup manifest names another device than the database inside');
     const device = db.prepare("SELECT public_key AS pk FROM key_registry WHERE kind = 'device_signing' AND status = 'active' ORDER BY created_at LIMIT 1").get() as { pk: Buffer | null } | undefined;

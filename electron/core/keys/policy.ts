@@ -5,6 +5,7 @@
 import { CustodyError } from '../../shared/errors.ts';
 import { target } from '../audit/entry.ts';
 import type { Vault } from '../vault/vault.ts';
+import { setMetaValue } from '../vault/meta.ts';
 import { rotateDeviceKey } from './deviceKeyRotation.ts';
 import { rotateEpochRoot } from './epochRootRotation.ts';
 import { listKeys, POLICY_META, rotationPolicy, type RotationPolicy } from './registry.ts';
@@ -20,7 +21,7 @@ export async function setRotationPolicy(vault: Vault, policy: RotationPolicy): P
   }
   const next = Object.fromEntries(Object.entries({ ...rotationPolicy(vault), ...policy }).filter(([, v]) => v !== undefined)) as RotationPolicy;
   await vault.db.writeSync(() => {
-    vault.db.sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(POLICY_META, JSON.stringify(next));
+    setMetaValue(vault.db.sql, POLICY_META, JSON.stringify(next));
     vault.audit.appendSync(vault.meta, [{ event: 'settings.changed', target: target.vault(vault.vaultId), details: { changed: ['keyRotationPolicy'], ...Object.fromEntries(Object.entries(next).map(([k, v]) => [`rotate.${k}`, v])) } }]);
   });
   return next;

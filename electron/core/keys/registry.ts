@@ -3,6 +3,7 @@
 // wrappings): it is shown from the header, with the vault's creation time.
 import { keyFingerprint } from '../crypto/keys.ts';
 import type { Vault } from '../vault/vault.ts';
+import { metaValue } from '../vault/meta.ts';
 import { ORIGINAL_VAULT_KEY_ID } from './vaultKeyRotation.ts';
 import { keyState, type KeyStatus } from './expiry.ts';
 import { keyRows } from '../db/keyRows.ts';
@@ -64,10 +65,10 @@ export type RotationPolicy = Partial<Record<'vault_key' | 'epoch_root' | 'device
 export const POLICY_META = 'key_rotation_policy';
 
 export function rotationPolicy(vault: Vault): RotationPolicy {
-  const row = vault.db.sql.prepare('SELECT value FROM meta WHERE key = ?').get(POLICY_META) as { value: string } | undefined;
-  if (!row) return {};
+  const value = metaValue(vault.db.sql, POLICY_META);
+  if (value === undefined) return {};
   try {
-    const p = JSON.parse(row.value) as Record<string, unknown>;
+    const p = JSON.parse(value) as Record<string, unknown>;
     return Object.fromEntries(Object.entries(p).filter(([k, v]) => ['vault_key', 'epoch_root', 'device_signing'].includes(k) && Number.isInteger(v) && (v as number) > 0)) as RotationPolicy;
   } catch {
     return {};

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { ad, open, seal } from '../crypto/aead.ts';
 import { deriveKey, wipe } from '../crypto/keys.ts';
 import { attestDeviceKey, deviceKeyAttested } from '../vault/attestation.ts';
+import { metaValue, setMetaValue } from '../vault/meta.ts';
 import { SEALED_SETTINGS_KEY, sealedAd, settingsKey } from '../api/settings.ts';
 import { SYNC_URL_KEY, urlAd } from '../sync/client/state.ts';
 import { SCHEDULE_META_KEY, scheduleAd, scheduleKey } from '../backup/schedule.ts';
@@ -29,12 +30,12 @@ function metaSealed(what: string, metaKey: string, derive: (vk: Buffer) => Buffe
   return {
     what,
     run(sql, vaultId, oldVk, newVk) {
-      const row = sql.prepare('SELECT value FROM meta WHERE key = ?').get(metaKey) as { value: string } | undefined;
-      if (!row) return 0;
+      const value = metaValue(sql, metaKey);
+      if (value === undefined) return 0;
       const [a, b] = [derive(oldVk), derive(newVk)];
       try {
-        const plain = open(a, Buffer.from(row.value, 'base64'), adOf(vaultId), what);
-        sql.prepare('UPDATE meta SET value = ? WHERE key = ?').run(seal(b, plain, adOf(vaultId)).toString('base64'), metaKey);
+        const plain = open(a, Buffer.from(value, 'base64'), adOf(vaultId), what);
+        setMetaValue(sql, metaKey, seal(b, plain, adOf(vaultId)).toString('base64'));
         wipe(plain);
         return 1;
       } finally {

@@ -19,6 +19,7 @@ import { fsyncDir, writeFileAtomic } from '../util/atomicFile.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { HEADER_FILE, headerDigest, headerText, PENDING_HEADER_FILE, PENDING_HEADER_META } from '../vault/header.ts';
 import { headerWrapping, unwrapVaultKey, type Vault } from '../vault/vault.ts';
+import { setMetaValue } from '../vault/meta.ts';
 import { faultPoint } from './faults.ts';
 import { keyAd, REWRAPS } from './rewrap.ts';
 
@@ -71,7 +72,7 @@ export async function rotateVaultKey(vault: Vault, opts: { password: string; rec
         const insert = sql.prepare('INSERT INTO key_registry (id, kind, algorithm, status, created_at, rotated_at, fingerprint, usage_count, wrapped, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)');
         if (!previous) insert.run(retiredId, 'vault_key', 'AES-256-GCM key wrap', 'retired', Date.parse(header.createdAt), now, oldFingerprint, seal(newVk, oldVk, keyAd(vault.vaultId, retiredId)), null);
         insert.run(keyId, 'vault_key', 'AES-256-GCM key wrap', 'active', now, null, fingerprint, null, previous?.id ?? retiredId);
-        sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(PENDING_HEADER_META, headerDigest(text));
+        setMetaValue(sql, PENDING_HEADER_META, headerDigest(text));
         vault.audit.appendSync(vault.meta, [
           { event: 'key.rotated', target: target.key(keyId), details: { kind: 'vault_key', replaces: previous?.id ?? ORIGINAL_VAULT_KEY_ID, fingerprint, previous: oldFingerprint, recoveryKey: opts.recovery === 'new' ? 'new' : 'kept', rewrapped: Object.values(rewrapped).reduce((a, b) => a + b, 0) } },
         ]);

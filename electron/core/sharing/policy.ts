@@ -17,6 +17,7 @@ import { classificationRank, DEFAULT_SHARING_POLICY, POLICY_LABELS, SharingPolic
 import { ad, open, seal } from '../crypto/aead.ts';
 import { deriveKey, wipe } from '../crypto/keys.ts';
 import type { Custody } from '../custody.ts';
+import { metaValue, setMetaValue } from '../vault/meta.ts';
 import type { ResolvedRecipient } from './recipients.ts';
 
 const META_KEY = 'sharing_policy';
@@ -48,7 +49,7 @@ export async function getPolicy(custody: Custody): Promise<SharingPolicy> {
   const key = policyKey(custody);
   try {
     const vault = custody.vault;
-    const row = vault.db.sql.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META_KEY) as string | undefined;
+    const row = metaValue(vault.db.sql, META_KEY);
     const logged = await loggedPolicy(custody);
     if (row === undefined) {
       if (logged !== undefined) throw tampered('the sealed sharing policy was removed');
@@ -99,7 +100,7 @@ export async function setPolicy(custody: Custody, patch: Partial<SharingPolicy>)
     wipe(key);
   }
   await vault.db.writeSync(() => {
-    vault.db.sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(META_KEY, value);
+    setMetaValue(vault.db.sql, META_KEY, value);
     vault.audit.appendSync(vault.meta, [{ event: 'policy.changed', details: { changed, ...(repair ? { repaired: true } : {}), ...after } }]);
   });
   return { policy: after, changed };

@@ -35,3 +35,13 @@ export function metaValue(sql: Database.Database, key: string): string | undefin
 export function setMetaValue(sql: Database.Database, key: string, value: string): void {
   sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
 }
+
+/** Removes one meta value, in the caller's transaction. */
+export function deleteMetaValue(sql: Database.Database, key: string): void {
+  sql.prepare('DELETE FROM meta WHERE key = ?').run(key);
+}
+
+/** Every meta value by key (a backup's database checked without opening the vault). */
+export function allMetaValues(sql: Database.Database): Record<string, string> {
+  return Object.fromEntries((sql.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+}

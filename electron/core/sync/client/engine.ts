@@ -39,6 +39,7 @@ import { CircuitBreaker, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { decodeVersions, fromLocal, fromLocalVersion, valuesOf, type LocalRecord, type LocalVersion, type SealedVersion } from './rows.ts';
 import { SyncServer, SyncServerError } from './server.ts';
 import { SYNC_URL_KEY, SyncState } from './state.ts';
+import { setMetaValue } from '../../vault/meta.ts';
 
 // The views the desktop's sync panel shows are the contract's (electron/shared/contract.ts).
 export type SyncStatus = SyncStatusView;
@@ -110,7 +111,7 @@ export class SyncEngine {
       try {
         const created = await registerDevice(server, vault);
         await vault.db.writeSync(() => {
-          vault.db.sql.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(SYNC_URL_KEY, this.#state.sealUrl(opts.url));
+          setMetaValue(vault.db.sql, SYNC_URL_KEY, this.#state.sealUrl(opts.url));
           // A server that had never seen this vault starts from nothing: so does our bookkeeping of it.
           if (created || this.#state.get('server_vault') !== vault.vaultId) resetBookkeeping(this.#state);
           this.#state.set('server_vault', vault.vaultId);

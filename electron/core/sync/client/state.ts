@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { CustodyError } from '../../../shared/errors.ts';
 import { ad, open, seal } from '../../crypto/aead.ts';
 import type { Vault } from '../../vault/vault.ts';
+import { metaValue } from '../../vault/meta.ts';
 
 export const SYNC_URL_KEY = 'sync_url';
 export const urlAd = (vaultId: string) => ad('sync-url', vaultId);
@@ -66,14 +67,14 @@ export class SyncState {
   // ---- the server URL, sealed with the vault key ---------------------------------------------
 
   get configured(): boolean {
-    return this.sql.prepare('SELECT 1 FROM meta WHERE key = ?').get(SYNC_URL_KEY) !== undefined;
+    return metaValue(this.sql, SYNC_URL_KEY) !== undefined;
   }
 
   /** The URL in clear: needs the vault unlocked. */
   url(): string {
-    const row = this.sql.prepare('SELECT value FROM meta WHERE key = ?').get(SYNC_URL_KEY) as { value: string } | undefined;
-    if (!row) throw new CustodyError('BAD_REQUEST', 'sync is not configured; run "custody sync configure --url ..." or "custody sync join"');
-    return open(this.vault.keys().vaultKey, Buffer.from(row.value, 'base64'), urlAd(this.vault.vaultId), 'the sync server address').toString('utf8');
+    const value = metaValue(this.sql, SYNC_URL_KEY);
+    if (value === undefined) throw new CustodyError('BAD_REQUEST', 'sync is not configured; run "custody sync configure --url ..." or "custody sync join"');
+    return open(this.vault.keys().vaultKey, Buffer.from(value, 'base64'), urlAd(this.vault.vaultId), 'the sync server address').toString('utf8');
   }
 
   sealUrl(url: string): string {
