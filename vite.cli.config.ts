@@ -17,6 +17,10 @@ export default defineConfig({
       output: { format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },
     },
   },
-  ssr: { target: 'node', noExternal: [] },
+  // The pure-JS libraries a command loads at every start are bundled in: as separate packages
+  // (zod alone is 95 files) resolving, reading and compiling them took a good share of a short
+  // command such as `custody add`. Native modules, Prisma and the libraries of rarer commands
+  // stay in node_modules.
+  ssr: { target: 'node', noExternal: ['zod', 'commander', 'canonicalize', 'csv-parse', 'minisearch', 'read', 'mute-stream', 'cli-progress'] },
   logLevel: 'warn',
 });

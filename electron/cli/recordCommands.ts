@@ -7,7 +7,7 @@ import type { Custody } from '../core/custody.ts';
 import { progressBar } from './progress.ts';
 import { printHistory, printJson, printRecord, printRecords } from './format.ts';
 import { collect, opts, withVault } from './globals.ts';
-import { isBackupArgument, restoreFromBackup, withBackupRestoreOptions } from './backupCommands.ts';
+import { isBackupArgument, withBackupRestoreOptions } from './backupOptions.ts';
 
 /** --field name:type=value, e.g. temperature:number=21.5, seen:date=2026-11-20, site:location=48.85,2.35,Paris */
 export function parseFieldOption(spec: string): Field {
@@ -129,7 +129,7 @@ export function registerRecordCommands(program: Command): void {
       .description(description)
       .action(async (id: string, _o, cmd: Command) => {
         // `custody restore FILE --vault DIR` restores a backup (backupCommands.ts).
-        if (name === 'restore' && isBackupArgument(id)) return restoreFromBackup(id, cmd);
+        if (name === 'restore' && isBackupArgument(id)) return (await import('./backupCommands.ts')).restoreFromBackup(id, cmd);
         const o = opts(cmd);
         await withVault(o, async (c) => {
           const s = await run(c, id);

@@ -9,7 +9,6 @@ import { SearchQuerySchema } from '../shared/records.ts';
 import { checkRequest } from '../shared/parseRequest.ts';
 import { badRequestMessage } from '../shared/schemaIssues.ts';
 import { calibrateKdf, type KdfParams } from './crypto/kdf.ts';
-import { runQueuedRotations } from './keys/policy.ts';
 import { target } from './audit/entry.ts';
 import { Attachments, type Progress } from './attachments/attachments.ts';
 import { SearchAudit, type SettleClock } from './audit/searchAudit.ts';
@@ -18,6 +17,7 @@ import { RecordStore, toView } from './records/recordStore.ts';
 import { IndexKeeper } from './search/indexKeeper.ts';
 import type { SearchIndex } from './search/searchIndex.ts';
 import { createVault, Vault, type OpenVaultOptions } from './vault/vault.ts';
+import { metaValue } from './vault/meta.ts';
 
 export interface CreateOptions {
   password: string;
@@ -41,6 +41,11 @@ export interface VaultStatus {
   index: { ready: boolean; size: number };
   /** A problem found at open (e.g. the database is older than checkpoint.txt), or null. */
   integrityProblem: string | null;
+}
+
+/** A key marked rotation_queued, or a rotation policy (keys/registry.ts POLICY_META) that may have queued one. */
+function rotationMayBeDue(vault: Vault): boolean {
+  return metaValue(vault.db.sql, 'key_rotation_policy') !== undefined || vault.db.sql.prepare("SELECT EXISTS (SELECT 1 FROM key_registry WHERE status = 'rotation_queued')").pluck().get() === 1;
 }
 
 export class Custody {
@@ -91,7 +96,9 @@ export class Custody {
   async unlock(password: string, opts: { buildIndex?: boolean; onIndexProgress?: Progress } = {}): Promise<void> {
     await this.vault.unlock(password);
     // Rotations a key policy queued are done now (keys/policy.ts); one that fails stays queued and shown.
-    await runQueuedRotations(this.vault).catch(() => undefined);
+    // Loaded only when one may be due: with the rotations come backups and sharing, a third of the
+    // modules a `custody add` would load.
+    if (rotationMayBeDue(this.vault)) await import('./keys/policy.ts').then((m) => m.runQueuedRotations(this.vault)).catch(() => undefined);
     if (opts.buildIndex !== false) void this.buildIndex(opts.onIndexProgress).catch(() => undefined);
   }
 
