@@ -9,6 +9,8 @@ import { rotateEpochRoot } from '../core/keys/epochRootRotation.ts';
 import { rotateDeviceKey } from '../core/keys/deviceKeyRotation.ts';
 import { rotateRecordKeys } from '../core/keys/recordKeys.ts';
 import { listDevices, revokeDevice } from '../core/keys/deviceRevocation.ts';
+import { sendRotatedKey } from '../core/keys/vaultKeyEnvelopes.ts';
+import { SyncState } from '../core/sync/client/state.ts';
 import { renewSelfSignedIdentity } from '../core/reports/signingIdentity.ts';
 import { printJson } from './format.ts';
 import { opts, withVault } from './globals.ts';
@@ -48,13 +50,20 @@ function registerDeviceCommands(program: Command): void {
     });
   sync
     .command('revoke-device <id>')
-    .description('revoke a lost device: the server refuses its pushes from now on, and the epoch root is rotated from today')
+    .description('revoke a lost device: the server refuses its pushes from now on; the vault key is rotated (the new one goes to the other devices only) and so is the epoch root')
+    .option('--recovery-key-file <file>', 'the recovery key, kept working (else $CUSTODY_RECOVERY_KEY, else a prompt)')
+    .option('--new-recovery-key', 'issue a new recovery key instead (shown once)')
     .action(async (id: string, _o, cmd: Command) => {
-      const o = opts(cmd);
+      const o = opts<{ recoveryKeyFile?: string; newRecoveryKey?: boolean }>(cmd);
       await withVault(o, async (c) => {
-        const r = await revokeDevice(c, id);
+        const password = await masterPassword(o);
+        const r = await revokeDevice(c, id, { password, recovery: o.newRecoveryKey ? 'new' : { recoveryKey: await recoveryKey(o) } });
         if (o.json) return printJson(r);
-        process.stdout.write(`Device ${r.deviceId} is revoked: the server refuses its pushes. Records captured from ${r.fromDay} on use the new epoch root ${r.epochRoot}.\n`);
+        process.stdout.write(
+          `Device ${r.deviceId} is revoked: the server refuses its pushes. New vault key ${r.vaultKey}, sent to ${r.sentTo.length} other device${r.sentTo.length === 1 ? '' : 's'}; records captured from ${r.fromDay} on use the new epoch root ${r.epochRoot}, which the revoked device cannot open.\n`,
+        );
+        if (r.leftOut.length) process.stderr.write(`warning: device${r.leftOut.length === 1 ? '' : 's'} ${r.leftOut.join(', ')} had not published an encryption key (not synced since this version): ${r.leftOut.length === 1 ? 'it' : 'they'} must join the vault again\n`);
+        if (r.recoveryKey) process.stdout.write(`\nNEW RECOVERY KEY (shown only now; the old one no longer opens the vault):\n\n    ${r.recoveryKey}\n\n`);
       });
     });
 }
@@ -106,7 +115,10 @@ export function registerKeyCommands(program: Command): void {
           case 'vault-key': {
             const password = await masterPassword(o);
             const r = await rotateVaultKey(c.vault, { password, recovery: o.newRecoveryKey ? 'new' : { recoveryKey: await recoveryKey(o) } });
-            if (o.json) return printJson(r);
+            // A synced vault sends the new key to its other devices now (else at the next sync, which retries).
+            const sent = new SyncState(c.vault).configured ? await sendRotatedKey(c).catch((e: Error) => (process.stderr.write(`warning: the new vault key was not sent to the other devices yet (${e.message}); the next "custody sync" sends it\n`), null)) : null;
+            if (o.json) return printJson({ ...r, ...(sent ? { sentTo: sent.sentTo, leftOut: sent.leftOut } : {}) });
+            if (sent) process.stdout.write(`Sent to ${sent.sentTo.length} other device${sent.sentTo.length === 1 ? '' : 's'} of the synced vault; each takes it at its next sync.${sent.leftOut.length ? ` Not sent to ${sent.leftOut.join(', ')} (no encryption key published): join again there.` : ''}\n`);
             process.stdout.write(`New vault key ${r.keyId} (fingerprint ${r.fingerprint}); re-wrapped ${Object.entries(r.rewrapped).map(([w, n]) => `${w}: ${n}`).join(', ')}. Records and attachments were not re-encrypted.\n`);
             if (r.recoveryKey) process.stdout.write(`\nNEW RECOVERY KEY (shown only now; the old one no longer opens the vault):\n\n    ${r.recoveryKey}\n\n`);
             return;

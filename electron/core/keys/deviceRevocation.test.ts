@@ -15,6 +15,7 @@ describePg('custody sync revoke-device', (pg) => {
     const server = pg();
     const { url } = await server.analyst();
     const a = await firstDevice(url, 'A');
+    const rotation = { password: PASSWORD, recovery: { recoveryKey: a.recoveryKey } };
     await a.custody.createRecord({ kind: 'note', title: 'from A', body: 'a' });
     await a.engine.syncNow();
     const b = await joinDevice(url, 'B');
@@ -31,9 +32,9 @@ describePg('custody sync revoke-device', (pg) => {
     const takenBefore = fromB();
     await b.custody.createRecord({ kind: 'note', title: 'B before revocation', body: 'b0' });
     await b.engine.syncNow();
-    await expect(revokeDevice(a.custody, a.custody.vault.meta.deviceId)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    const r = await revokeDevice(a.custody, bId);
-    await expect(revokeDevice(a.custody, bId)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(revokeDevice(a.custody, a.custody.vault.meta.deviceId, rotation)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const r = await revokeDevice(a.custody, bId, rotation);
+    await expect(revokeDevice(a.custody, bId, rotation)).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await listKeys(a.custody.vault)).filter((k) => k.kind === 'epoch_root').map((k) => [k.id === r.epochRoot, k.status])).toEqual([
       [false, 'retired'],
       [true, 'active'],

@@ -19,9 +19,11 @@ import { fsyncDir, writeFileAtomic } from '../util/atomicFile.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { HEADER_FILE, headerDigest, headerText, PENDING_HEADER_FILE, PENDING_HEADER_META } from '../vault/header.ts';
 import { headerWrapping, unwrapVaultKey, type Vault } from '../vault/vault.ts';
-import { setMetaValue } from '../vault/meta.ts';
 import { faultPoint } from './faults.ts';
 import { keyAd, REWRAPS } from './rewrap.ts';
+import { FOLLOW_META, followedVaultKey, markForPublication } from './vaultKeyFollow.ts';
+import { SyncState } from '../sync/client/state.ts';
+import { deleteMetaValue, setMetaValue } from '../vault/meta.ts';
 
 /** The fault points of a vault key rotation, in order (faults.ts). */
 export const VAULT_KEY_STEPS = ['vault-key:checked', 'vault-key:next-header', 'vault-key:mid-transaction', 'vault-key:committed', 'vault-key:renamed'] as const;
@@ -42,39 +44,36 @@ export async function rotateVaultKey(vault: Vault, opts: { password: string; rec
   const header = vault.header;
   const oldVk = keys.vaultKey;
   // Both secrets are checked against the key in use: the rotation must leave both working.
-  await sameKey(await unwrapVaultKey(header, { password: opts.password }), oldVk, 'WRONG_PASSWORD', 'the password does not open this vault');
+  await sameKey(followedVaultKey(vault, await unwrapVaultKey(header, { password: opts.password })), oldVk, 'WRONG_PASSWORD', 'the password does not open this vault');
   let recoveryRaw: Buffer;
   if (opts.recovery === 'new') recoveryRaw = randomKey();
   else {
-    await sameKey(await unwrapVaultKey(header, opts.recovery), oldVk, 'WRONG_RECOVERY_KEY', 'the recovery key does not open this vault');
+    await sameKey(followedVaultKey(vault, await unwrapVaultKey(header, opts.recovery)), oldVk, 'WRONG_RECOVERY_KEY', 'the recovery key does not open this vault');
     recoveryRaw = keyMaterial(parseRecoveryKey(opts.recovery.recoveryKey));
   }
   const newVk = randomKey();
   const oldFingerprint = keyFingerprint(oldVk);
   const fingerprint = keyFingerprint(newVk);
   const keyId = uuidv7();
-  const retiredId = uuidv7();
   try {
     faultPoint('vault-key:checked');
     const next = await headerWrapping(header, newVk, opts.password, recoveryRaw);
     const text = headerText(next);
     writeFileAtomic(join(vault.dir, PENDING_HEADER_FILE), text);
     faultPoint('vault-key:next-header');
-    const rewrapped: Record<string, number> = {};
-    const previous = vault.db.sql.prepare("SELECT id FROM key_registry WHERE kind = 'vault_key' AND status = 'active'").get() as { id: string } | undefined;
+    let rewrapped: Record<string, number> = {};
     try {
       await vault.db.writeSync(() => {
         const sql = vault.db.sql;
-        for (const r of REWRAPS) rewrapped[r.what] = r.run(sql, vault.vaultId, oldVk, newVk);
-        const now = Date.now();
-        // The old key stays, wrapped by the new one: the log's sealed openings (commitment.ts) were made under it and cannot be re-made.
-        sql.prepare("UPDATE key_registry SET status = 'retired', rotated_at = ?, wrapped = ? WHERE id = ?").run(now, seal(newVk, oldVk, keyAd(vault.vaultId, previous?.id ?? retiredId)), previous?.id ?? '');
-        const insert = sql.prepare('INSERT INTO key_registry (id, kind, algorithm, status, created_at, rotated_at, fingerprint, usage_count, wrapped, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)');
-        if (!previous) insert.run(retiredId, 'vault_key', 'AES-256-GCM key wrap', 'retired', Date.parse(header.createdAt), now, oldFingerprint, seal(newVk, oldVk, keyAd(vault.vaultId, retiredId)), null);
-        insert.run(keyId, 'vault_key', 'AES-256-GCM key wrap', 'active', now, null, fingerprint, null, previous?.id ?? retiredId);
+        const swap = swapVaultKeyRows(vault, oldVk, newVk, keyId, Date.parse(header.createdAt));
+        rewrapped = swap.rewrapped;
         setMetaValue(sql, PENDING_HEADER_META, headerDigest(text));
+        // The new header wraps the new key under both secrets: a rotation followed from another device (vaultKeyFollow.ts) is settled.
+        deleteMetaValue(sql, FOLLOW_META);
+        // On a synced vault the new key goes to the other devices at the next sync (vaultKeyEnvelopes.ts), retried until sent.
+        if (new SyncState(vault).configured) markForPublication(sql, { keyId, previous: oldFingerprint, replaces: swap.replaces });
         vault.audit.appendSync(vault.meta, [
-          { event: 'key.rotated', target: target.key(keyId), details: { kind: 'vault_key', replaces: previous?.id ?? ORIGINAL_VAULT_KEY_ID, fingerprint, previous: oldFingerprint, recoveryKey: opts.recovery === 'new' ? 'new' : 'kept', rewrapped: Object.values(rewrapped).reduce((a, b) => a + b, 0) } },
+          { event: 'key.rotated', target: target.key(keyId), details: { kind: 'vault_key', replaces: swap.replacesShown, fingerprint, previous: oldFingerprint, recoveryKey: opts.recovery === 'new' ? 'new' : 'kept', rewrapped: Object.values(rewrapped).reduce((a, b) => a + b, 0) } },
         ]);
       });
     } catch (e) {
@@ -97,6 +96,26 @@ export async function rotateVaultKey(vault: Vault, opts: { password: string; rec
   } finally {
     wipe(newVk, recoveryRaw);
   }
+}
+
+/**
+ * Inside the caller's transaction: everything the old vault key wraps is re-wrapped by the new
+ * one (REWRAPS), the old key is retired (kept, wrapped by the new one: the log's sealed openings
+ * were made under it and cannot be re-made) and the new one registered as `keyId`. Shared by a
+ * rotation made here and one followed from another device (vaultKeyEnvelopes.ts).
+ */
+export function swapVaultKeyRows(vault: Vault, oldVk: Buffer, newVk: Buffer, keyId: string, originalCreatedAt: number): { rewrapped: Record<string, number>; replaces: string; replacesShown: string } {
+  const sql = vault.db.sql;
+  const rewrapped: Record<string, number> = {};
+  const previous = sql.prepare("SELECT id FROM key_registry WHERE kind = 'vault_key' AND status = 'active'").get() as { id: string } | undefined;
+  const retiredId = previous?.id ?? uuidv7();
+  for (const r of REWRAPS) rewrapped[r.what] = r.run(sql, vault.vaultId, oldVk, newVk);
+  const now = Date.now();
+  if (previous) sql.prepare("UPDATE key_registry SET status = 'retired', rotated_at = ?, wrapped = ? WHERE id = ?").run(now, seal(newVk, oldVk, keyAd(vault.vaultId, retiredId)), retiredId);
+  const insert = sql.prepare('INSERT INTO key_registry (id, kind, algorithm, status, created_at, rotated_at, fingerprint, usage_count, wrapped, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)');
+  if (!previous) insert.run(retiredId, 'vault_key', 'AES-256-GCM key wrap', 'retired', originalCreatedAt, now, keyFingerprint(oldVk), seal(newVk, oldVk, keyAd(vault.vaultId, retiredId)), null);
+  insert.run(keyId, 'vault_key', 'AES-256-GCM key wrap', 'active', now, null, keyFingerprint(newVk), null, retiredId);
+  return { rewrapped, replaces: retiredId, replacesShown: previous?.id ?? ORIGINAL_VAULT_KEY_ID };
 }
 
 async function sameKey(candidate: Buffer, current: Buffer, code: 'WRONG_PASSWORD' | 'WRONG_RECOVERY_KEY', message: string): Promise<void> {

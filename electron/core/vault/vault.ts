@@ -31,6 +31,7 @@ import { attestDeviceKey, deviceKeyAttested } from './attestation.ts';
 import { Keyring, type EpochRoot } from './keyring.ts';
 import { handoversIn, keysAcross } from '../keys/handover.ts';
 import { openRoot, sealRoot } from '../keys/rootWrap.ts';
+import { followedVaultKey, settleFollowedRotation } from '../keys/vaultKeyFollow.ts';
 import { readMeta, writeMeta, type VaultMeta } from './meta.ts';
 import { keyRows } from '../db/keyRows.ts';
 import { causeOf, PendingEntries, type PendingEntry, type PendingSearch } from './pendingEntries.ts';
@@ -513,8 +514,10 @@ export class Vault {
       await this.#locking;
       if (this.#keys) return;
       this.#throttle.begin();
-      const vk = await this.#passwordVaultKey(password, { method: 'password' });
+      // After a vault key rotation followed from another device, vault.json still wraps the key before it (keys/vaultKeyFollow.ts).
+      const vk = followedVaultKey(this, await this.#passwordVaultKey(password, { method: 'password' }));
       await this.#openKeyring(vk, 'password');
+      await settleFollowedRotation(this, password).catch(() => false);
       // A vault made when the floor was lower gets its password wrapping re-made at the floor.
       if (kdfBelowFloor(this.#header.kdf)) await this.#upgradeKdf(password);
     });
@@ -546,7 +549,7 @@ export class Vault {
     await this.#locking;
     let vk: Buffer;
     try {
-      vk = await unwrapVaultKey(this.#header, { recoveryKey });
+      vk = followedVaultKey(this, await unwrapVaultKey(this.#header, { recoveryKey }));
     } catch (e) {
       if (!(e instanceof CustodyError && e.code === 'WRONG_RECOVERY_KEY')) throw e;
       wipeRandomPool();
@@ -570,6 +573,7 @@ export class Vault {
     }
     // The keys are checked before the header changes: a tampered vault keeps its password.
     await this.#openKeyring(vk, 'recovery', { header: next, extra: [recovered] });
+    await settleFollowedRotation(this, newPassword).catch(() => false);
   }
 
   /** Re-wraps the vault key under a new password; nothing else is re-encrypted. */

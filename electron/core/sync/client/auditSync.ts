@@ -16,7 +16,7 @@ import { leafHash } from '../../audit/tlog/hash.ts';
 import { CompactRange } from '../../audit/tlog/tree.ts';
 import type { AuditInput } from '../../audit/entry.ts';
 import type { SyncContext, SyncProblem } from './context.ts';
-import { attestedKey } from './device.ts';
+import { attestedKeyUnderAny } from './device.ts';
 import { revokedDevices } from '../../keys/deviceRevocation.ts';
 import { indexRecordEvents } from './evidence.ts';
 
@@ -96,7 +96,7 @@ export async function pullAudit(ctx: SyncContext): Promise<AuditPullResult> {
   const result: AuditPullResult = { entries: 0, problems: [] };
   const audit: AuditInput[] = [];
   // Nothing more is taken from a device revoked by a device of this vault (keys/deviceRevocation.ts).
-  const revoked = await revokedDevices(server, vaultId, vault.keys().vaultKey);
+  const revoked = await revokedDevices(server, vaultId, vault.keys().vaultKeys);
   for (const d of devices) {
     if (d.id === deviceId || revoked.has(d.id)) continue;
     const known = sql.prepare('SELECT public_key, verified_size, verified_root, problem FROM remote_device WHERE id = ?').get(d.id) as
@@ -106,7 +106,7 @@ export async function pullAudit(ctx: SyncContext): Promise<AuditPullResult> {
       result.problems.push(p);
       if (known?.problem !== p.message) audit.push({ event: 'sync.server_misbehaved', target: `device:${d.id}`, success: false, details: { device: d.id, kind: p.kind, ...(p.seq !== undefined ? { seq: p.seq } : {}) } });
     };
-    const key = attestedKey(vault.keys().vaultKey, vaultId, d.id, d.publicKey, d.attestation);
+    const key = attestedKeyUnderAny(vault.keys().vaultKeys, vaultId, d.id, d.publicKey, d.attestation);
     // A key is pinned once a checkpoint signed by it verified here.
     if (!key || (known && known.verified_size > 0 && !known.public_key.equals(key))) {
       const p = { device: d.id, kind: 'device-key', message: `the server presents a key for device ${d.id} that no device of this vault registered` };

@@ -24,6 +24,18 @@ export function attestedKey(vaultKey: Uint8Array, vaultId: string, deviceId: str
 }
 
 /**
+ * The same under any of the vault keys this device holds (the current one first): an
+ * attestation made before a vault key rotation stays good, as the server keeps it as made.
+ */
+export function attestedKeyUnderAny(vaultKeys: readonly Uint8Array[], vaultId: string, deviceId: string, publicKey: Uint8Array, attestation: Uint8Array): Buffer | undefined {
+  for (const vk of vaultKeys) {
+    const key = attestedKey(vk, vaultId, deviceId, publicKey, attestation);
+    if (key) return key;
+  }
+  return undefined;
+}
+
+/**
  * Registers the vault (header and wrapped keys) and this device; safe to repeat. Returns
  * whether the vault was new to the server.
  */

@@ -32,6 +32,10 @@ import type { SyncContext, SyncProblem, SyncProgress } from './context.ts';
 import { registerDevice } from './device.ts';
 import { exchangeEpochRoots } from '../../keys/syncKeys.ts';
 import { lockIfRevoked } from '../../keys/deviceRevocation.ts';
+import { publishDeviceRecipient } from '../../keys/deviceIdentity.ts';
+import { followVaultKey, publishVaultKey } from '../../keys/vaultKeyEnvelopes.ts';
+import { keysForJoin } from '../../keys/joinKeys.ts';
+import { setMetaValue } from '../../vault/meta.ts';
 import { MERGE_KEYS, threeWayMerge, type MergeKey, type RecordValues } from './merge.ts';
 import { checkMissing, pullIds, pullRecords, pullRefused, refusals } from './pull.ts';
 import { pushRecords } from './push.ts';
@@ -39,7 +43,6 @@ import { CircuitBreaker, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { decodeVersions, fromLocal, fromLocalVersion, valuesOf, type LocalRecord, type LocalVersion, type SealedVersion } from './rows.ts';
 import { SyncServer, SyncServerError } from './server.ts';
 import { SYNC_URL_KEY, SyncState } from './state.ts';
-import { setMetaValue } from '../../vault/meta.ts';
 
 // The views the desktop's sync panel shows are the contract's (electron/shared/contract.ts).
 export type SyncStatus = SyncStatusView;
@@ -221,10 +224,15 @@ export class SyncEngine {
         await registerDevice(server, vault);
         this.#registered = true;
       }
-      // Epoch roots a rotation made here or elsewhere, before records sealed under them (keys/syncKeys.ts).
-      await exchangeEpochRoots(server, vault);
       // A device another device revoked is told so and locks (keys/deviceRevocation.ts).
       await lockIfRevoked(server, this.#custody);
+      // This device's encryption key, then vault key rotations: one made here and not yet sent,
+      // and those other devices sent here (keys/deviceIdentity.ts, keys/vaultKeyEnvelopes.ts).
+      await publishDeviceRecipient(server, vault);
+      await publishVaultKey(server, this.#custody);
+      const keyProblems = (await followVaultKey(server, this.#custody)).problems;
+      // Epoch roots a rotation made here or elsewhere, before records sealed under them (keys/syncKeys.ts).
+      await exchangeEpochRoots(server, vault);
       // The other devices' audit first: a pulled edit, trash change or purge is applied only
       // with its device's signed entry (evidence.ts), looked for again when one is missing.
       const auditProblems: SyncProblem[] = [];
@@ -261,7 +269,7 @@ export class SyncEngine {
       }
       result.pushed.attachments += await pushAttachments(ctx);
       result.pushed.auditEntries += await pushAudit(ctx);
-      result.problems = [...auditProblems, ...refusals(ctx)];
+      result.problems = [...keyProblems, ...auditProblems, ...refusals(ctx)];
       // Syncs that moved only audit entries are not themselves logged, or two devices would
       // keep sending each other the entry about the last exchange.
       const entries: AuditInput[] = [];
@@ -399,11 +407,16 @@ export class SyncEngine {
       const remote = vaults[0]!;
       const header = parseHeader(remote.header);
       if (header.vaultId !== remote.id) throw new CustodyError('TAMPERED', 'the vault header on the server names another vault');
-      const keys = await server.query('read the vault keys', (p) => p.serverVaultKey.findMany({ where: { vaultId: remote.id } }));
+      // After vault key rotations: the newest header the secret opens, and every key re-wrapped by its key (keys/joinKeys.ts).
+      const [keys, later] = await server.query('read the vault keys', (p) =>
+        Promise.all([p.serverVaultKey.findMany({ where: { vaultId: remote.id } }), p.serverVaultHeader.findMany({ where: { vaultId: remote.id }, orderBy: { createdAt: 'desc' } })]),
+      );
+      const headers = [...later.map((h) => parseHeader(h.header)).filter((h) => h.vaultId === remote.id && h.createdAt === header.createdAt), header];
+      const joined = await keysForJoin(remote.id, headers, keys, secret);
       await joinVault(
         dir,
-        header,
-        keys.map((k) => ({ id: k.id, kind: k.kind, algorithm: k.algorithm, status: 'active', createdAt: k.createdAt, fingerprint: k.fingerprint, wrapped: new Uint8Array(k.wrapped), fromDay: k.fromDay, untilDay: k.untilDay })),
+        joined.header,
+        joined.rows,
         secret,
         { actor: opts.actor },
       );

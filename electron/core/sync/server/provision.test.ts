@@ -57,7 +57,7 @@ describePg('sync server provisioning', (testServer) => {
 
   test('init creates the schema with a year of monthly audit partitions; running it again changes nothing', async () => {
     const tables = (await server.admin.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'custody' AND tablename NOT LIKE 'audit_entry_%' ORDER BY 1")).rows.map((r) => r.t);
-    expect(tables).toEqual(['_migrations', 'attachment', 'attachment_chunk', 'audit_checkpoint', 'audit_entry', 'device', 'device_revocation', 'envelope', 'envelope_event', 'envelope_open', 'record', 'record_version', 'reviewer_key', 'vault', 'vault_key']);
+    expect(tables).toEqual(['_migrations', 'attachment', 'attachment_chunk', 'audit_checkpoint', 'audit_entry', 'device', 'device_recipient', 'device_revocation', 'envelope', 'envelope_event', 'envelope_open', 'record', 'record_version', 'reviewer_key', 'vault', 'vault_header', 'vault_key', 'vault_key_envelope']);
     // The year ahead counts from the provisioning's clock, injected here at the last instant of
     // a month: what is expected cannot change if a month ends between provisioning and this check.
     const now = new Date('2025-01-31T23:59:59.999Z');
