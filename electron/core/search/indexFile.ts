@@ -8,7 +8,7 @@
 // without the password, and a file of another vault, of another format version, cut short or
 // changed in any byte does not open. Such a file is never trusted: the caller rebuilds.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomicFile.ts';
 import { wipe } from '../crypto/keys.ts';
@@ -19,9 +19,10 @@ export const INDEX_FILE = 'search-index';
 export const DELTA_FILE = 'search-index.delta';
 /**
  * Raise when the layout of either file changes: an index of another version is rebuilt.
- * 2: filter columns and summaries stored per slot as bytes (1 held them as one JSON array).
+ * 3: filter columns, and per slot the rest of its summary as bytes (1 held summaries as one
+ * JSON array; 2, briefly, whole summaries per slot).
  */
-export const INDEX_FORMAT = 2;
+export const INDEX_FORMAT = 3;
 const MAGIC = Buffer.from('CUSTODY-SEARCH-INDEX\n', 'ascii');
 const KIND_BASE = 1;
 const KIND_DELTA = 2;
@@ -75,6 +76,37 @@ function readHeader(buf: Buffer): Header {
   return { kind, vaultId, counter, anchor, length: p + idLength + anchorLength };
 }
 
+/**
+ * Opens an index file only if it is a regular file of its own: a link is not followed out of the
+ * vault folder, and a FIFO planted at its name neither blocks the open nor is read.
+ */
+function openRegular(file: string, flags: number): number | null {
+  let fd: number;
+  try {
+    fd = openSync(file, flags | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new IndexFileError('damaged');
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new IndexFileError('damaged');
+  }
+  return fd;
+}
+
+function readAll(fd: number): Buffer {
+  const size = fstatSync(fd).size;
+  const buf = Buffer.alloc(size);
+  let done = 0;
+  while (done < size) {
+    const n = readSync(fd, buf, done, size - done, done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return buf.subarray(0, done);
+}
+
 function seal(key: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer {
   const nonce = randomBytes(NONCE);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
@@ -119,8 +151,8 @@ export function writeBase(dir: string, key: Buffer, vaultId: string, base: { cou
 /** Reads and opens the whole index; throws IndexFileError saying why it cannot be used. */
 export function readBase(dir: string, key: Buffer, vaultId: string): BaseIndex {
   const file = join(dir, INDEX_FILE);
-  if (!existsSync(file)) throw new IndexFileError('missing');
-  const fd = openSync(file, 'r');
+  const fd = openRegular(file, constants.O_RDONLY);
+  if (fd === null) throw new IndexFileError('missing');
   try {
     // Decrypted in chunks into one buffer: the sealed copy is never in memory whole (tens of MiB
     // less at the peak of a `custody search`).
@@ -176,12 +208,19 @@ export interface DeltaFrame {
 export function appendFrame(dir: string, key: Buffer, vaultId: string, frame: DeltaFrame): number {
   const file = join(dir, DELTA_FILE);
   const h = header(KIND_DELTA, vaultId, 0, '');
-  if (!existsSync(file)) writeFileAtomic(file, h);
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile()) writeFileAtomic(file, h);
   const sealed = seal(key, h, Buffer.from(JSON.stringify(frame), 'utf8'));
   const record = Buffer.alloc(4 + sealed.length);
   record.writeUInt32BE(sealed.length, 0);
   sealed.copy(record, 4);
-  appendFileSync(file, record, { mode: 0o600 });
+  const fd = openRegular(file, constants.O_WRONLY | constants.O_APPEND);
+  if (fd === null) throw new IndexFileError('missing');
+  try {
+    writeSync(fd, record);
+  } finally {
+    closeSync(fd);
+  }
   return record.length;
 }
 
@@ -191,8 +230,19 @@ export function appendFrame(dir: string, key: Buffer, vaultId: string, frame: De
  */
 export function readFrames(dir: string, key: Buffer, vaultId: string): { frames: DeltaFrame[]; damaged: boolean; bytes: number } {
   const file = join(dir, DELTA_FILE);
-  if (!existsSync(file)) return { frames: [], damaged: false, bytes: 0 };
-  const buf = readFileSync(file);
+  let fd: number | null;
+  try {
+    fd = openRegular(file, constants.O_RDONLY);
+  } catch {
+    return { frames: [], damaged: true, bytes: 0 };
+  }
+  if (fd === null) return { frames: [], damaged: false, bytes: 0 };
+  let buf: Buffer;
+  try {
+    buf = readAll(fd);
+  } finally {
+    closeSync(fd);
+  }
   const frames: DeltaFrame[] = [];
   let h: Header;
   try {
