@@ -117,6 +117,15 @@ export class Columns {
     this.#ownTags[slot] = undefined;
   }
 
+  /** The slot's case as written, and its tags (what a summary shows; the columns keep them). */
+  caseOf(slot: number): string {
+    return this.#caseNames.list[this.caseName[slot]!]!;
+  }
+
+  tagsOf(slot: number): string[] {
+    return Array.from(this.#tagsOf(slot), (id) => this.#tagNames.list[id]!);
+  }
+
   #tagsOf(slot: number): ArrayLike<number> {
     const own = this.#ownTags[slot];
     if (own) return own;

@@ -41,7 +41,7 @@ export class SearchIndex {
 
   summaryOf(id: string): RecordSummary | undefined {
     const slot = this.#slotOf.get(id);
-    return slot === undefined ? undefined : this.#summaries.get(slot);
+    return slot === undefined ? undefined : this.#summaries.get(slot, this.#columns);
   }
 
   /** The build is complete: sort the listing order now, in the background, not at the first listing. */
@@ -141,7 +141,7 @@ export class SearchIndex {
     const q = parseRequest(SearchQuerySchema, query);
     const summaries = this.#summaries;
     const keep = this.#columns.filter(q);
-    const hit = (slot: number, score: number) => ({ ...summaries.get(slot)!, score });
+    const hit = (slot: number, score: number) => ({ ...summaries.get(slot, this.#columns)!, score });
     let total = 0;
     const text = q.text.trim();
     if (text) {

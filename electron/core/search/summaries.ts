@@ -3,11 +3,25 @@
 // search shows a page of hits, and 100k summaries as objects were most of the memory of a
 // `custody search` (docs/performance.md, "Memory"). Summaries set after the load, or by a
 // build, are kept as objects.
-import type { RecordSummary } from '../../shared/records.ts';
+import { CLASSIFICATIONS, RECORD_KINDS, type RecordSummary } from '../../shared/records.ts';
 import { ByteReader, ByteWriter } from './bytes.ts';
+import type { Columns } from './columns.ts';
 
-/** A stored summary without its id (kept apart, so a lookup by id decodes no summary). */
-type Row = [RecordSummary['kind'], string, string, string[], RecordSummary['classification'], string, string, number, string | null];
+/**
+ * What a stored summary holds beyond the filter columns (kind, classification, case, tags and
+ * the captured time are read from those) and its id (kept apart, so a lookup by id decodes no
+ * summary): title, version, updated-at and deleted-at as epoch ms (or the string itself when it
+ * is not in the form toISOString gives back), and captured-at only when that form differs too.
+ */
+type Row = [title: string, version: number, updatedAt: number | string, deletedAt: number | string | null, capturedAt?: string];
+
+/** A time as epoch ms when its ISO string comes back exactly from it, else the string. */
+function compactTime(t: string): number | string {
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === t ? ms : t;
+}
+
+const isoOf = (t: number | string): string => (typeof t === 'number' ? new Date(t).toISOString() : t);
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -39,11 +53,23 @@ export class Summaries {
     return this.#own[slot] !== undefined || this.#stored[slot] === 1;
   }
 
-  get(slot: number): RecordSummary | undefined {
+  /** The slot's summary; a stored one is completed from `columns` (those the index wrote with it). */
+  get(slot: number, columns: Columns): RecordSummary | undefined {
     const own = this.#own[slot];
     if (own || this.#stored[slot] !== 1) return own;
-    const [kind, title, case_, tags, classification, capturedAt, updatedAt, version, deletedAt] = JSON.parse(this.#rows.toString('utf8', this.#rowAt[slot], this.#rowAt[slot + 1])) as Row;
-    return { id: this.idOf(slot)!, kind, title, case: case_, tags, classification, capturedAt, updatedAt, version, deletedAt };
+    const [title, version, updatedAt, deletedAt, capturedAt] = JSON.parse(this.#rows.toString('utf8', this.#rowAt[slot], this.#rowAt[slot + 1])) as Row;
+    return {
+      id: this.idOf(slot)!,
+      kind: RECORD_KINDS[columns.kind[slot]!]!,
+      title,
+      case: columns.caseOf(slot),
+      tags: columns.tagsOf(slot),
+      classification: CLASSIFICATIONS[columns.classification[slot]!]!,
+      capturedAt: capturedAt ?? new Date(columns.captured[slot]!).toISOString(),
+      updatedAt: isoOf(updatedAt),
+      version,
+      deletedAt: deletedAt === null ? null : isoOf(deletedAt),
+    };
   }
 
   idOf(slot: number): string | undefined {
@@ -72,9 +98,9 @@ export class Summaries {
   }
 
   /**
-   * Slots 0..count-1: the ids as one UTF-8 blob with offsets, then the rest of each summary as
-   * a JSON row, likewise (empty for a slot without one). A summary still as it was loaded is
-   * copied as its bytes, not decoded and encoded again.
+   * Slots 0..count-1: the ids as one UTF-8 blob with offsets, then each summary's Row as JSON,
+   * likewise (empty for a slot without one). A summary still as it was loaded is copied as its
+   * bytes, not decoded and encoded again.
    */
   writeTo(w: ByteWriter, count: number): void {
     const ids = new ByteWriter();
@@ -85,7 +111,8 @@ export class Summaries {
       const own = this.#own[slot];
       if (own) {
         ids.raw(Buffer.from(own.id, 'utf8'));
-        const row: Row = [own.kind, own.title, own.case, own.tags, own.classification, own.capturedAt, own.updatedAt, own.version, own.deletedAt];
+        const row: Row = [own.title, own.version, compactTime(own.updatedAt), own.deletedAt === null ? null : compactTime(own.deletedAt)];
+        if (typeof compactTime(own.capturedAt) === 'string') row.push(own.capturedAt);
         rows.raw(Buffer.from(JSON.stringify(row), 'utf8'));
       } else if (this.#stored[slot] === 1) {
         ids.raw(this.#ids.subarray(this.#idAt[slot], this.#idAt[slot + 1]));
