@@ -197,6 +197,11 @@ export function readBase(dir: string, key: Buffer, vaultId: string): BaseIndex {
 export interface DeltaFrame {
   from: number;
   to: number;
+  /**
+   * The record whose change had number `to` when the frame was written: the frame's stamp, checked
+   * like the whole index's, so frames of a database since put back by an older copy are not applied.
+   */
+  anchor?: string;
   upserts: { summary: RecordSummary; content: Content }[];
   /** Purged records. */
   removed: string[];

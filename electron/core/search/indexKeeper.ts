@@ -228,7 +228,8 @@ export class IndexKeeper {
       this.#counter = changes.counter;
       return 0;
     }
-    const frame: DeltaFrame = { from: this.#counter, to: changes.counter, upserts: [], removed: [], tampered: [] };
+    // The ids come in change order: the last one's change has number changes.counter.
+    const frame: DeltaFrame = { from: this.#counter, to: changes.counter, anchor: changes.ids.at(-1)!, upserts: [], removed: [], tampered: [] };
     for (const id of changes.ids) {
       const row = this.#readRow(id);
       if (!row) {
@@ -338,11 +339,17 @@ export class IndexKeeper {
     this.#pending.clear();
     this.#leftOut = new Set(leftOut);
     let frames = 0;
+    let foreign = false;
     const delta = readFrames(dir, key, vaultId);
     for (const f of delta.frames) {
       if (f.to <= counter) continue;
       // A gap (a frame lost to a merge elsewhere): the rest comes from the database.
       if (f.from > counter) break;
+      // A frame this database does not have (it was put back by an older copy since): the rest comes from the database.
+      if (f.anchor === undefined || !this.#sameLineage(f.to, f.anchor)) {
+        foreign = true;
+        break;
+      }
       for (const u of f.upserts) {
         index.upsert(u.summary, u.content);
         this.#leftOut.delete(u.summary.id);
@@ -360,10 +367,12 @@ export class IndexKeeper {
     }
     this.#counter = counter;
     this.#loaded = true;
-    // A damaged delta cannot be appended to (readers stop at the damage): write it all again.
-    const caughtUp = this.catchUp({ frame: !delta.damaged });
+    // A damaged delta, or one holding frames of another database, cannot be appended to (readers
+    // stop there): write it all again.
+    const rewrite = delta.damaged || foreign;
+    const caughtUp = this.catchUp({ frame: !rewrite });
     this.origin = { source: 'file', rejected: this.origin.rejected, frames, caughtUp };
-    if (delta.damaged) this.#saveBase();
+    if (rewrite) this.#saveBase();
     return true;
   }
 
