@@ -109,6 +109,7 @@ function printStatus(s: VaultStatusReport): void {
   ];
   for (const w of s.keyWarnings) lines.push(`WARNING      ${w.message}`);
   if (s.integrityProblem) lines.push(`PROBLEM      ${s.integrityProblem}`);
+  for (const p of s.registryProblems) lines.push(`PROBLEM      ${p} (custody audit verify)`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

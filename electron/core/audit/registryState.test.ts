@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { Custody } from '../custody.ts';
+import { vaultStatusReport } from '../backup/status.ts';
 import { rotateEpochRoot } from '../keys/epochRootRotation.ts';
 import { PASSWORD, tempVault, type TempVault } from '../testing/tempVault.ts';
 
@@ -53,6 +54,12 @@ describe('the key registry against the log', () => {
   test('untouched, the vault verifies (every key event committed the registry)', async () => {
     const { dir } = await rotatedVault();
     expect(await verify(dir)).toMatchObject({ ok: true, problems: [] });
+    const c = await Custody.open(dir);
+    try {
+      expect(vaultStatusReport(c.vault).registryProblems).toEqual([]);
+    } finally {
+      await c.close();
+    }
   }, 120_000);
 
   test('a deleted row is reported', async () => {
@@ -74,6 +81,13 @@ describe('the key registry against the log', () => {
   test('a row whose status was edited is reported', async () => {
     const { dir, active } = await rotatedVault();
     edit(dir, (db) => db.prepare("UPDATE key_registry SET status = 'revoked' WHERE id = ?").run(active));
+    // `custody status`, with no password, shows it too.
+    const locked = await Custody.open(dir);
+    try {
+      expect(vaultStatusReport(locked.vault).registryProblems).toEqual([expect.stringContaining(`row ${active} was edited`)]);
+    } finally {
+      await locked.close();
+    }
     const v = await verify(dir);
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'registry-row-modified', message: expect.stringContaining(`row ${active} was edited`) })]));

@@ -2,10 +2,12 @@
 // folder: records, the last audit entry, the last signed checkpoint, the last backup, sync,
 // keys near or past expiry. Whether another process has the vault unlocked is NOT knowable:
 // unlocking leaves no lock file (a crashed process would leave a stale one), and the keys live
-// only in that process's memory.
+// only in that process's memory. It also compares the key registry with the state the log
+// committed (a deleted, replayed or edited row is shown as a PROBLEM).
 import type Database from 'better-sqlite3';
 import { AttachmentRows } from '../attachments/rows.ts';
 import { AuditReads } from '../audit/reads.ts';
+import { registryProblems } from '../audit/registryState.ts';
 import { iso } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { metaValue } from '../vault/meta.ts';
@@ -25,6 +27,8 @@ export interface VaultStatusReport {
   sync: { configured: boolean; lastSyncAt: string | null; lastError: string | null; pendingChanges: number; openConflicts: number };
   keyWarnings: { id: string; kind: string; expiresAt: string; expired: boolean; message: string }[];
   integrityProblem: string | null;
+  /** The key registry against the state the log last committed (audit/registryState.ts): each edit found. */
+  registryProblems: string[];
   unlockedElsewhere: 'not knowable';
 }
 
@@ -35,6 +39,15 @@ const count = (db: Database.Database, sql: string): number => {
     return 0;
   }
 };
+
+/** A few rows read: cheap enough for every status. A damaged log is audit verify's to report. */
+function registryChecked(db: Database.Database): string[] {
+  try {
+    return registryProblems(db).map((p) => p.message);
+  } catch {
+    return [];
+  }
+}
 
 export function vaultStatusReport(vault: Vault, now = Date.now()): VaultStatusReport {
   const db = vault.db.sql;
@@ -75,6 +88,7 @@ export function vaultStatusReport(vault: Vault, now = Date.now()): VaultStatusRe
       return { id: k.id, kind: k.kind, expiresAt: iso(k.expiresAt), expired, message: expired ? `the ${k.kind} key ${k.id} expired on ${iso(k.expiresAt).slice(0, 10)}` : `the ${k.kind} key ${k.id} expires in ${days} day${days === 1 ? '' : 's'} (${iso(k.expiresAt).slice(0, 10)})` };
     }),
     integrityProblem: vault.integrityProblem,
+    registryProblems: registryChecked(db),
     unlockedElsewhere: 'not knowable',
   };
 }
