@@ -2,6 +2,7 @@
 // PDF says about each (decrypted here, in core), and the audit targets that concern them.
 import { CustodyError } from '../../shared/errors.ts';
 import type { RecordSummary } from '../../shared/records.ts';
+import { AttachmentRows } from '../attachments/rows.ts';
 import { target } from '../audit/entry.ts';
 import type { Custody } from '../custody.ts';
 import type { Record as RecordRow } from '../db/generated/client.ts';
@@ -56,8 +57,10 @@ export async function recordsInScope(custody: Custody, s: ReportScope): Promise<
   const targets = new Set<string>();
   const attachmentsOf = new Map<string, ReportRecord['attachments']>();
   const targetsOf = new Map<string, string[]>();
+  // Most records have no attachment: a quick look at the table first spares them a Prisma query each.
+  const attachmentRows = new AttachmentRows(vault.db.sql);
   for (const { summary } of chosen) {
-    const atts = await custody.attachments.list(summary.id);
+    const atts = attachmentRows.idsOf(summary.id).length > 0 ? await custody.attachments.list(summary.id) : [];
     attachmentsOf.set(summary.id, atts.map((a) => ({ name: a.name, size: a.size, sha256: a.sha256 })));
     const mine = [target.record(summary.id), ...atts.map((a) => target.attachment(a.id))];
     targetsOf.set(summary.id, mine);
