@@ -45,7 +45,7 @@ const USES: Use[] = [
   {
     index: 'record_captured_at_idx',
     file: 'keys/recordKeys.ts',
-    fragment: "FROM record WHERE captured_at >= ? AND captured_at < ?').all(...dayRangeMs(day))",
+    fragment: "FROM record WHERE captured_at >= ? AND captured_at < ?').all(dayStart, dayEnd)",
     // rotateRecordKeys, one day's records (epoch_day is the UTC day of captured_at).
     sql: 'SELECT id, kind, captured_at AS capturedAt, version, wrapped_dek AS w, summary, content FROM record WHERE captured_at >= 1767225600000 AND captured_at < 1767312000000',
   },
@@ -62,6 +62,13 @@ const USES: Use[] = [
     fragment: 'SELECT epoch_day FROM record WHERE captured_at >= ? AND captured_at < ? UNION',
     // rotateRecordKeys, the days left to re-encrypt.
     sql: 'SELECT epoch_day FROM record WHERE captured_at >= 1767225600000 AND captured_at < 1769904000000 UNION SELECT epoch_day FROM record_version WHERE captured_at >= 1767225600000 AND captured_at < 1769904000000 ORDER BY 1',
+  },
+  {
+    index: 'record_captured_at_idx',
+    file: 'attachments/rekey.ts',
+    fragment: 'JOIN record r ON r.id = a.record_id WHERE r.captured_at >= ? AND r.captured_at < ?',
+    // rotateRecordKeys, the attachments of one day's records (attachmentsCapturedIn).
+    sql: 'SELECT a.id, a.record_id AS recordId FROM attachment a JOIN record r ON r.id = a.record_id WHERE r.captured_at >= 1767225600000 AND r.captured_at < 1767312000000 ORDER BY a.id',
   },
   {
     index: 'record_deleted_at_captured_at_id_idx',
@@ -144,6 +151,10 @@ describe('indexes of record, record_version and audit_entry', () => {
       (name) => name !== 'sqlite_autoindex_record_1',
     );
     expect(indexes).toEqual([...new Set(USES.map((u) => u.index))].sort());
+  });
+
+  test('the queries of whole UTC days do not scan the record table', () => {
+    for (const u of USES.filter((x) => x.file === 'keys/recordKeys.ts' || x.file === 'sharing/disclose.ts')) expect(plan(db, u.sql)).not.toMatch(/SCAN record\b(?! USING)/);
   });
 
   test('the listing of the newest records reads its index in order instead of sorting', () => {
