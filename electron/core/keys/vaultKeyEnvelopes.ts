@@ -118,14 +118,15 @@ export async function publishVaultKey(server: SyncServer, custody: Custody): Pro
   } finally {
     wipe(seed);
   }
-  const replaced = sql.prepare("SELECT algorithm, created_at, fingerprint, wrapped FROM key_registry WHERE id = ? AND kind = 'vault_key'").get(pending.replaces) as { algorithm: string; created_at: number; fingerprint: string; wrapped: Buffer | null } | undefined;
+  // Every replaced key, wrapped by the current one: a device joining with the password walks back through them (joinKeys.ts).
+  const replaced = sql.prepare("SELECT id, algorithm, created_at, fingerprint, wrapped FROM key_registry WHERE kind = 'vault_key' AND status = 'retired' AND wrapped IS NOT NULL").all() as { id: string; algorithm: string; created_at: number; fingerprint: string; wrapped: Buffer }[];
   await server.query('send the new vault key to the other devices', async (p) => {
     if (rows.length) await p.serverVaultKeyEnvelope.createMany({ data: rows, skipDuplicates: true });
     // For joining with the password: the new vault.json, and the replaced key wrapped by the new one (keys/joinKeys.ts).
     await p.serverVaultHeader.createMany({ data: [{ vaultId, keyId: pending.keyId, header: JSON.stringify(vault.header) }], skipDuplicates: true });
-    if (replaced?.wrapped)
+    if (replaced.length)
       await p.serverVaultKey.createMany({
-        data: [{ vaultId, id: pending.replaces, kind: 'vault_key', algorithm: replaced.algorithm, createdAt: new Date(replaced.created_at), fingerprint: replaced.fingerprint, wrapped: new Uint8Array(replaced.wrapped) }],
+        data: replaced.map((r) => ({ vaultId, id: r.id, kind: 'vault_key', algorithm: r.algorithm, createdAt: new Date(r.created_at), fingerprint: r.fingerprint, wrapped: new Uint8Array(r.wrapped) })),
         skipDuplicates: true,
       });
   });

@@ -21,7 +21,7 @@ import { HEADER_FILE, headerDigest, headerText, PENDING_HEADER_FILE, PENDING_HEA
 import { headerWrapping, unwrapVaultKey, type Vault } from '../vault/vault.ts';
 import { faultPoint } from './faults.ts';
 import { keyAd, REWRAPS } from './rewrap.ts';
-import { FOLLOW_META, followedVaultKey, markForPublication } from './vaultKeyFollow.ts';
+import { FOLLOW_META, followedVaultKey, markForPublication, pendingPublication } from './vaultKeyFollow.ts';
 import { SyncState } from '../sync/client/state.ts';
 import { deleteMetaValue, setMetaValue } from '../vault/meta.ts';
 
@@ -71,7 +71,8 @@ export async function rotateVaultKey(vault: Vault, opts: { password: string; rec
         // The new header wraps the new key under both secrets: a rotation followed from another device (vaultKeyFollow.ts) is settled.
         deleteMetaValue(sql, FOLLOW_META);
         // On a synced vault the new key goes to the other devices at the next sync (vaultKeyEnvelopes.ts), retried until sent.
-        if (new SyncState(vault).configured) markForPublication(sql, { keyId, previous: oldFingerprint, replaces: swap.replaces });
+        // A rotation not yet sent is superseded: the other devices go from the key they hold straight to this one.
+        if (new SyncState(vault).configured) markForPublication(sql, { keyId, previous: pendingPublication(sql)?.previous ?? oldFingerprint, replaces: swap.replaces });
         vault.audit.appendSync(vault.meta, [
           { event: 'key.rotated', target: target.key(keyId), details: { kind: 'vault_key', replaces: swap.replacesShown, fingerprint, previous: oldFingerprint, recoveryKey: opts.recovery === 'new' ? 'new' : 'kept', rewrapped: Object.values(rewrapped).reduce((a, b) => a + b, 0) } },
         ]);
