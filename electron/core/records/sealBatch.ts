@@ -138,6 +138,9 @@ const sealRange = ${sealRange.toString()};
 const auditRows = ${auditRows.toString()};
 const { jobs, vaultId, ms, epochKeys, chunkSize, control, port, startPort, details, fault } = workerData;
 const done = () => { Atomics.add(control, 0, 1); Atomics.notify(control, 0); };
+// Bulk work yields to interactive work: on a busy machine a search (in this process or another)
+// gets the core before this thread does (the nice value is per thread on Linux).
+try { require('node:os').setPriority(10); } catch {}
 process.on('exit', () => { Atomics.store(control, 2, 1); done(); });
 const { random, wipe } = (${randomPool.toString()})(crypto);
 let start = null;
