@@ -216,8 +216,9 @@ export class Custody {
     if (!q.success) throw new CustodyError('BAD_REQUEST', badRequestMessage(q.error));
     this.vault.keys();
     if (!this.indexKeeper.started) await this.buildIndex();
-    else {
-      // Just unlocked: the persisted index loads in a moment; a build would take longer.
+    else if (!this.#canListFromDatabase(q.data)) {
+      // Just unlocked: the persisted index loads in a moment; a build would take longer. (A listing
+      // the database answers exactly, as the first page after unlock, does not wait for it.)
       await this.indexKeeper.loadAttempted;
       // Another process may have written since the last look (the watch looks every 250 ms).
       this.indexKeeper.poll();

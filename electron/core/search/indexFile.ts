@@ -27,6 +27,8 @@ const MAGIC = Buffer.from('CUSTODY-SEARCH-INDEX\n', 'ascii');
 const KIND_BASE = 1;
 const KIND_DELTA = 2;
 const NONCE = 12;
+/** How long readBaseSliced works before it lets other work in. */
+const SLICE_MS = 10;
 const TAG = 16;
 
 /** Why a persisted index was not used (tests and logs name it; never its content). */
@@ -150,6 +152,29 @@ export function writeBase(dir: string, key: Buffer, vaultId: string, base: { cou
 
 /** Reads and opens the whole index; throws IndexFileError saying why it cannot be used. */
 export function readBase(dir: string, key: Buffer, vaultId: string): BaseIndex {
+  const slices = baseSlices(dir, key, vaultId);
+  for (;;) {
+    const r = slices.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * readBase in slices of a few ms, letting waiting work in between: the app loads the index right
+ * after unlock, and its first list page (answered from the database meanwhile) must not wait for
+ * tens of MiB to be read and decrypted.
+ */
+export async function readBaseSliced(dir: string, key: Buffer, vaultId: string): Promise<BaseIndex> {
+  const slices = baseSlices(dir, key, vaultId);
+  for (;;) {
+    const r = slices.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Reading and decrypting the whole index; yields every SLICE_MS. */
+function* baseSlices(dir: string, key: Buffer, vaultId: string): Generator<void, BaseIndex> {
   const file = join(dir, INDEX_FILE);
   const fd = openRegular(file, constants.O_RDONLY);
   if (fd === null) throw new IndexFileError('missing');
@@ -174,12 +199,17 @@ export function readBase(dir: string, key: Buffer, vaultId: string): BaseIndex {
     const out = Buffer.allocUnsafe(bodyLength);
     const chunk = Buffer.allocUnsafe(1 << 20);
     let done = 0;
+    let sliceStart = performance.now();
     while (done < bodyLength) {
       const n = readSync(fd, chunk, 0, Math.min(chunk.length, bodyLength - done), h.length + NONCE + done);
       if (n <= 0) throw new IndexFileError('damaged');
       const plain = decipher.update(chunk.subarray(0, n));
       plain.copy(out, done);
       done += n;
+      if (performance.now() - sliceStart > SLICE_MS) {
+        yield;
+        sliceStart = performance.now();
+      }
     }
     try {
       decipher.final();

@@ -20,7 +20,7 @@ import type { RecordStore, ScannedRow } from '../records/recordStore.ts';
 import { iso } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { ByteReader, ByteWriter } from './bytes.ts';
-import { appendFrame, DELTA_FILE, deltaSize, INDEX_FILE, IndexFileError, indexKey, readBase, readFrames, writeBase, type DeltaFrame } from './indexFile.ts';
+import { appendFrame, DELTA_FILE, deltaSize, INDEX_FILE, IndexFileError, indexKey, readBaseSliced, readFrames, writeBase, type DeltaFrame } from './indexFile.ts';
 import { SearchIndex } from './searchIndex.ts';
 
 /** The build yields to waiting requests this often (a 100k-record build takes seconds). */
@@ -119,7 +119,9 @@ export class IndexKeeper {
         await new Promise((r) => setImmediate(r));
         if (generation !== this.#generation) return;
         if (opts.watch) this.#startWatch();
-        if (this.#load()) {
+        const loaded = await this.#load(generation);
+        if (generation !== this.#generation) return;
+        if (loaded) {
           opts.onProgress?.(this.#index.size, this.#index.size);
           return;
         }
@@ -310,7 +312,7 @@ export class IndexKeeper {
   // ---- the files -----------------------------------------------------------------------------
 
   /** Loads the persisted index and what changed since; false when it cannot be trusted. */
-  #load(): boolean {
+  async #load(generation: number): Promise<boolean> {
     const dir = this.vault.dir;
     const key = this.#key!;
     const vaultId = this.vault.vaultId;
@@ -318,7 +320,15 @@ export class IndexKeeper {
     let counter: number;
     let leftOut: string[];
     try {
-      const base = readBase(dir, key, vaultId);
+      // In slices, and a pause before the index is made from the bytes: a request that comes
+      // meanwhile (the first list page after unlock) is answered from the database at once.
+      const base = await readBaseSliced(dir, key, vaultId);
+      await new Promise((r) => setImmediate(r));
+      // Locked meanwhile: the key is gone, and so must the bytes.
+      if (generation !== this.#generation) {
+        base.bytes.fill(0);
+        return false;
+      }
       if (!this.#sameLineage(base.counter, base.anchor)) {
         this.origin.rejected = 'stale';
         return false;
@@ -457,7 +467,8 @@ export class IndexKeeper {
   /** Decrypts every record into the index, in batches that yield to the event loop. */
   async #fullBuild(generation: number, onProgress?: Progress): Promise<void> {
     this.origin.source = 'build';
-    const total = await this.vault.db.prisma.record.count();
+    // A prepared statement: a first Prisma query would hold this thread while Prisma loads.
+    const total = this.#sql.prepare('SELECT count(*) FROM record').pluck().get() as number;
     let done = 0;
     let after = '';
     let sliceStart = performance.now();
