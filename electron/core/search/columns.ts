@@ -123,7 +123,12 @@ export class Columns {
   }
 
   tagsOf(slot: number): string[] {
-    return Array.from(this.#tagsOf(slot), (id) => this.#tagNames.list[id]!);
+    const own = this.#ownTags[slot];
+    const names = this.#tagNames.list;
+    if (own) return own.map((id) => names[id]!);
+    const out: string[] = [];
+    if (slot < this.#loaded) for (let i = this.#tagAt[slot]!; i < this.#tagAt[slot + 1]!; i++) out.push(names[this.#tagIds[i]!]!);
+    return out;
   }
 
   #tagsOf(slot: number): ArrayLike<number> {

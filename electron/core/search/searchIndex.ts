@@ -141,7 +141,7 @@ export class SearchIndex {
     const q = parseRequest(SearchQuerySchema, query);
     const summaries = this.#summaries;
     const keep = this.#columns.filter(q);
-    const hit = (slot: number, score: number) => ({ ...summaries.get(slot, this.#columns)!, score });
+    const hit = (slot: number, score: number) => summaries.hit(slot, this.#columns, score);
     let total = 0;
     const text = q.text.trim();
     if (text) {

@@ -21,7 +21,17 @@ function compactTime(t: string): number | string {
   return Number.isFinite(ms) && new Date(ms).toISOString() === t ? ms : t;
 }
 
-const isoOf = (t: number | string): string => (typeof t === 'number' ? new Date(t).toISOString() : t);
+/** The ISO string of an epoch-ms time; the last one is remembered (records imported together share one). */
+let lastMs = NaN;
+let lastIso = '';
+function isoOf(t: number | string): string {
+  if (typeof t !== 'number') return t;
+  if (t !== lastMs) {
+    lastIso = new Date(t).toISOString();
+    lastMs = t;
+  }
+  return lastIso;
+}
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -57,9 +67,23 @@ export class Summaries {
   get(slot: number, columns: Columns): RecordSummary | undefined {
     const own = this.#own[slot];
     if (own || this.#stored[slot] !== 1) return own;
+    return this.#decode(slot, columns);
+  }
+
+  /** The slot's summary with a search score (one object made, not a summary then its copy). */
+  hit(slot: number, columns: Columns, score: number): RecordSummary & { score: number } {
+    const own = this.#own[slot];
+    if (own) return { ...own, score };
+    if (this.#stored[slot] !== 1) throw new RangeError('no summary in this slot');
+    const s = this.#decode(slot, columns) as RecordSummary & { score: number };
+    s.score = score;
+    return s;
+  }
+
+  #decode(slot: number, columns: Columns): RecordSummary {
     const [title, version, updatedAt, deletedAt, capturedAt] = JSON.parse(this.#rows.toString('utf8', this.#rowAt[slot], this.#rowAt[slot + 1])) as Row;
     return {
-      id: this.idOf(slot)!,
+      id: this.#ids.toString('utf8', this.#idAt[slot], this.#idAt[slot + 1]),
       kind: RECORD_KINDS[columns.kind[slot]!]!,
       title,
       case: columns.caseOf(slot),
