@@ -145,10 +145,10 @@ export function registerKeyCommands(program: Command): void {
             const r = await rotateRecordKeys(c.vault, {
               ...(o.from ? { fromDay: o.from } : {}),
               ...(o.until ? { untilDay: o.until } : {}),
-              onProgress: (p) => process.stderr.write(`re-encrypting: ${p.day} done (${p.daysDone}/${p.days} days, ${p.recordsDone} records)\n`),
+              onProgress: (p) => process.stderr.write(`re-encrypting: ${p.day} done (${p.daysDone}/${p.days} days, ${p.recordsDone} records, ${p.attachmentsDone} attachments)\n`),
             });
             if (o.json) return printJson(r);
-            process.stdout.write(`${r.resumed ? 'Finished the interrupted re-encryption' : 'Re-encrypted'} of ${r.fromDay}..${r.untilDay}: ${r.recordsDone} records under new data keys, wrapped by the new epoch root ${r.keyId}.\n`);
+            process.stdout.write(`${r.resumed ? 'Finished the interrupted re-encryption' : 'Re-encrypted'} of ${r.fromDay}..${r.untilDay}: ${r.recordsDone} records under new data keys, wrapped by the new epoch root ${r.keyId}; ${r.attachmentsDone} attachments re-encrypted under new keys.\n`);
             return;
           }
           default:

@@ -93,6 +93,27 @@ describe('the key registry against the log', () => {
     expect(v.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'registry-row-modified', message: expect.stringContaining(`row ${active} was edited`) })]));
   }, 120_000);
 
+  test('an edit made while the vault was closed is recorded at the next unlock, once, and a later key event does not launder it', async () => {
+    const { dir, active } = await rotatedVault();
+    edit(dir, (db) => db.prepare("UPDATE key_registry SET status = 'retired' WHERE id = ?").run(active));
+    const c = await Custody.open(dir);
+    try {
+      await c.unlock(PASSWORD, { buildIndex: false });
+      await c.lock();
+      await c.unlock(PASSWORD, { buildIndex: false });
+      const recorded = (await c.auditQuery({ event: 'key.tamper_detected' })).filter((e) => e.entry?.details.kind === 'registry');
+      expect(recorded).toHaveLength(1);
+      expect(recorded[0]!.entry!.details.problems).toEqual([expect.stringContaining(`row ${active} was edited`)]);
+      // A rotation now commits the registry as it is; the recorded edit still fails verification.
+      await rotateEpochRoot(c.vault, { fromDay: '2099-06-01' });
+      const v = await c.verifyAudit();
+      expect(v.ok).toBe(false);
+      expect(v.problems).toEqual([expect.objectContaining({ kind: 'registry-tamper-recorded', seq: recorded[0]!.seq })]);
+    } finally {
+      await c.close();
+    }
+  }, 120_000);
+
   test('a row added outside Custody is reported', async () => {
     const { dir } = await rotatedVault();
     edit(dir, (db) => db.prepare("INSERT INTO key_registry (id, kind, algorithm, status, created_at, fingerprint, usage_count) VALUES ('forged', 'pdf_signing', 'ECDSA', 'active', 0, 'x', 0)").run());

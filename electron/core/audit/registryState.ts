@@ -73,35 +73,42 @@ export function withRegistryState(sql: Database.Database, inputs: readonly Audit
   return out;
 }
 
-/** The registry states the log committed, newest first (entries whose bodies retention removed are skipped). */
+/** Committed states, newest first, a page at a time (a vault with many key events parses few). */
 function* committedStates(db: Database.Database): Generator<{ seq: number; state: Map<string, string> }> {
   // event BETWEEN 'key.' and 'key/' is every key.* event, read through the event index.
-  const rows = db.prepare("SELECT seq, entry FROM audit_entry WHERE event >= 'key.' AND event < 'key/' AND entry IS NOT NULL ORDER BY seq DESC").all() as { seq: number; entry: string }[];
-  for (const r of rows) {
-    let reg: unknown;
-    try {
-      reg = (JSON.parse(r.entry) as { details?: { registry?: unknown } }).details?.registry;
-    } catch {
-      continue; // A damaged body is the log verification's finding.
+  const page = db.prepare("SELECT seq, entry FROM audit_entry WHERE event >= 'key.' AND event < 'key/' AND entry IS NOT NULL AND seq < ? ORDER BY seq DESC LIMIT 16");
+  let before = Number.MAX_SAFE_INTEGER;
+  for (;;) {
+    const rows = page.all(before) as { seq: number; entry: string }[];
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      before = r.seq;
+      let reg: unknown;
+      try {
+        reg = (JSON.parse(r.entry) as { details?: { registry?: unknown } }).details?.registry;
+      } catch {
+        continue; // A damaged body is the log verification's finding.
+      }
+      if (Array.isArray(reg)) yield { seq: r.seq, state: toMap(reg.filter((x): x is string => typeof x === 'string')) };
     }
-    if (!Array.isArray(reg)) continue;
-    yield { seq: r.seq, state: new Map(reg.filter((s): s is string => typeof s === 'string').map((s) => [s.slice(0, s.lastIndexOf(':')), s.slice(s.lastIndexOf(':') + 1)])) };
   }
 }
 
+const toMap = (state: readonly string[]) => new Map(state.map((s) => [s.slice(0, s.lastIndexOf(':')), s.slice(s.lastIndexOf(':') + 1)]));
+
 /**
- * Compares the key registry with the last state the log committed: a deleted row, a row put
- * back to an older version (named by the entry that committed that version), a row whose
- * status or any other committed column was edited, a row the log never saw. Empty: they agree
- * (or the log holds no state yet: a vault made before the registry was committed, until its
- * next key event).
+ * Compares the key registry with the last state the log committed (entry `seq`): a deleted
+ * row, a row put back to an older version (named by the entry that committed that version), a
+ * row whose status or any other committed column was edited, a row the log never saw. No
+ * problems: they agree, or the log holds no state yet (a vault made before the registry was
+ * committed, until its next key event; seq is then null).
  */
-export function registryProblems(db: Database.Database): Problem[] {
+export function compareRegistry(db: Database.Database): { seq: number | null; problems: Problem[] } {
+  const now = toMap(registryState(db));
   const states = committedStates(db);
   const first = states.next();
-  if (first.done) return [];
+  if (first.done) return { seq: null, problems: [] };
   const { seq, state } = first.value;
-  const now = new Map(registryState(db).map((s) => [s.slice(0, s.lastIndexOf(':')), s.slice(s.lastIndexOf(':') + 1)]));
   const problems: Problem[] = [];
   const changed: string[] = [];
   for (const [id, digest] of state) {
@@ -126,5 +133,42 @@ export function registryProblems(db: Database.Database): Problem[] {
       );
     }
   }
-  return problems.sort((a, b) => a.message.localeCompare(b.message));
+  return { seq, problems: problems.sort((a, b) => a.message.localeCompare(b.message)) };
+}
+
+/** The key.tamper_detected entries an unlock wrote for the registry (audit/registryState.ts), after `since`. */
+function recordedTampering(db: Database.Database, since = -1): { seq: number; first: string }[] {
+  const rows = db.prepare("SELECT seq, entry FROM audit_entry WHERE event = 'key.tamper_detected' AND entry IS NOT NULL AND seq > ? ORDER BY seq").all(since) as { seq: number; entry: string }[];
+  const out: { seq: number; first: string }[] = [];
+  for (const r of rows) {
+    try {
+      const d = (JSON.parse(r.entry) as { details?: { kind?: unknown; problems?: unknown } }).details;
+      if (d?.kind === 'registry') out.push({ seq: r.seq, first: Array.isArray(d.problems) ? String(d.problems[0]) : 'the key registry was edited' });
+    } catch {
+      // A damaged body is the log verification's finding.
+    }
+  }
+  return out;
+}
+
+/**
+ * At unlock, before any key event could commit the registry as it now is: the entry recording
+ * what was edited while the vault was closed, or null (nothing, or already recorded since the
+ * last committed state).
+ */
+export function registryTamperEntry(db: Database.Database, vaultTarget: string): AuditInput | null {
+  const { seq, problems } = compareRegistry(db);
+  if (problems.length === 0 || recordedTampering(db, seq ?? -1).length > 0) return null;
+  return { event: 'key.tamper_detected', target: vaultTarget, success: false, details: { kind: 'registry', reason: 'registry-changed', problems: problems.map((p) => p.message) } };
+}
+
+/**
+ * What verification reports: the registry against the last committed state, and every
+ * registry edit an unlock found and recorded (a later key event commits the registry as it then
+ * is, so the record of the edit is what keeps it visible).
+ */
+export function registryProblems(db: Database.Database): Problem[] {
+  const found = compareRegistry(db).problems;
+  for (const r of recordedTampering(db)) found.push({ kind: 'registry-tamper-recorded', seq: r.seq, message: `entry ${r.seq} recorded that the key registry had been edited outside Custody: ${r.first}` });
+  return found;
 }

@@ -19,6 +19,7 @@ import { formatRecoveryKey, parseRecoveryKey } from '../crypto/recoveryKey.ts';
 import { generateEd25519, publicKeyOfSeed } from '../crypto/ed25519.ts';
 import { openDatabase, type VaultDb } from '../db/database.ts';
 import { AuditLog } from '../audit/log.ts';
+import { registryTamperEntry } from '../audit/registryState.ts';
 import { target, type AuditInput } from '../audit/entry.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { Mutex } from '../util/mutex.ts';
@@ -652,11 +653,14 @@ export class Vault {
       this.#autoCheckpoint = false;
       try {
         await this.#reserve.auditWrite(() => {
+          // The key registry edited while the vault was closed is recorded before any key event
+          // of this unlock commits the registry as it now is (audit/registryState.ts).
+          const registryTamper = registryTamperEntry(this.db.sql, target.vault(this.vaultId));
           const store = this.db.sql.prepare('UPDATE key_registry SET attestation = ? WHERE id = ?');
           for (const a of attest) store.run(a.attestation, a.id);
           const rewrap = this.db.sql.prepare("UPDATE key_registry SET wrapped = ? WHERE id = ? AND kind = 'epoch_root'");
           for (const r of rewrapRoots) rewrap.run(r.wrapped, r.id);
-          this.audit.appendSync(this.meta, [...owed.map((p) => this.#lateEntry(p)), ...entries, { event: 'vault.unlocked', target: target.vault(this.vaultId), details: { method, ...(this.command ? { command: this.command } : {}) } }, ...(opts.extra ?? [])]);
+          this.audit.appendSync(this.meta, [...owed.map((p) => this.#lateEntry(p)), ...(registryTamper ? [registryTamper] : []), ...entries, { event: 'vault.unlocked', target: target.vault(this.vaultId), details: { method, ...(this.command ? { command: this.command } : {}) } }, ...(opts.extra ?? [])]);
           if (opts.header) writeHeader(this.dir, opts.header);
         });
       } finally {
