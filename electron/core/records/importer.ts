@@ -316,7 +316,7 @@ async function insertSealed(vault: Vault, records: readonly RecordData[], insert
   const now = new Date();
   const ms = now.getTime();
   const n = records.length;
-  const jobs: SealJobs = { kinds: new Array<string>(n), capturedAt: new Float64Array(n), days: new Array<string>(n), summaries: new Array<string>(n), contents: new Array<string>(n) };
+  const jobs: SealJobs = { kinds: new Array<string>(n), capturedAt: new Float64Array(n), days: new Array<string>(n), records };
   const keys = vault.keys();
   const epochKeys: Record<string, Uint8Array> = {};
   records.forEach((r, i) => {
@@ -326,9 +326,6 @@ async function insertSealed(vault: Vault, records: readonly RecordData[], insert
     jobs.capturedAt[i] = capturedAt;
     jobs.days[i] = day;
     epochKeys[day] ??= keys.epochKey(day);
-    // splitInput's two objects, as sealFields writes them.
-    jobs.summaries[i] = JSON.stringify({ title: r.title, case: r.case, tags: r.tags, classification: r.classification });
-    jobs.contents[i] = JSON.stringify({ body: r.body, fields: r.fields });
   });
   const pipeline = new SealPipeline(jobs, vault.vaultId, ms, epochKeys, { details: opts.via ? { via: opts.via } : {}, chunkSize: opts.sealChunk, fault: opts.fault });
   try {

@@ -16,9 +16,22 @@ export interface SealJobs {
   kinds: string[];
   capturedAt: Float64Array;
   days: string[];
-  /** The sealed fields' plaintext: JSON of codec.ts's Summary and Content. */
-  summaries: string[];
-  contents: string[];
+  /**
+   * The records (validated): the helper writes each one's two sealed fields as JSON of
+   * codec.ts's Summary and Content, as sealFields does (handing over the objects costs this
+   * thread a fifth of writing the JSON here).
+   */
+  records: readonly SealRecord[];
+}
+
+/** What of a validated record (shared/records.ts RecordData) goes into its sealed fields. */
+export interface SealRecord {
+  title: string;
+  case: string;
+  tags: string[];
+  classification: string;
+  body: string;
+  fields: unknown[];
 }
 
 /** One chunk as the helper hands it over. */
@@ -49,8 +62,10 @@ function sealRange(jobs: SealJobs, from: number, to: number, vaultId: string, ms
   const plain: Buffer[] = [];
   let size = 0;
   for (let i = from; i < to; i++) {
-    const s = Buffer.from(jobs.summaries[i]!, 'utf8');
-    const c = Buffer.from(jobs.contents[i]!, 'utf8');
+    // splitInput's two objects (recordStore.ts), keys in the same order.
+    const r = jobs.records[i]!;
+    const s = Buffer.from(JSON.stringify({ title: r.title, case: r.case, tags: r.tags, classification: r.classification }), 'utf8');
+    const c = Buffer.from(JSON.stringify({ body: r.body, fields: r.fields }), 'utf8');
     plain.push(s, c);
     size += NONCE + 32 + TAG + 2 * (1 + NONCE + TAG) + s.length + c.length;
   }
