@@ -85,6 +85,13 @@ const USES: Use[] = [
     sql: 'SELECT id, kind, captured_at, epoch_day, version, wrapped_dek, summary FROM record WHERE captured_at >= 1767225600000 AND captured_at < 1769904000000',
   },
   {
+    index: 'record_captured_at_idx',
+    file: 'keys/deviceRevocation.ts',
+    fragment: "SELECT 1 FROM record WHERE captured_at >= ? LIMIT 1",
+    // revokeDevice: whether records of today (or later) exist.
+    sql: 'SELECT 1 FROM record WHERE captured_at >= 1767225600000 LIMIT 1',
+  },
+  {
     index: 'audit_entry_time_idx',
     file: 'audit/log.ts',
     fragment: 'FROM audit_entry WHERE time BETWEEN ? AND ? GROUP BY day, event ORDER BY day',
