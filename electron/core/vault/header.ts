@@ -8,6 +8,7 @@ import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { CustodyError } from '../../shared/errors.ts';
 import { fsyncDir, writeFileAtomic } from '../util/atomicFile.ts';
+import { assertRegularVaultFiles } from './regularFiles.ts';
 import type { KdfParams } from '../crypto/kdf.ts';
 
 export const HEADER_FILE = 'vault.json';
@@ -54,6 +55,7 @@ const RESTORE_HINT = 'restore the vault from a backup into a new folder: custody
 export function readHeader(dir: string): VaultHeader {
   const file = join(dir, HEADER_FILE);
   if (!existsSync(file)) throw new CustodyError('VAULT_NOT_FOUND', `no vault at ${dir} (run "custody init" to create one)`);
+  assertRegularVaultFiles(dir);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
