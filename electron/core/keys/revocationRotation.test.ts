@@ -163,14 +163,19 @@ describePg('revoking a device rotates the vault key', (pg) => {
     await a.engine.syncNow();
     await b.engine.syncNow();
     expect(b.custody.vault.keys().epochRootId('2999-01-02')).toBe(root.keyId);
+    // A second rotation reaches B through its device key, re-wrapped by B's first follow.
+    const r2 = await rotateVaultKey(a.custody.vault, { password: PASSWORD, recovery: { recoveryKey: r.recoveryKey! } });
+    await a.engine.syncNow();
+    await b.engine.syncNow();
+    expect(fp(b.custody)).toBe(r2.fingerprint);
     // Joining again with the password: the header of the rotation, every older root through the replaced key.
     const again = await joinDevice(url, 'D2');
-    expect(fp(again.custody)).toBe(r.fingerprint);
+    expect(fp(again.custody)).toBe(r2.fingerprint);
     expect((await snapshot(again)).map((x) => x.title)).toContain('before the rotation');
     expect(again.custody.vault.keys().epochRootId('2999-01-02')).toBe(root.keyId);
     // The new recovery key opens the joined vault.
     await again.custody.lock();
     await again.custody.recover(r.recoveryKey!, 'another password for D2');
-    expect(fp(again.custody)).toBe(r.fingerprint);
+    expect(fp(again.custody)).toBe(r2.fingerprint);
   });
 });
