@@ -184,9 +184,12 @@ export async function followVaultKey(server: SyncServer, custody: Custody): Prom
     }
     return 'its signature does not verify';
   };
+  // Two devices rotating from the same key before they sync must not swap keys: the later
+  // rotation (uuidv7 ids sort by time) wins everywhere, an older one is not taken.
+  const activeId = () => (sql.prepare("SELECT id FROM key_registry WHERE kind = 'vault_key' AND status = 'active'").pluck().get() as string | undefined) ?? '';
   for (const e of envelopes.filter((x) => x.deviceId === me)) {
     const have = held();
-    if (have.has(e.fingerprint) || !have.has(e.previous)) continue;
+    if (have.has(e.fingerprint) || !have.has(e.previous) || e.keyId <= activeId()) continue;
     const id = `${e.keyId}/${e.fromDevice}`;
     const refuse = (why: string) => {
       const message = `a vault key envelope (key ${e.keyId}, said to come from device ${e.fromDevice}) was refused: ${why}`;
@@ -243,7 +246,8 @@ export async function followVaultKey(server: SyncServer, custody: Custody): Prom
   // A rotation others moved to, from a key held here, with nothing (genuine) for this device: it was left out.
   const have = held();
   let missed: (typeof envelopes)[number] | undefined;
-  for (const x of envelopes) if (x.deviceId !== me && have.has(x.previous) && !have.has(x.fingerprint) && !(await untrusted(x))) missed = x;
+  const current = activeId();
+  for (const x of envelopes) if (x.deviceId !== me && x.keyId > current && have.has(x.previous) && !have.has(x.fingerprint) && !(await untrusted(x))) missed = x;
   if (missed)
     throw new CustodyError(
       'LOCKED',
