@@ -52,6 +52,10 @@ test('forged proofs are refused after the honest ones taught it the upper paths'
     forged.push([`entry ${seq} with a hash dropped`, l.filter((_, i) => i !== 2).join('\n'), seq, leaves[seq]!]);
     forged.push([`entry ${seq} with a hash added`, [...l.slice(0, 3), l[2], ...l.slice(3)].join('\n'), seq, leaves[seq]!]);
     forged.push([`entry ${seq} with non-canonical base64`, l.map((x, i) => (i === 2 ? x.slice(0, 42) + 'B=' : x)).join('\n'), seq, leaves[seq]!]);
+    // The highest hash (a remembered step) malformed, and a line the fast path does not know.
+    const top = l.indexOf('') - 1;
+    forged.push([`entry ${seq} with its highest hash non-canonical`, l.map((x, i) => (i === top ? x.slice(0, 42) + 'B=' : x)).join('\n'), seq, leaves[seq]!]);
+    forged.push([`entry ${seq} with its highest hash followed by a space`, l.map((x, i) => (i === top ? `${x} ` : x)).join('\n'), seq, leaves[seq]!]);
     forged.push([`entry ${seq} against another checkpoint`, proofOf(seq, checkpoint.replace('test AAAA', 'test BBBB')), seq, leaves[seq]!]);
     forged.push([`entry ${seq} with an index written 0${seq}`, proofOf(seq).replace(`index ${seq}`, `index 0${seq}`), seq, leaves[seq]!]);
   }

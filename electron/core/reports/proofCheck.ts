@@ -6,7 +6,9 @@
 // that proof the strict way, which names the problem.
 import { hash } from 'node:crypto';
 
-const HEAD = /^c2sp\.org\/tlog-proof@v1\nindex (0|[1-9][0-9]*)((?:\n[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)*)$/;
+const HEADER = 'c2sp.org/tlog-proof@v1';
+/** The base64 of 32 bytes, canonical: the last character leaves no stray bits. */
+const HASH_LINE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 // Above this many remaining steps a proof's path is not remembered (it is shared by few: in a
 // tree of 2^17 leaves only the two lowest steps are hashed anew for every proof).
 const REMEMBER_STEPS = 15;
@@ -24,7 +26,7 @@ export class InclusionChecker {
   readonly #root: string;
   readonly #scratch = Buffer.alloc(65, 1);
   // A step on the way up (its node: index * 64 + step) -> the hash there and the rest of the
-  // path (base64 lines, canonical by HEAD), from a proof that reached the root.
+  // path (base64 lines, each one checked by HASH_LINE), from a proof that reached the root.
   readonly #known = new Map<number, Reached>();
 
   /** For proofs against `checkpoint` (its exact text, already verified) of `size` leaves and `root`. */
@@ -42,22 +44,27 @@ export class InclusionChecker {
 
   /** As accepts(), for the proof `head` + "\n\n" + the checkpoint (proofLines.ts reads it so). */
   acceptsHead(head: string, seq: number, leaf: Uint8Array): boolean {
-    const m = HEAD.exec(head);
     // Node keys (index * 64 + step) stay exact below 2^47 leaves; a larger tree goes the strict way.
-    if (!m || Number(m[1]) !== seq || seq >= this.#size || this.#size > 2 ** 46 || leaf.length !== 32) return false;
-    const lines = m[2]!.length === 0 ? [] : m[2]!.slice(1).split('\n');
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.#size || this.#size > 2 ** 46 || leaf.length !== 32) return false;
+    // The head is HEADER, "index <seq>" (decimal, no leading zero), then one canonical base64
+    // hash per line. Each hash line is checked when it is hashed, or found equal to a line of a
+    // proof that reached the root (whose lines were all checked so): no regular expression
+    // over the whole head.
+    const lines = head.split('\n');
+    if (lines[0] !== HEADER || lines[1] !== `index ${seq}`) return false;
+    const steps = lines.length - 2;
     // The length verifyInclusion requires: the levels where the leaf's path and the tree's
     // right edge differ, then one hash per set bit above them.
     let inner = 0;
     for (let a = seq, b = this.#size - 1; a !== b; a = Math.floor(a / 2), b = Math.floor(b / 2)) inner++;
     let border = 0;
     for (let x = Math.floor(seq / 2 ** inner); x > 0; x = Math.floor(x / 2)) if (x % 2 === 1) border++;
-    if (lines.length !== inner + border) return false;
+    if (steps !== inner + border) return false;
     let h = Buffer.from(leaf).toString('latin1');
     let index = seq;
     const reached: [number, Reached][] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const rest = lines.length - i;
+    for (let i = 0; i < steps; i++) {
+      const rest = steps - i;
       if (rest <= REMEMBER_STEPS) {
         // What decides the remaining steps: the node there (its index and level; with the tree's
         // size they fix which steps still combine by the index's bits) and the path from there.
@@ -65,11 +72,13 @@ export class InclusionChecker {
         const known = this.#known.get(key);
         // The same hash and the same rest of the path as a proof that reached the root.
         if (known) {
-          if (known.hash === h && sameRest(lines, i, known)) return this.#remember(reached);
-        } else reached.push([key, { hash: h, lines, from: i }]);
+          if (known.hash === h && sameRest(lines, i + 2, known)) return this.#remember(reached);
+        } else reached.push([key, { hash: h, lines, from: i + 2 }]);
       }
-      // atob gives the bytes as a latin1 string without a Buffer per hash (the format was checked above).
-      const p = atob(lines[i]!);
+      const line = lines[i + 2]!;
+      if (!HASH_LINE.test(line)) return false;
+      // atob gives the bytes as a latin1 string without a Buffer per hash (the line was checked just above).
+      const p = atob(line);
       h = i >= inner || index % 2 === 1 ? this.#node(p, h) : this.#node(h, p);
       index = Math.floor(index / 2);
     }
