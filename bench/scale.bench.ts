@@ -133,7 +133,11 @@ async function measure(root: string, n: number, log: (s: string) => void): Promi
 
 export async function scaleBenchmarks(root: string, sizes: number[], log: (s: string) => void): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
-  for (const n of sizes) rows.push(await measure(root, n, log));
+  for (const n of sizes) {
+    rows.push(await measure(root, n, log));
+    // The table so far, so a long run (1M) that is stopped still leaves the smaller sizes.
+    log(scaleTable(rows));
+  }
   return rows;
 }
 
