@@ -95,7 +95,12 @@ test('the review attack from the command line: a log re-signed with another key 
   const attackerKey = rewriteAndResign(dir, seq, { swapKey: true });
 
   const locked = cli(dir, ['audit', 'verify'], env);
-  expect(locked.status).toBe(0);
+  // The swapped registry row no longer matches the registry the log committed
+  // (audit/registryState.ts): caught even without --vkey, as this attacker left the commitments
+  // as they were. One who rewrites those too (the log is re-signed with his key) is caught only
+  // by --vkey or --unlock: verify still names the key it trusted.
+  expect(locked.status).toBe(1);
+  expect(locked.stdout).toContain('[registry-row-modified]');
   expect(locked.stdout).toContain(`signing key: ${keyFingerprint(attackerKey)}`);
   expect(locked.stdout).toMatch(/read from the vault's key registry[\s\S]*--vkey[\s\S]*--unlock/);
   const pinned = cli(dir, ['audit', 'verify', '--vkey', join(root, 'saved.vkey')], env);
