@@ -88,7 +88,10 @@ export async function ipcBenchmarks(root: string, log: (s: string) => void, only
       ceilingFigure('search response over IPC p95, 100k records', percentile(times, 95), 'ms', 50),
     ];
   } finally {
+    // Wait for it to lock and close: the folder is removed after the suites.
+    const exited = shell.exitCode === null ? new Promise((r) => shell.once('exit', r)) : Promise.resolve();
     shell.kill('SIGTERM');
+    await exited;
     await c.close().catch(() => undefined);
   }
 }
