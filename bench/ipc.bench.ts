@@ -2,18 +2,18 @@
 // validation and wire format as the desktop app) serving a 100,000-record vault.
 //   unlock -> first list page: what the user waits for after typing the password
 //   search round trips after the keystroke debounce: goal p95 <= 50 ms
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { Custody } from '../electron/core/custody.ts';
 import { deriveKek } from '../electron/core/crypto/kdf.ts';
 import { ceilingFigure, percentile, type Figure } from './figures.ts';
 import { hundredKVault, PASSWORD } from './vault.bench.ts';
+import { startWebShell, WEB_SHELL } from './webShell.ts';
 
 export async function ipcBenchmarks(root: string, log: (s: string) => void, only: (name: string) => boolean): Promise<Figure[]> {
   if (!only('ipc')) return [];
-  if (!existsSync('out/main/webShell.js')) throw new Error('out/main/webShell.js is missing: run `npx electron-vite build` first');
+  if (!existsSync(WEB_SHELL)) throw new Error(`${WEB_SHELL} is missing: run \`npx electron-vite build\` first`);
   const dir = await hundredKVault(root, log);
   const c = await Custody.open(dir);
   const kdf = async () => {
@@ -40,24 +40,9 @@ export async function ipcBenchmarks(root: string, log: (s: string) => void, only
   const kdfMs = median(adds.map((a) => a.kdfMs));
   log(`  custody add (whole process, median of 5): ${addMs.toFixed(0)} ms, CPU ${median(adds.map((a) => a.cpuMs)).toFixed(0)} ms (Argon2id alone ${kdfMs.toFixed(0)} ms, load ${loadavg()[0]!.toFixed(1)})`);
 
-  const token = randomBytes(32).toString('base64url');
-  const shell = spawn(process.execPath, ['out/main/webShell.js', '--port', '0'], { env: { ...process.env, CUSTODY_VAULT: dir, CUSTODY_WEB_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const shell = await startWebShell(dir);
+  const call = shell.call;
   try {
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      shell.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      shell.on('exit', (code) => reject(new Error(`the web shell exited (${code})`)));
-    });
-    const call = async (method: string, body: unknown) => {
-      const res = await fetch(`${base}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', origin: base }, body: JSON.stringify(body) });
-      const env = JSON.parse(await res.text()) as { ok: boolean; value?: unknown; error?: { message: string } };
-      if (!env.ok) throw new Error(`${method}: ${env.error?.message}`);
-      return env.value;
-    };
     await call('vault.status', {});
     const unlockKdfMs = await kdf();
     await c.close();
@@ -88,10 +73,7 @@ export async function ipcBenchmarks(root: string, log: (s: string) => void, only
       ceilingFigure('search response over IPC p95, 100k records', percentile(times, 95), 'ms', 50),
     ];
   } finally {
-    // Wait for it to lock and close: the folder is removed after the suites.
-    const exited = shell.exitCode === null ? new Promise((r) => shell.once('exit', r)) : Promise.resolve();
-    shell.kill('SIGTERM');
-    await exited;
+    await shell.stop();
     await c.close().catch(() => undefined);
   }
 }

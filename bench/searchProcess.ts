@@ -3,14 +3,13 @@
 //   %e %U %S %M; %M is the kernel's high-water mark of the process's resident set, in KiB);
 //   the web shell after unlock + the first full-index search: its RSS and peak (VmRSS, VmHWM).
 // Each is printed beside Argon2id's own time (the vault's KDF, measured here) and the load.
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { deriveKek } from '../electron/core/crypto/kdf.ts';
 import { readHeader } from '../electron/core/vault/header.ts';
+import { startWebShell, WEB_SHELL } from './webShell.ts';
 
 export const CLI = 'out/cli/custody.mjs';
-export const WEB_SHELL = 'out/main/webShell.js';
 
 export interface ProcessRun {
   /** Wall time from spawn to exit, ms. */
@@ -62,35 +61,17 @@ function memory(pid: number): { rssMiB: number; peakMiB: number } {
  */
 export async function webShellMemory(dir: string, word: string, password: string): Promise<{ rssMiB: number; peakMiB: number; readyMs: number } | undefined> {
   if (!existsSync(WEB_SHELL)) return undefined;
-  const token = randomBytes(32).toString('base64url');
-  const shell = spawn(process.execPath, [WEB_SHELL, '--port', '0'], { env: { ...process.env, CUSTODY_VAULT: dir, CUSTODY_WEB_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((r) => shell.once('exit', r));
+  const shell = await startWebShell(dir);
+  const call = shell.call;
   try {
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      shell.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      shell.on('exit', (code) => reject(new Error(`the web shell exited (${code})`)));
-    });
-    const call = async (method: string, body: unknown) => {
-      const res = await fetch(`${base}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', origin: base }, body: JSON.stringify(body) });
-      const env = JSON.parse(await res.text()) as { ok: boolean; value?: unknown; error?: { message: string } };
-      if (!env.ok) throw new Error(`${method}: ${env.error?.message}`);
-      return env.value;
-    };
     await call('vault.unlock', { password });
     const t0 = performance.now();
     const r = (await call('records.search', { text: word })) as { indexReady: boolean };
     const readyMs = performance.now() - t0;
     if (!r.indexReady) throw new Error('the web shell answered before its index was ready');
     await call('records.search', { text: '', limit: 100 });
-    return { ...memory(shell.pid!), readyMs };
+    return { ...memory(shell.process.pid!), readyMs };
   } finally {
-    // Wait for it to lock and close: the folder is removed after the suites.
-    shell.kill();
-    await exited;
+    await shell.stop();
   }
 }
