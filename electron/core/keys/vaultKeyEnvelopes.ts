@@ -27,7 +27,7 @@ import { SyncState } from '../sync/client/state.ts';
 import { metaValue, setMetaValue } from '../vault/meta.ts';
 import type { Custody } from '../custody.ts';
 import { deviceIdentitySecrets, registeredSigningSeed, verifiedDevices } from './deviceIdentity.ts';
-import { revokedDevices } from './deviceRevocation.ts';
+import { recordRotationEvidence, revokedDevices } from './deviceRevocation.ts';
 import { faultPoint } from './faults.ts';
 import { swapVaultKeyRows } from './vaultKeyRotation.ts';
 import { clearPublication, headerVaultKey, pendingPublication, recordFollowed } from './vaultKeyFollow.ts';
@@ -44,6 +44,8 @@ interface Payload {
   vaultKey: string;
   /** vault.json's recovery wrapping of the new key (the rotating device's). */
   recovery: string;
+  /** The revoked devices this rotation left out (the follower's local evidence, deviceRevocation.ts). */
+  excluded?: string[];
 }
 
 interface EnvelopeFields {
@@ -88,7 +90,7 @@ export async function publishVaultKey(server: SyncServer, custody: Custody): Pro
   const { vaultId } = vault;
   const me = vault.meta.deviceId;
   const devices = await verifiedDevices(server, vault);
-  const revoked = await revokedDevices(server, vaultId, keys.vaultKeys);
+  const revoked = await revokedDevices(server, vault);
   const self = devices.get(me);
   if (!self) throw new CustodyError('NOT_FOUND', 'this device is not registered on the sync server');
   const seed = registeredSigningSeed(vault, self.publicKey);
@@ -103,7 +105,7 @@ export async function publishVaultKey(server: SyncServer, custody: Custody): Pro
         leftOut.push(d.id);
         continue;
       }
-      const payload: Payload = { statement: 'custody/vault-key/v1', vaultId, keyId: pending.keyId, device: d.id, from: me, previous: pending.previous, fingerprint, vaultKey: vk.toString('base64'), recovery: vault.header.wrappedVaultKey.recovery };
+      const payload: Payload = { statement: 'custody/vault-key/v1', vaultId, keyId: pending.keyId, device: d.id, from: me, previous: pending.previous, fingerprint, vaultKey: vk.toString('base64'), recovery: vault.header.wrappedVaultKey.recovery, excluded: [...revoked.keys()] };
       const plain = keyMaterial(Buffer.from(JSON.stringify(payload), 'utf8'));
       let pkg: Buffer;
       try {
@@ -133,6 +135,7 @@ export async function publishVaultKey(server: SyncServer, custody: Custody): Pro
   faultPoint('vault-key:published');
   await vault.db.writeSync(() => {
     clearPublication(sql, pending.keyId);
+    recordRotationEvidence(sql, pending.previous, [...revoked.keys()]);
     vault.audit.appendSync(vault.meta, [{ event: 'key.rotated', target: target.key(pending.keyId), details: { kind: 'vault_key', via: 'sync', published: true, devices: sentTo.join(','), leftOut: leftOut.join(',') } }]);
   });
   return { keyId: pending.keyId, sentTo, leftOut };
@@ -173,7 +176,7 @@ export async function followVaultKey(server: SyncServer, custody: Custody): Prom
   /** Why an envelope is not to be trusted, or null: its signer must be a device of this vault, not revoked, and have signed it. */
   const untrusted = async (e: (typeof envelopes)[number]): Promise<string | null> => {
     devices ??= await verifiedDevices(server, vault);
-    revoked ??= await revokedDevices(server, vaultId, vault.keys().vaultKeys);
+    revoked ??= await revokedDevices(server, vault);
     const signer = devices.get(e.fromDevice);
     if (!signer) return 'its signer is no device of this vault';
     if (revoked.has(e.fromDevice)) return 'its signer was revoked';
@@ -226,14 +229,17 @@ export async function followVaultKey(server: SyncServer, custody: Custody): Prom
       newVk.length !== 32 ||
       keyFingerprint(newVk) !== e.fingerprint ||
       typeof payload.recovery !== 'string' ||
+      (payload.excluded !== undefined && !(Array.isArray(payload.excluded) && payload.excluded.every((x) => typeof x === 'string'))) ||
       !/^[A-Za-z0-9+/]+={0,2}$/.test(payload.recovery)
     ) {
       wipe(newVk);
       refuse('its content does not match it');
       continue;
     }
-    await followRotation(custody, newVk, e.keyId, payload.recovery, e.fromDevice);
+    await followRotation(custody, newVk, e.keyId, payload.recovery, e.fromDevice, { retired: e.previous, excluded: payload.excluded ?? [] });
     followed.push(e.keyId);
+    // What this rotation left out is now local evidence: judge revocations (and signers) again.
+    revoked = undefined;
   }
   if (newlyRefused.length)
     await vault.db.writeSync(() => {
@@ -257,7 +263,7 @@ export async function followVaultKey(server: SyncServer, custody: Custody): Prom
 }
 
 /** The local rotation to a key another device made: one transaction; vault.json follows at the next unlock. */
-async function followRotation(custody: Custody, newVk: Buffer, keyId: string, recovery: string, fromDevice: string): Promise<void> {
+async function followRotation(custody: Custody, newVk: Buffer, keyId: string, recovery: string, fromDevice: string, left: { retired: string; excluded: string[] }): Promise<void> {
   const vault = custody.vault;
   const keys = vault.keys();
   const oldVk = keys.vaultKey;
@@ -268,6 +274,7 @@ async function followRotation(custody: Custody, newVk: Buffer, keyId: string, re
       const headerVk = headerVaultKey(sql, keys.vaultKeys);
       const swap = swapVaultKeyRows(vault, oldVk, newVk, keyId, Date.parse(vault.header.createdAt));
       recordFollowed(sql, vault.vaultId, headerVk, newVk, keyId, recovery);
+      recordRotationEvidence(sql, left.retired, left.excluded);
       vault.audit.appendSync(vault.meta, [
         { event: 'key.rotated', target: target.key(keyId), details: { kind: 'vault_key', via: 'sync', from: fromDevice, replaces: swap.replacesShown, fingerprint: keyFingerprint(newVk), previous: keyFingerprint(oldVk), rewrapped: Object.values(swap.rewrapped).reduce((a, b) => a + b, 0) } },
       ]);

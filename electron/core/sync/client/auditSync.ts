@@ -96,7 +96,7 @@ export async function pullAudit(ctx: SyncContext): Promise<AuditPullResult> {
   const result: AuditPullResult = { entries: 0, problems: [] };
   const audit: AuditInput[] = [];
   // Nothing more is taken from a device revoked by a device of this vault (keys/deviceRevocation.ts).
-  const revoked = await revokedDevices(server, vaultId, vault.keys().vaultKeys);
+  const revoked = await revokedDevices(server, vault);
   for (const d of devices) {
     if (d.id === deviceId || revoked.has(d.id)) continue;
     const known = sql.prepare('SELECT public_key, verified_size, verified_root, problem FROM remote_device WHERE id = ?').get(d.id) as

@@ -225,12 +225,12 @@ export class SyncEngine {
         this.#registered = true;
       }
       // A device another device revoked is told so and locks (keys/deviceRevocation.ts).
-      await lockIfRevoked(server, this.#custody);
+      const revocationProblems = await lockIfRevoked(server, this.#custody);
       // This device's encryption key, then vault key rotations: one made here and not yet sent,
       // and those other devices sent here (keys/deviceIdentity.ts, keys/vaultKeyEnvelopes.ts).
       await publishDeviceRecipient(server, vault);
       await publishVaultKey(server, this.#custody);
-      const keyProblems = (await followVaultKey(server, this.#custody)).problems;
+      const keyProblems = [...revocationProblems, ...(await followVaultKey(server, this.#custody)).problems];
       // Epoch roots a rotation made here or elsewhere, before records sealed under them (keys/syncKeys.ts).
       await exchangeEpochRoots(server, vault);
       // The other devices' audit first: a pulled edit, trash change or purge is applied only
