@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { ByteReader, ByteWriter } from './bytes.ts';
 import { InvertedIndex, type Expand } from './invertedIndex.ts';
 import { tokenize } from './tokenize.ts';
 import { TopK } from './topK.ts';
@@ -121,6 +122,63 @@ describe('InvertedIndex', () => {
       const expected = [...docs].filter(([, words]) => hit(words)).map(([slot]) => slot);
       expect([...matches(ix, query.join(' ')).keys()].sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
     }
+  });
+
+  test('a loaded index answers as the built one (words, prefixes, typos), through adds, removals, compaction and a second save', () => {
+    let seed = 3;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const vocab = ['convoy', 'convey', 'conveys', 'market', 'markets', 'marker', 'bridge', 'bridges', 'river', 'rivers', 'x1', '42', '123456', '123457', 'café'];
+    const pick = (fresh: boolean) => (fresh && rand() < 0.2 ? `novel${Math.floor(rand() * 40)}word` : vocab[Math.floor(rand() * vocab.length)]!);
+    const words = (fresh = false) => Array.from({ length: 1 + Math.floor(rand() * 5) }, () => pick(fresh));
+    const built = new InvertedIndex();
+    for (let i = 0; i < 1500; i++) {
+      // A word of the saved documents only, searched only at the end.
+      const w = i % 10 ? words() : [...words(), 'quokka'];
+      built.add(doc(w.slice(0, 2).join(' '), w.slice(2).join(' ')));
+    }
+    const reload = (ix: InvertedIndex) => {
+      const w = new ByteWriter();
+      ix.writeTo(w);
+      return InvertedIndex.readFrom(new ByteReader(w.finish()));
+    };
+    let loaded = reload(built);
+    const queries = ['convoy', 'conv', 'markers', 'marke', 'bridgs', 'brigdes', 'rivres', '123458', 'cafe', 'novel1word', 'novel', 'novel3wrd', 'x1 con', 'river mar', '42 bridge'];
+    const expands: Expand[] = [EXACT, TYPING, { prefixLast: true, typos: true }, { prefixLast: false, typos: true }];
+    const agree = (scores: boolean) => {
+      for (const q of queries) {
+        for (const e of expands) {
+          const want = matches(built, q, e);
+          const got = matches(loaded, q, e);
+          expect([...got.keys()].sort((a, b) => a - b), `${q} ${JSON.stringify(e)}`).toEqual([...want.keys()].sort((a, b) => a - b));
+          if (scores) for (const [slot, score] of want) expect(got.get(slot)).toBeCloseTo(score, 9);
+        }
+      }
+    };
+    agree(true);
+    // The same changes to both: new words, removals enough to compact, slots reused.
+    const live: number[] = [...Array(1500).keys()];
+    let reused = 0;
+    for (let round = 0; round < 4000; round++) {
+      if (rand() < 0.45 || live.length < 10) {
+        const w = words(true);
+        const slot = built.add(doc(w.slice(0, 2).join(' '), w.slice(2).join(' ')));
+        expect(loaded.add(doc(w.slice(0, 2).join(' '), w.slice(2).join(' ')))).toBe(slot);
+        if (slot < built.slots - 1) reused++;
+        live.push(slot);
+      } else {
+        const slot = live.splice(Math.floor(rand() * live.length), 1)[0]!;
+        built.remove(slot);
+        loaded.remove(slot);
+      }
+      if (round % 1000 === 999) agree(false);
+    }
+    // Compaction ran (only it frees slots for reuse), and a word nobody searched before it (its
+    // postings still in the loaded bytes) dropped the removed documents whose slots came back.
+    expect(reused).toBeGreaterThan(0);
+    queries.push('quokka');
+    agree(false);
+    loaded = reload(loaded);
+    agree(false);
   });
 });
 

@@ -2,11 +2,13 @@
 // over 100k+ records. MiniSearch (used before) builds a result object for every matching
 // document and sorts them all, which for a common word is most of the vault (~1 s a query).
 // Here postings are typed arrays, terms are intersected with a stamp per document (no sets, no
-// allocation per match), and the caller keeps only the page it shows. The vocabulary's radix
-// tree (for prefixes and typos) is MiniSearch's SearchableMap.
+// allocation per match), and the caller keeps only the page it shows. A loaded index keeps its
+// vocabulary as a sorted array (prefixes by binary search, typos by a filtered scan: typos.ts); a
+// built one uses MiniSearch's SearchableMap for prefixes.
 import SearchableMap from 'minisearch/SearchableMap';
 import { ByteReader, ByteWriter, decodePairs } from './bytes.ts';
 import { tokenize } from './tokenize.ts';
+import { bitCount, charMask, editDistance, mayBeNear } from './typos.ts';
 
 /** A piece of a document's text and how much a word in it counts (a title more than a body). */
 export interface Field {
@@ -35,6 +37,7 @@ const MIN_PREFIX = 3;
 const MIN_TYPO = 6;
 
 const NO_PAIRS = new Int32Array(0);
+const NO_MATCHES: Matches = { slots: new Int32Array(0), scores: new Float64Array(0), length: 0 };
 
 /**
  * One word's postings: (slot, weighted frequency) pairs in insertion order (slots are reused).
@@ -58,7 +61,7 @@ class Postings {
     return p;
   }
 
-  /** Decodes the pairs of a loaded word (idempotent). */
+  /** Decodes the pairs of a loaded word for good (idempotent): before it changes. */
   ready(): this {
     if (this.#src) {
       const pairs = new Int32Array(Math.max(4, this.length * 2));
@@ -67,6 +70,22 @@ class Postings {
       this.#src = null;
     }
     return this;
+  }
+
+  /** A loaded word's encoded pairs, or null once decoded. */
+  get encoded(): { src: Uint8Array; start: number; end: number } | null {
+    return this.#src ? { src: this.#src, start: this.#start, end: this.#end } : null;
+  }
+
+  /**
+   * The pairs to read now: its own, or a loaded word's decoded into `scratch` (at least
+   * length * 2 long) and not kept. A search or a save touches millions of pairs at 1M records;
+   * kept decoded, they would double the index in memory.
+   */
+  read(scratch: Int32Array): Int32Array {
+    if (!this.#src) return this.pairs;
+    decodePairs(this.#src, this.#start, this.#end, this.length, scratch);
+    return scratch;
   }
 
   /** Counts one more occurrence in `slot`, the document being added (always the last pair). */
@@ -101,33 +120,153 @@ class Postings {
   }
 }
 
+/** A loaded index's words in order; per word its pair count and where its bytes end in `src`. */
+interface Loaded {
+  words: string[];
+  counts: Uint32Array;
+  ends: Uint32Array;
+  src: Uint8Array;
+  /** 1 once the word's postings are in #terms (they may have emptied since, and left it). */
+  taken: Uint8Array;
+  /** Each word's charMask, made at the first typo search. */
+  masks?: Uint32Array;
+}
+
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Where `word` is in `words` (sorted), or -1. */
+function find(words: readonly string[], word: string): number {
+  const i = lowerBound(words, word);
+  return i < words.length && words[i] === word ? i : -1;
+}
+
+/** The first position in `words` (sorted) whose word is not below `word`. */
+function lowerBound(words: readonly string[], word: string): number {
+  let lo = 0;
+  let hi = words.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (words[mid]! < word) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Slots per block of #union's dense pass: its scores and norms (384 KiB) stay in the cache. */
+const BLOCK = 32_768;
+
+/**
+ * Adds each list's BM25 scores into `score` (by slot), a block of slots at a time over all lists
+ * together: a prefix at 1M records is ~170 words and ~4M postings spread over every slot, and
+ * taken list by list each posting is a cache miss. A list's pairs are in slot order except where
+ * a slot was reused; those are added when met, which is correct in any order. Loaded words are
+ * decoded as they are read (the encoding is decodePairs').
+ */
+function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Array, score: Float64Array): void {
+  const n = lists.length;
+  const at = new Float64Array(n); // next pair (decoded) or next byte (encoded)
+  const slotOf = new Float64Array(n); // an encoded list's last slot (its deltas are relative)
+  const left = new Float64Array(n);
+  for (let g = 0; g < n; g++) {
+    const enc = lists[g]!.postings.encoded;
+    at[g] = enc ? enc.start : 0;
+    left[g] = lists[g]!.postings.length;
+  }
+  for (let blockEnd = BLOCK, active = n; active > 0; blockEnd += BLOCK) {
+    active = 0;
+    for (let g = 0; g < n; g++) {
+      if (left[g] === 0) continue;
+      const { postings, w } = lists[g]!;
+      const enc = postings.encoded;
+      let remaining = left[g]!;
+      if (!enc) {
+        const p = postings.pairs;
+        let i = at[g]!;
+        for (; remaining > 0; remaining--, i += 2) {
+          const slot = p[i]!;
+          if (slot >= blockEnd) break;
+          const m = norm[slot]!;
+          if (m < 0) continue;
+          const tf = p[i + 1]!;
+          score[slot] = score[slot]! + (w * tf) / (tf + m);
+        }
+        at[g] = i;
+      } else {
+        const { src, end } = enc;
+        let pos = at[g]!;
+        let last = slotOf[g]!;
+        for (; remaining > 0; remaining--) {
+          let q = pos;
+          let byte: number;
+          let z = 0;
+          let shift = 0;
+          do {
+            if (q >= end) throw new RangeError('truncated postings');
+            byte = src[q++]!;
+            z |= (byte & 0x7f) << shift;
+            shift += 7;
+          } while (byte >= 0x80 && shift < 35);
+          const slot = last + (z & 1 ? -((z >>> 1) + 1) : z >>> 1);
+          if (slot >= blockEnd) break;
+          let tf = 0;
+          shift = 0;
+          do {
+            if (q >= end) throw new RangeError('truncated postings');
+            byte = src[q++]!;
+            tf |= (byte & 0x7f) << shift;
+            shift += 7;
+          } while (byte >= 0x80 && shift < 35);
+          pos = q;
+          last = slot;
+          const m = norm[slot]!;
+          if (m < 0) continue;
+          score[slot] = score[slot]! + (w * tf) / (tf + m);
+        }
+        if (remaining === 0 && pos !== end) throw new RangeError('postings length mismatch');
+        at[g] = pos;
+        slotOf[g] = last;
+      }
+      left[g] = remaining;
+      if (remaining > 0) active++;
+    }
+  }
+}
+
 /** The words a query word stands for, each with its weight. */
 type Group = { postings: Postings; weight: number }[];
 
-/** A query word's live documents, each once, with its BM25 score. */
-interface Matches {
+/** Live documents, each once, with a BM25 score: a query word's, or a whole query's. */
+export interface Matches {
   slots: Int32Array;
   scores: Float64Array;
   length: number;
 }
 
 // Search as you type repeats words (each keystroke re-runs the words before the last one), and a
-// common word or short prefix can stand for 100k documents: their matches are kept until the
-// index changes, within these bounds.
+// common word or short prefix can stand for most of the vault: their matches are kept until the
+// index changes, within these bounds. The matches (12 bytes each) may fill 8 slots' worth per
+// document, at least 2M: 24 MiB in a small vault, 96 MiB at 1M records, where one common prefix
+// alone is 1M matches.
 const CACHE_WORDS = 64;
-const CACHE_MATCHES = 2_000_000;
+const CACHE_MATCHES_MIN = 2_000_000;
+const CACHE_MATCHES_PER_SLOT = 8;
 
 export class InvertedIndex {
+  /** Words and their postings: all of a built index's; a loaded index's once used (see #loaded). */
   readonly #terms = new Map<string, Postings>();
-  /** The vocabulary as a radix tree, for prefixes and typos: made at the first such query. */
+  /** A built index's vocabulary as a radix tree, for prefixes: made at the first such query. */
   #tree: SearchableMap<Postings> | null = null;
   /**
-   * A loaded index's vocabulary in order, and the words added since: prefixes are found by
-   * binary search here until a typo search needs the tree (building it for 100k+ words is a
-   * good share of a `custody search`).
+   * A loaded index's vocabulary in order, each word's postings still encoded in the file's bytes,
+   * and the words added since. A word gets its Postings (in #terms) when first searched or
+   * changed; prefixes are found here by binary search, typos by a scan (#withTypos). At 1M
+   * records the vocabulary is ~1M words: an object and a map entry for each would make every full
+   * garbage collection of the process cost ~100 ms, in the middle of someone's search.
    */
-  #sorted: string[] | null = null;
+  #loaded: Loaded | null = null;
   readonly #added: string[] = [];
+  /** Where a loaded word's pairs are decoded to be read once (grown to the longest list read). */
+  #scratch = new Int32Array(1024);
   // Per slot (a document's number while it is indexed). Dense arrays, so the hot loop of a query
   // stays in cache: a common word's postings touch most slots.
   #live = new Uint8Array(1024);
@@ -144,6 +283,7 @@ export class InvertedIndex {
   #totalLength = 0;
   #round = 0;
   readonly #cache = new Map<string, Matches>();
+  #norm: Float32Array | null = null;
   /** Matches held by the cache, over all its words. */
   #cached = 0;
 
@@ -169,12 +309,13 @@ export class InvertedIndex {
     // (A reused slot appears in no list: compaction removed its pairs before freeing it.)
     for (const { text, weight } of fields) {
       for (const term of tokenize(text)) {
-        let postings = this.#terms.get(term);
+        let postings = this.#postingsOf(term);
         if (!postings) {
           postings = new Postings();
           this.#terms.set(term, postings);
           this.#tree?.set(term, postings);
-          if (this.#sorted && !this.#tree) this.#added.push(term);
+          // A loaded word that emptied is found through #loaded again.
+          if (this.#loaded && find(this.#loaded.words, term) < 0) this.#added.push(term);
         }
         postings.count(slot, weight);
         length += weight;
@@ -200,11 +341,19 @@ export class InvertedIndex {
   }
 
   compact(): void {
+    // Every list holding a removed document's slot must drop it before the slot is reused.
+    this.#takeAll();
     for (const [term, postings] of this.#terms) {
       postings.compact(this.#live);
       if (postings.length > 0) continue;
       this.#terms.delete(term);
       this.#tree?.delete(term);
+    }
+    // An emptied word is added again if it comes back: #added holds each word once.
+    if (this.#added.length > 0) {
+      const kept = this.#added.filter((term) => this.#terms.has(term));
+      this.#added.length = 0;
+      this.#added.push(...kept);
     }
     this.#free.push(...this.#dead);
     this.#dead.length = 0;
@@ -215,16 +364,28 @@ export class InvertedIndex {
    * its BM25 score. Returns false when the text has no words at all.
    */
   match(text: string, expand: Expand, visit: Visit): boolean {
+    const m = this.hits(text, expand);
+    if (!m) return false;
+    for (let i = 0; i < m.length; i++) visit(m.slots[i]!, m.scores[i]!);
+    return true;
+  }
+
+  /**
+   * The live documents that contain every word of `text` (AND), each once, with its BM25 score;
+   * null when the text has no words at all. The arrays may be the cache's own: the caller reads
+   * them before the next change to the index and never writes them. (A visitor per hit costs
+   * more than the rest of a query when a common word matches most of a 1M-record vault.)
+   */
+  hits(text: string, expand: Expand): Matches | null {
     const words = [...new Set(tokenize(text))];
-    if (words.length === 0) return false;
+    if (words.length === 0) return null;
     const lists: Matches[] = [];
     for (const [i, word] of words.entries()) {
       const m = this.#matches(word, { prefix: expand.prefixLast && i === words.length - 1, typos: expand.typos });
-      if (m.length === 0) return true;
+      if (m.length === 0) return NO_MATCHES;
       lists.push(m);
     }
-    this.#intersect(lists, visit);
-    return true;
+    return lists.length === 1 ? lists[0]! : this.#intersect(lists);
   }
 
   /** A word's matches, from the cache when the same word was searched since the last change. */
@@ -239,16 +400,36 @@ export class InvertedIndex {
     }
     const m = this.#union(this.#group(word, opts));
     this.#cache.set(key, m);
-    this.#cached += m.length;
+    this.#cached += m.slots.length;
+    const budget = Math.max(CACHE_MATCHES_MIN, CACHE_MATCHES_PER_SLOT * this.#highWater);
     for (const [k, old] of this.#cache) {
-      if (this.#cache.size <= CACHE_WORDS && this.#cached <= CACHE_MATCHES) break;
+      if (this.#cache.size <= CACHE_WORDS && this.#cached <= budget) break;
       this.#cache.delete(k);
-      this.#cached -= old.length;
+      this.#cached -= old.slots.length;
     }
     return m;
   }
 
+  /**
+   * Per slot the length part of BM25's denominator, K1 * (1 - B + B * length / avg), or -1 for a
+   * slot with no live document: one array read per posting instead of two (a search at 1M records
+   * reads millions of postings, and each read is likely a cache miss). Remade after any change.
+   */
+  #norms(): Float32Array {
+    if (this.#norm) return this.#norm;
+    const n = Math.max(1, this.#liveCount);
+    const avgLength = this.#totalLength / n || 1;
+    const k = K1 * (1 - B);
+    const perLength = (K1 * B) / avgLength;
+    const norm = new Float32Array(this.#highWater);
+    const live = this.#live;
+    const lengths = this.#length;
+    for (let slot = 0; slot < norm.length; slot++) norm[slot] = live[slot] === 1 ? k + perLength * lengths[slot]! : -1;
+    return (this.#norm = norm);
+  }
+
   #forget(): void {
+    this.#norm = null;
     if (this.#cache.size === 0) return;
     this.#cache.clear();
     this.#cached = 0;
@@ -257,36 +438,30 @@ export class InvertedIndex {
   #group(word: string, opts: { prefix: boolean; typos: boolean }): Group {
     const weights = new Map<Postings, number>();
     const offer = (postings: Postings, weight: number) => weights.set(postings, Math.max(weights.get(postings) ?? 0, weight));
-    const exact = this.#terms.get(word);
+    const exact = this.#postingsOf(word);
     if (exact) offer(exact, 1);
     if (opts.prefix && word.length >= MIN_PREFIX) {
       for (const [term, postings] of this.#withPrefix(word)) offer(postings, term === word ? 1 : (PREFIX_WEIGHT * word.length) / term.length);
     }
     if (opts.typos && word.length >= MIN_TYPO) {
       const distance = Math.min(2, Math.round(word.length * 0.15));
-      for (const [term, [postings, d]] of this.#vocabulary().fuzzyGet(word, distance)) offer(postings, term === word ? 1 : (TYPO_WEIGHT * word.length) / (word.length + d));
+      for (const [term, postings, d] of this.#withTypos(word, distance)) offer(postings, term === word ? 1 : (TYPO_WEIGHT * word.length) / (word.length + d));
     }
-    return [...weights].map(([postings, weight]) => ({ postings: postings.ready(), weight }));
+    return [...weights].map(([postings, weight]) => ({ postings, weight }));
   }
 
   /** The words that begin with `prefix`, and their postings. */
   *#withPrefix(prefix: string): Iterable<[string, Postings]> {
-    if (this.#tree || !this.#sorted) {
+    const loaded = this.#loaded;
+    if (!loaded) {
       yield* this.#vocabulary().atPrefix(prefix);
       return;
     }
-    const sorted = this.#sorted;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < sorted.length && sorted[i]!.startsWith(prefix); i++) {
-      // A word whose postings emptied (compaction) is no longer in #terms.
-      const p = this.#terms.get(sorted[i]!);
-      if (p) yield [sorted[i]!, p];
+    const { words } = loaded;
+    for (let i = lowerBound(words, prefix); i < words.length && words[i]!.startsWith(prefix); i++) {
+      // A word whose postings emptied (compaction) is in neither.
+      const p = loaded.taken[i] ? this.#terms.get(words[i]!) : this.#take(i);
+      if (p) yield [words[i]!, p];
     }
     for (const term of this.#added) {
       const p = term.startsWith(prefix) ? this.#terms.get(term) : undefined;
@@ -294,13 +469,101 @@ export class InvertedIndex {
     }
   }
 
+  /** The words within `max` edits of `word`, their postings and their distance. */
+  *#withTypos(word: string, max: number): Iterable<[string, Postings, number]> {
+    const mask = charMask(word);
+    const loaded = this.#loaded;
+    if (!loaded) {
+      for (const [term, postings] of this.#terms) {
+        const d = mayBeNear(word, mask, term, charMask(term), max) ? editDistance(word, term, max) : max + 1;
+        if (d <= max) yield [term, postings, d];
+      }
+      return;
+    }
+    const { words, taken } = loaded;
+    const masks = (loaded.masks ??= Uint32Array.from(words, charMask));
+    // The scan visits ~1M words at 1M records: the two bounds inline, no call per word.
+    const length = word.length;
+    const maxBits = 2 * max;
+    for (let i = 0; i < words.length; i++) {
+      const term = words[i]!;
+      const diff = term.length - length;
+      if (diff > max || diff < -max || bitCount(masks[i]! ^ mask) > maxBits) continue;
+      const d = editDistance(word, term, max);
+      if (d > max) continue;
+      const p = taken[i] ? this.#terms.get(term) : this.#take(i);
+      if (p) yield [term, p, d];
+    }
+    for (const term of this.#added) {
+      const p = this.#terms.get(term);
+      if (p && mayBeNear(word, mask, term, charMask(term), max)) {
+        const d = editDistance(word, term, max);
+        if (d <= max) yield [term, p, d];
+      }
+    }
+  }
+
+  /** A word's postings, from #terms or, the first time, from the loaded bytes. */
+  #postingsOf(word: string): Postings | undefined {
+    const p = this.#terms.get(word);
+    if (p || !this.#loaded) return p;
+    const i = find(this.#loaded.words, word);
+    return i < 0 || this.#loaded.taken[i] ? undefined : this.#take(i);
+  }
+
+  /** Gives loaded word i its Postings, its pairs still encoded. */
+  #take(i: number): Postings {
+    const { words, taken } = this.#loaded!;
+    const p = this.#encodedAt(i);
+    taken[i] = 1;
+    this.#terms.set(words[i]!, p);
+    return p;
+  }
+
+  /** Loaded word i's postings, read from its bytes. */
+  #encodedAt(i: number): Postings {
+    const { counts, ends, src } = this.#loaded!;
+    return Postings.encoded(src, i === 0 ? 0 : ends[i - 1]!, ends[i]!, counts[i]!);
+  }
+
+  /**
+   * Every word that has postings, in order (a file's vocabulary is sorted, so that a loaded index
+   * finds prefixes by binary search). Loaded words not yet taken are read, not taken.
+   */
+  *#inOrder(): Iterable<[string, Postings]> {
+    const loaded = this.#loaded;
+    if (!loaded) {
+      for (const term of [...this.#terms.keys()].sort(byCodeUnit)) yield [term, this.#terms.get(term)!];
+      return;
+    }
+    // Words added since the load are not among the loaded ones: merge the two orders.
+    const terms = this.#terms;
+    const added = [...this.#added].sort(byCodeUnit);
+    let j = 0;
+    for (let i = 0; i <= loaded.words.length; i++) {
+      const word = i < loaded.words.length ? loaded.words[i]! : null;
+      for (; j < added.length && (word === null || added[j]! < word); j++) {
+        const p = terms.get(added[j]!);
+        if (p) yield [added[j]!, p];
+      }
+      if (word === null) break;
+      const p = loaded.taken[i] ? terms.get(word) : this.#encodedAt(i);
+      if (p) yield [word, p];
+    }
+  }
+
+  #takeAll(): void {
+    const loaded = this.#loaded;
+    if (!loaded) return;
+    for (let i = 0; i < loaded.words.length; i++) if (!loaded.taken[i]) this.#take(i);
+  }
+
+  /** A built index's vocabulary as a radix tree, for prefixes (a loaded one has #loaded). */
   #vocabulary(): SearchableMap<Postings> {
     if (!this.#tree) {
       const tree = new SearchableMap<Postings>();
       for (const [term, postings] of this.#terms) tree.set(term, postings);
       this.#tree = tree;
-      this.#sorted = null;
-      this.#added.length = 0;
     }
     return this.#tree;
   }
@@ -318,11 +581,8 @@ export class InvertedIndex {
     const terms: string[] = [];
     const heads = new ByteWriter();
     const pairs = new ByteWriter();
-    // In order, so a loaded index finds prefixes by binary search.
-    const vocabulary = [...this.#terms.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const term of vocabulary) {
-      const postings = this.#terms.get(term)!;
-      const p = postings.ready().pairs;
+    for (const [term, postings] of this.#inOrder()) {
+      const p = postings.read(this.#scratchFor(postings.length));
       const before = pairs.length;
       let count = 0;
       let prev = 0;
@@ -371,51 +631,79 @@ export class InvertedIndex {
     const terms = vocabulary ? vocabulary.split('\n') : [];
     const heads = new ByteReader(r.bytes());
     const src = r.bytes();
+    const counts = new Uint32Array(terms.length);
+    const ends = new Uint32Array(terms.length);
     let offset = 0;
-    for (const term of terms) {
-      const count = heads.uint();
-      const length = heads.uint();
-      if (offset + length > src.length) throw new RangeError('postings out of range');
-      index.#terms.set(term, Postings.encoded(src, offset, offset + length, count));
-      offset += length;
+    for (let i = 0; i < terms.length; i++) {
+      counts[i] = heads.uint();
+      offset += heads.uint();
+      if (offset > src.length) throw new RangeError('postings out of range');
+      ends[i] = offset;
     }
     if (!heads.done || offset !== src.length) throw new RangeError('postings do not match the vocabulary');
     for (let i = 1; i < terms.length; i++) if (!(terms[i - 1]! < terms[i]!)) throw new RangeError('vocabulary out of order');
-    index.#sorted = terms;
+    index.#loaded = { words: terms, counts, ends, src, taken: new Uint8Array(terms.length) };
     return index;
   }
 
   /** The live documents of a group's words, each once, with its summed BM25 score. */
   #union(group: Group): Matches {
-    const live = this.#live;
-    const lengths = this.#length;
-    const stamp = this.#stamp;
-    const score = this.#score;
     const n = Math.max(1, this.#liveCount);
-    const avgLength = this.#totalLength / n || 1;
-    const size = Math.min(
-      this.#highWater,
-      group.reduce((sum, e) => sum + e.postings.length, 0),
-    );
+    const norm = this.#norms();
+    const idf = (postings: Postings, weight: number) => {
+      const df = Math.min(postings.length, n);
+      return Math.log(1 + (n - df + 0.5) / (df + 0.5)) * weight * (K1 + 1);
+    };
+    const highWater = this.#highWater;
+    const postingCount = group.reduce((sum, e) => sum + e.postings.length, 0);
+    const size = Math.min(highWater, postingCount);
     const slots = new Int32Array(size);
     const scores = new Float64Array(size);
     let length = 0;
-    // A word standing for several (a prefix, typos) may meet a document more than once.
-    const mark = ++this.#round;
-    for (const { postings, weight } of group) {
-      const df = Math.min(postings.length, n);
-      const w = Math.log(1 + (n - df + 0.5) / (df + 0.5)) * weight * (K1 + 1);
-      const p = postings.pairs;
+    if (group.length === 1) {
+      const { postings, weight } = group[0]!;
+      const w = idf(postings, weight);
+      const p = postings.read(this.#scratchFor(postings.length));
       const end = postings.length * 2;
       for (let i = 0; i < end; i += 2) {
         const slot = p[i]!;
-        if (live[slot] !== 1) continue;
+        const m = norm[slot]!;
+        if (m < 0) continue;
         const tf = p[i + 1]!;
-        const s = (w * tf) / (tf + K1 * (1 - B + (B * lengths[slot]!) / avgLength));
-        if (group.length === 1) {
-          slots[length] = slot;
-          scores[length++] = s;
-        } else if (stamp[slot] === mark) score[slot] = score[slot]! + s;
+        slots[length] = slot;
+        scores[length++] = (w * tf) / (tf + m);
+      }
+      return { slots, scores, length };
+    }
+    const score = this.#score;
+    // A word standing for several (a prefix, typos) may meet a document more than once. When its
+    // words together cover a good share of the slots (a short prefix in a big vault: millions of
+    // postings), add into a dense array and collect it in one pass; otherwise stamp each slot.
+    if (postingCount * 8 > highWater) {
+      score.fill(0, 0, highWater);
+      accumulate(group.map(({ postings, weight }) => ({ postings, w: idf(postings, weight) })), norm, score);
+      // Every BM25 score is positive (idf > 0, tf > 0): a zero is a slot no word met.
+      for (let slot = 0; slot < highWater; slot++) {
+        const s = score[slot]!;
+        if (s === 0) continue;
+        slots[length] = slot;
+        scores[length++] = s;
+      }
+      return { slots, scores, length };
+    }
+    const stamp = this.#stamp;
+    const mark = ++this.#round;
+    for (const { postings, weight } of group) {
+      const w = idf(postings, weight);
+      const p = postings.read(this.#scratchFor(postings.length));
+      const end = postings.length * 2;
+      for (let i = 0; i < end; i += 2) {
+        const slot = p[i]!;
+        const m = norm[slot]!;
+        if (m < 0) continue;
+        const tf = p[i + 1]!;
+        const s = (w * tf) / (tf + m);
+        if (stamp[slot] === mark) score[slot] = score[slot]! + s;
         else {
           stamp[slot] = mark;
           score[slot] = s;
@@ -423,18 +711,14 @@ export class InvertedIndex {
         }
       }
     }
-    if (group.length > 1) for (let i = 0; i < length; i++) scores[i] = score[slots[i]!]!;
+    for (let i = 0; i < length; i++) scores[i] = score[slots[i]!]!;
     return { slots, scores, length };
   }
 
-  #intersect(lists: Matches[], visit: Visit): void {
+  #intersect(lists: Matches[]): Matches {
     // Shortest first: later words only touch documents that matched all before them.
     lists.sort((a, b) => a.length - b.length);
     const first = lists[0]!;
-    if (lists.length === 1) {
-      for (let i = 0; i < first.length; i++) visit(first.slots[i]!, first.scores[i]!);
-      return;
-    }
     const stamp = this.#stamp;
     const score = this.#score;
     // stamp === base + g: the slot has matched lists 0..g of this query.
@@ -452,10 +736,22 @@ export class InvertedIndex {
       }
     }
     const last = base + lists.length - 1;
+    const slots = new Int32Array(first.length);
+    const scores = new Float64Array(first.length);
+    let length = 0;
     for (let i = 0; i < first.length; i++) {
       const slot = first.slots[i]!;
-      if (stamp[slot] === last) visit(slot, score[slot]!);
+      if (stamp[slot] !== last) continue;
+      slots[length] = slot;
+      scores[length++] = score[slot]!;
     }
+    return { slots, scores, length };
+  }
+
+  /** A scratch array for `count` pairs. */
+  #scratchFor(count: number): Int32Array {
+    if (this.#scratch.length < count * 2) this.#scratch = new Int32Array(Math.max(count * 2, this.#scratch.length * 2));
+    return this.#scratch;
   }
 
   #newSlot(): number {

@@ -145,22 +145,27 @@ export class SearchIndex {
     let total = 0;
     const text = q.text.trim();
     if (text) {
-      const top = new TopK(Math.min(q.offset + q.limit, this.size));
-      const captured = this.#columns.captured;
-      // Equal scores: newest capture first.
-      const visit = (slot: number, score: number) => {
-        if (!keep(slot)) return;
-        total++;
-        top.offer(slot, score, captured[slot]!);
-      };
-      let any = false;
-      this.#text.match(text, { prefixLast: true, typos: false }, (slot, score) => {
-        any = true;
-        visit(slot, score);
-      });
       // Typos are tolerated only when the words as typed find nothing at all: exact words rank
       // better, and the typo search over the whole vocabulary is the slowest part of a query.
-      if (!any) this.#text.match(text, { prefixLast: true, typos: true }, visit);
+      let m = this.#text.hits(text, { prefixLast: true, typos: false });
+      if (m && m.length === 0) m = this.#text.hits(text, { prefixLast: true, typos: true });
+      const top = new TopK(Math.min(q.offset + q.limit, this.size));
+      if (m) {
+        const { slots, scores, length } = m;
+        const captured = this.#columns.captured;
+        // A common word matches most of a big vault: every hit is counted, but only one that can
+        // still enter the page is offered (equal scores: newest capture first).
+        let floor = top.floor;
+        for (let i = 0; i < length; i++) {
+          const slot = slots[i]!;
+          if (!keep(slot)) continue;
+          total++;
+          const score = scores[i]!;
+          if (score < floor) continue;
+          top.offer(slot, score, captured[slot]!);
+          floor = top.floor;
+        }
+      }
       return { total, hits: top.sorted().slice(q.offset).map((r) => hit(r.slot, r.score)), indexReady: this.#ready };
     }
     const end = q.offset + q.limit;

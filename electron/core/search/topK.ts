@@ -31,6 +31,15 @@ export class TopK {
     }
   }
 
+  /**
+   * A score below this cannot enter (one equal to it still may, on its tie key): a caller skips
+   * most candidates with one comparison. -Infinity until k documents are kept.
+   */
+  get floor(): number {
+    if (this.k === 0) return Infinity;
+    return this.#size < this.k ? -Infinity : this.#scores[0]!;
+  }
+
   /** The kept documents, best first. */
   sorted(): Ranked[] {
     const order = Array.from({ length: this.#size }, (_, i) => i);
