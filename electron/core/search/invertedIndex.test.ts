@@ -205,5 +205,15 @@ describe('TopK', () => {
     for (const i of items) top.offer(i.slot, i.score, i.tie);
     const expected = [...items].sort((a, b) => b.score - a.score || b.tie - a.tie || a.slot - b.slot).slice(0, 100);
     expect(top.sorted()).toEqual(expected.map(({ slot, score }) => ({ slot, score })));
+    // Offering only what reaches the floor (as a search does) keeps the same documents.
+    const pruned = new TopK(100);
+    let skipped = 0;
+    for (const i of items) {
+      if (i.score < pruned.floor) skipped++;
+      else pruned.offer(i.slot, i.score, i.tie);
+    }
+    expect(pruned.sorted()).toEqual(top.sorted());
+    expect(skipped).toBeGreaterThan(3000);
+    expect(new TopK(0).floor).toBe(Infinity);
   });
 });
