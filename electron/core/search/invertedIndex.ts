@@ -16,8 +16,6 @@ export interface Field {
   weight: number;
 }
 
-export type Visit = (slot: number, score: number) => void;
-
 /** Which words may also match a query word beside itself. */
 export interface Expand {
   /** The last query word also matches words it begins (it is still being typed). */
@@ -164,12 +162,12 @@ const BLOCK = 32_768;
  */
 function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Array, score: Float64Array): void {
   const n = lists.length;
+  const encoded = lists.map((l) => l.postings.encoded);
   const at = new Float64Array(n); // next pair (decoded) or next byte (encoded)
   const slotOf = new Float64Array(n); // an encoded list's last slot (its deltas are relative)
   const left = new Float64Array(n);
   for (let g = 0; g < n; g++) {
-    const enc = lists[g]!.postings.encoded;
-    at[g] = enc ? enc.start : 0;
+    at[g] = encoded[g]?.start ?? 0;
     left[g] = lists[g]!.postings.length;
   }
   for (let blockEnd = BLOCK, active = n; active > 0; blockEnd += BLOCK) {
@@ -177,7 +175,7 @@ function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Arr
     for (let g = 0; g < n; g++) {
       if (left[g] === 0) continue;
       const { postings, w } = lists[g]!;
-      const enc = postings.encoded;
+      const enc = encoded[g];
       let remaining = left[g]!;
       if (!enc) {
         const p = postings.pairs;
@@ -357,17 +355,6 @@ export class InvertedIndex {
     }
     this.#free.push(...this.#dead);
     this.#dead.length = 0;
-  }
-
-  /**
-   * Calls `visit` once for every live document that contains every word of `text` (AND), with
-   * its BM25 score. Returns false when the text has no words at all.
-   */
-  match(text: string, expand: Expand, visit: Visit): boolean {
-    const m = this.hits(text, expand);
-    if (!m) return false;
-    for (let i = 0; i < m.length; i++) visit(m.slots[i]!, m.scores[i]!);
-    return true;
   }
 
   /**
