@@ -10,10 +10,15 @@ const TYPING: Expand = { prefixLast: true, typos: false };
 function matches(index: InvertedIndex, text: string, expand = TYPING): Map<number, number> {
   const out = new Map<number, number>();
   const m = index.hits(text, expand);
-  for (let i = 0; i < (m?.length ?? 0); i++) {
-    expect(out.has(m!.slots[i]!)).toBe(false);
-    out.set(m!.slots[i]!, m!.scores[i]!);
+  if (m?.dense) {
+    m.scores.forEach((score, slot) => score !== 0 && out.set(slot, score));
+  } else {
+    for (let i = 0; i < (m?.length ?? 0); i++) {
+      expect(out.has(m!.slots[i]!)).toBe(false);
+      out.set(m!.slots[i]!, m!.scores[i]!);
+    }
   }
+  expect(out.size).toBe(m?.length ?? 0);
   return out;
 }
 
@@ -123,6 +128,31 @@ describe('InvertedIndex', () => {
       const expected = [...docs].filter(([, words]) => hit(words)).map(([slot]) => slot);
       expect([...matches(ix, query.join(' ')).keys()].sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
     }
+  });
+
+  test('dense matches reused across many queries give what a fresh index gives', () => {
+    // Words in a quarter of the documents are kept dense, and their arrays are reused once the
+    // cache lets go of them (more words than it holds): no query may see another's scores.
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const vocab = Array.from({ length: 90 }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}${Math.floor(i / 26)}`);
+    const texts = Array.from({ length: 1500 }, () => Array.from({ length: 25 }, () => vocab[Math.floor(rand() * vocab.length)]!).join(' '));
+    const build = () => {
+      const ix = new InvertedIndex();
+      for (const t of texts) ix.add(doc('', t));
+      return ix;
+    };
+    const used = build();
+    let dense = 0;
+    for (let q = 0; q < 160; q++) {
+      const words = Array.from({ length: 1 + (q % 3) }, () => vocab[Math.floor(rand() * vocab.length)]!);
+      // Now and then a prefix standing for several words ("wa" is too short: "wa0" or "wb1").
+      if (q % 5 === 0) words[words.length - 1] = words[words.length - 1]!.slice(0, 3);
+      const text = words.join(' ');
+      dense += used.hits(text, TYPING)?.dense ? 1 : 0;
+      expect(matches(used, text), text).toEqual(matches(build(), text));
+    }
+    expect(dense).toBeGreaterThan(20);
   });
 
   test('a loaded index answers as the built one (words, prefixes, typos), through adds, removals, compaction and a second save', () => {

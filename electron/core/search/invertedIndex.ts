@@ -35,7 +35,7 @@ const MIN_PREFIX = 3;
 const MIN_TYPO = 6;
 
 const NO_PAIRS = new Int32Array(0);
-const NO_MATCHES: Matches = { slots: new Int32Array(0), scores: new Float64Array(0), length: 0 };
+const NO_MATCHES: Matches = { dense: false, slots: new Int32Array(0), scores: new Float64Array(0), length: 0 };
 
 /**
  * One word's postings: (slot, weighted frequency) pairs in insertion order (slots are reused).
@@ -150,8 +150,11 @@ function lowerBound(words: readonly string[], word: string): number {
   return lo;
 }
 
-/** Slots per block of #union's dense pass: its scores and norms (384 KiB) stay in the cache. */
-const BLOCK = 32_768;
+/**
+ * Slots per block of the dense pass: its scores and norms (192 KiB) stay in a core's L2 beside
+ * the postings being read (at 1M records 16k measured a little faster than 8k or 32k).
+ */
+const BLOCK = 16_384;
 
 /**
  * Adds each list's BM25 scores into `score` (by slot), a block of slots at a time over all lists
@@ -162,23 +165,32 @@ const BLOCK = 32_768;
  */
 function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Array, score: Float64Array): void {
   const n = lists.length;
-  const encoded = lists.map((l) => l.postings.encoded);
-  const at = new Float64Array(n); // next pair (decoded) or next byte (encoded)
-  const slotOf = new Float64Array(n); // an encoded list's last slot (its deltas are relative)
-  const left = new Float64Array(n);
+  // Per list, in typed arrays (small integers: the loop stays on int32 arithmetic).
+  const at = new Int32Array(n); // next pair (decoded) or next byte (encoded)
+  const slotOf = new Int32Array(n); // an encoded list's last slot (its deltas are relative)
+  const left = new Int32Array(n);
+  const ends = new Int32Array(n);
+  const ws = new Float64Array(n);
+  const srcs: (Uint8Array | Int32Array)[] = [];
+  const isEncoded = new Uint8Array(n);
   for (let g = 0; g < n; g++) {
-    at[g] = encoded[g]?.start ?? 0;
-    left[g] = lists[g]!.postings.length;
+    const { postings, w } = lists[g]!;
+    const enc = postings.encoded;
+    at[g] = enc?.start ?? 0;
+    ends[g] = enc?.end ?? 0;
+    left[g] = postings.length;
+    ws[g] = w;
+    isEncoded[g] = enc ? 1 : 0;
+    srcs.push(enc?.src ?? postings.pairs);
   }
   for (let blockEnd = BLOCK, active = n; active > 0; blockEnd += BLOCK) {
     active = 0;
     for (let g = 0; g < n; g++) {
-      if (left[g] === 0) continue;
-      const { postings, w } = lists[g]!;
-      const enc = encoded[g];
       let remaining = left[g]!;
-      if (!enc) {
-        const p = postings.pairs;
+      if (remaining === 0) continue;
+      const w = ws[g]!;
+      if (isEncoded[g] === 0) {
+        const p = srcs[g] as Int32Array;
         let i = at[g]!;
         for (; remaining > 0; remaining--, i += 2) {
           const slot = p[i]!;
@@ -190,32 +202,26 @@ function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Arr
         }
         at[g] = i;
       } else {
-        const { src, end } = enc;
+        const src = srcs[g] as Uint8Array;
+        const end = ends[g]!;
         let pos = at[g]!;
         let last = slotOf[g]!;
-        for (; remaining > 0; remaining--) {
+        while (remaining > 0) {
+          // Two varints; almost always one byte each (a small slot gap, a small weight).
           let q = pos;
-          let byte: number;
-          let z = 0;
-          let shift = 0;
-          do {
-            if (q >= end) throw new RangeError('truncated postings');
-            byte = src[q++]!;
-            z |= (byte & 0x7f) << shift;
-            shift += 7;
-          } while (byte >= 0x80 && shift < 35);
+          let byte = src[q++]!;
+          let z = byte & 0x7f;
+          for (let shift = 7; byte >= 0x80 && shift < 35; shift += 7) z |= ((byte = src[q++]!) & 0x7f) << shift;
           const slot = last + (z & 1 ? -((z >>> 1) + 1) : z >>> 1);
           if (slot >= blockEnd) break;
-          let tf = 0;
-          shift = 0;
-          do {
-            if (q >= end) throw new RangeError('truncated postings');
-            byte = src[q++]!;
-            tf |= (byte & 0x7f) << shift;
-            shift += 7;
-          } while (byte >= 0x80 && shift < 35);
+          byte = src[q++]!;
+          let tf = byte & 0x7f;
+          for (let shift = 7; byte >= 0x80 && shift < 35; shift += 7) tf |= ((byte = src[q++]!) & 0x7f) << shift;
+          // A pair running past the list's end (a truncated list) is caught here: once a pair, not a byte.
+          if (q > end) throw new RangeError('truncated postings');
           pos = q;
           last = slot;
+          remaining--;
           const m = norm[slot]!;
           if (m < 0) continue;
           score[slot] = score[slot]! + (w * tf) / (tf + m);
@@ -230,15 +236,50 @@ function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Arr
   }
 }
 
+/** The slots that score (are not 0). */
+function countScored(score: Float64Array): number {
+  let length = 0;
+  for (let slot = 0; slot < score.length; slot++) if (score[slot] !== 0) length++;
+  return length;
+}
+
+/**
+ * out[slot] = a[slot] + b[slot] where both are scores, else 0 (a document not in both), for
+ * every slot (out may be a); returns how many slots score.
+ */
+function addWhereBoth(out: Float64Array, a: Float64Array, b: Float64Array): number {
+  let length = 0;
+  for (let slot = 0; slot < out.length; slot++) {
+    const x = a[slot]!;
+    const y = x === 0 ? 0 : b[slot]!;
+    if (y === 0) out[slot] = 0;
+    else {
+      out[slot] = x + y;
+      length++;
+    }
+  }
+  return length;
+}
+
+/** What Matches cost the cache, in sparse matches (12 bytes each; a dense slot is 8). */
+const held = (m: Matches): number => (m.dense ? Math.ceil((m.scores.length * 2) / 3) : m.slots.length);
+
 /** The words a query word stands for, each with its weight. */
 type Group = { postings: Postings; weight: number }[];
 
-/** Live documents, each once, with a BM25 score: a query word's, or a whole query's. */
-export interface Matches {
-  slots: Int32Array;
-  scores: Float64Array;
-  length: number;
-}
+/**
+ * Live documents, each once, with a BM25 score: a query word's, or a whole query's. `length`
+ * counts them. Sparse: slots[i] scored scores[i], for i < length. Dense, when they are a good
+ * share of the vault (a common word, a short prefix): scores[slot] for every slot, 0 where the
+ * document did not match (a BM25 score is always positive); intersecting and ranking those is a
+ * pass over an array in order instead of a million scattered reads.
+ */
+export type Matches = { dense: false; slots: Int32Array; scores: Float64Array; length: number } | { dense: true; scores: Float64Array; length: number };
+
+/** Matches held at least this densely (one per 8 slots) are kept dense. */
+const DENSE = 8;
+/** Dense arrays kept for reuse (8 MB each at 1M records). */
+const POOLED = 4;
 
 // Search as you type repeats words (each keystroke re-runs the words before the last one), and a
 // common word or short prefix can stand for most of the vault: their matches are kept until the
@@ -284,6 +325,9 @@ export class InvertedIndex {
   #norm: Float32Array | null = null;
   /** Matches held by the cache, over all its words. */
   #cached = 0;
+  /** Dense arrays free for reuse (see #denseArray), and those free once the current query is read. */
+  readonly #pool: Float64Array[] = [];
+  readonly #retired: Float64Array[] = [];
 
   get size(): number {
     return this.#liveCount;
@@ -364,6 +408,8 @@ export class InvertedIndex {
    * more than the rest of a query when a common word matches most of a 1M-record vault.)
    */
   hits(text: string, expand: Expand): Matches | null {
+    // What the previous call returned has been read by now: its dense arrays may be reused.
+    this.#recycle();
     const words = [...new Set(tokenize(text))];
     if (words.length === 0) return null;
     const lists: Matches[] = [];
@@ -387,12 +433,13 @@ export class InvertedIndex {
     }
     const m = this.#union(this.#group(word, opts));
     this.#cache.set(key, m);
-    this.#cached += m.slots.length;
+    this.#cached += held(m);
     const budget = Math.max(CACHE_MATCHES_MIN, CACHE_MATCHES_PER_SLOT * this.#highWater);
     for (const [k, old] of this.#cache) {
       if (this.#cache.size <= CACHE_WORDS && this.#cached <= budget) break;
       this.#cache.delete(k);
-      this.#cached -= old.slots.length;
+      this.#cached -= held(old);
+      this.#retire(old);
     }
     return m;
   }
@@ -418,8 +465,43 @@ export class InvertedIndex {
   #forget(): void {
     this.#norm = null;
     if (this.#cache.size === 0) return;
+    for (const m of this.#cache.values()) this.#retire(m);
     this.#cache.clear();
     this.#cached = 0;
+  }
+
+  // Dense arrays are 8 MB at 1M records, and a fresh one costs ~5 ms of page faults before it
+  // holds anything: those the cache let go, or a query's result once read, are used again.
+
+  /** A zeroed array of a score per slot. */
+  #denseArray(): Float64Array {
+    for (let kept = this.#pool.pop(); kept; kept = this.#pool.pop()) if (kept.length === this.#highWater) return kept.fill(0);
+    return new Float64Array(this.#highWater);
+  }
+
+  /** `m` is no longer held: its dense array may be reused after the current query. */
+  #retire(m: Matches): void {
+    if (m.dense) this.#retired.push(m.scores);
+  }
+
+  #recycle(): void {
+    for (const a of this.#retired) if (a.length === this.#highWater && this.#pool.length < POOLED) this.#pool.push(a);
+    this.#retired.length = 0;
+  }
+
+  /** Dense scores as Matches: kept dense when they are a good share of the slots, else listed. */
+  #fromDense(score: Float64Array, length: number): Matches {
+    if (length * DENSE > score.length) return { dense: true, scores: score, length };
+    const slots = new Int32Array(length);
+    const scores = new Float64Array(length);
+    for (let slot = 0, i = 0; i < length; slot++) {
+      const s = score[slot]!;
+      if (s === 0) continue;
+      slots[i] = slot;
+      scores[i++] = s;
+    }
+    if (this.#pool.length < POOLED && score.length === this.#highWater) this.#pool.push(score);
+    return { dense: false, slots, scores, length };
   }
 
   #group(word: string, opts: { prefix: boolean; typos: boolean }): Group {
@@ -643,6 +725,14 @@ export class InvertedIndex {
     };
     const highWater = this.#highWater;
     const postingCount = group.reduce((sum, e) => sum + e.postings.length, 0);
+    // Words that together cover a good share of the slots (a common word, a short prefix in a big
+    // vault: millions of postings) are added into a dense array; a word standing for several (a
+    // prefix, typos) may meet a document more than once, and adding handles that.
+    if (postingCount * DENSE > highWater) {
+      const score = this.#denseArray();
+      accumulate(group.map(({ postings, weight }) => ({ postings, w: idf(postings, weight) })), norm, score);
+      return this.#fromDense(score, countScored(score));
+    }
     const size = Math.min(highWater, postingCount);
     const slots = new Int32Array(size);
     const scores = new Float64Array(size);
@@ -660,24 +750,10 @@ export class InvertedIndex {
         slots[length] = slot;
         scores[length++] = (w * tf) / (tf + m);
       }
-      return { slots, scores, length };
+      return { dense: false, slots, scores, length };
     }
+    // Otherwise stamp each slot the first time a word meets it.
     const score = this.#score;
-    // A word standing for several (a prefix, typos) may meet a document more than once. When its
-    // words together cover a good share of the slots (a short prefix in a big vault: millions of
-    // postings), add into a dense array and collect it in one pass; otherwise stamp each slot.
-    if (postingCount * 8 > highWater) {
-      score.fill(0, 0, highWater);
-      accumulate(group.map(({ postings, weight }) => ({ postings, w: idf(postings, weight) })), norm, score);
-      // Every BM25 score is positive (idf > 0, tf > 0): a zero is a slot no word met.
-      for (let slot = 0; slot < highWater; slot++) {
-        const s = score[slot]!;
-        if (s === 0) continue;
-        slots[length] = slot;
-        scores[length++] = s;
-      }
-      return { slots, scores, length };
-    }
     const stamp = this.#stamp;
     const mark = ++this.#round;
     for (const { postings, weight } of group) {
@@ -699,20 +775,34 @@ export class InvertedIndex {
       }
     }
     for (let i = 0; i < length; i++) scores[i] = score[slots[i]!]!;
-    return { slots, scores, length };
+    return { dense: false, slots, scores, length };
   }
 
+  /** The documents in every list, each with the sum of its scores. */
   #intersect(lists: Matches[]): Matches {
     // Shortest first: later words only touch documents that matched all before them.
     lists.sort((a, b) => a.length - b.length);
     const first = lists[0]!;
+    if (first.dense) {
+      // All dense: add them slot by slot, in order. The result is the caller's until its next
+      // query (it is not cached).
+      const out = this.#denseArray();
+      let length = 0;
+      for (let g = 1; g < lists.length; g++) length = addWhereBoth(out, g === 1 ? first.scores : out, lists[g]!.scores);
+      const m = this.#fromDense(out, length);
+      this.#retire(m);
+      return m;
+    }
     const stamp = this.#stamp;
     const score = this.#score;
-    // stamp === base + g: the slot has matched lists 0..g of this query.
+    // stamp === base + g: the slot has matched sparse lists 0..g of this query. A dense list is
+    // looked up by slot at the end.
+    const sparse = lists.filter((l) => !l.dense);
+    const dense = lists.filter((l) => l.dense).map((l) => l.scores);
     const base = this.#round + 1;
-    this.#round += lists.length;
-    for (let g = 0; g < lists.length; g++) {
-      const { slots, scores, length } = lists[g]!;
+    this.#round += sparse.length;
+    for (let g = 0; g < sparse.length; g++) {
+      const { slots, scores, length } = sparse[g] as Extract<Matches, { dense: false }>;
       const mark = base + g;
       for (let i = 0; i < length; i++) {
         const slot = slots[i]!;
@@ -722,17 +812,23 @@ export class InvertedIndex {
         stamp[slot] = mark;
       }
     }
-    const last = base + lists.length - 1;
+    const last = base + sparse.length - 1;
     const slots = new Int32Array(first.length);
     const scores = new Float64Array(first.length);
     let length = 0;
-    for (let i = 0; i < first.length; i++) {
+    next: for (let i = 0; i < first.length; i++) {
       const slot = first.slots[i]!;
       if (stamp[slot] !== last) continue;
+      let sum = score[slot]!;
+      for (const d of dense) {
+        const s = d[slot]!;
+        if (s === 0) continue next;
+        sum += s;
+      }
       slots[length] = slot;
-      scores[length++] = score[slot]!;
+      scores[length++] = sum;
     }
-    return { slots, scores, length };
+    return { dense: false, slots, scores, length };
   }
 
   /** A scratch array for `count` pairs. */

@@ -193,6 +193,59 @@ describe('SearchIndex paging and upkeep', () => {
     expect(ids({ case: 'Rare' })).toEqual(expected((i) => i % 50 === 0 && i !== 350 && i !== 300));
   });
 
+  test('a search with filters follows every change to a record, as a full pass would', () => {
+    // The filters are kept as a mask per query between searches: every change must drop it.
+    const ix = filled(200);
+    const day = (i: number) => new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 2) * 3600_000).toISOString();
+    const queries: { text: string; case?: string; tag?: string; classification?: 'internal'; kind?: 'note'; capturedFrom?: string; capturedTo?: string; deleted?: 'only' }[] = [
+      { text: 'river', case: 'case 1' },
+      { text: 'river', tag: 'odd', classification: 'internal' },
+      { text: 'rive', capturedFrom: day(40), capturedTo: day(120), kind: 'note' },
+      { text: 'river', deleted: 'only' },
+    ];
+    const state = new Map(Array.from({ length: 200 }, (_, i) => [i, { s: summary(i), text: i % 2 ? 'river crossing' : 'market' }]));
+    const scan = (q: (typeof queries)[number]) => {
+      const words = q.text.split(' ');
+      return [...state.values()]
+        .filter(({ text }) => words.every((w, k) => text.split(' ').some((t) => t === w || (k === words.length - 1 && t.startsWith(w)))))
+        .filter(({ s }) => (q.deleted === 'only' ? s.deletedAt !== null : s.deletedAt === null))
+        .filter(({ s }) => q.case === undefined || s.case.toLowerCase() === q.case)
+        .filter(({ s }) => q.tag === undefined || s.tags.includes(q.tag))
+        .filter(({ s }) => q.classification === undefined || s.classification === q.classification)
+        .filter(({ s }) => q.kind === undefined || s.kind === q.kind)
+        .filter(({ s }) => q.capturedFrom === undefined || (s.capturedAt >= q.capturedFrom && s.capturedAt <= q.capturedTo!))
+        .map(({ s }) => s.id)
+        .sort();
+    };
+    const agree = () => {
+      for (const q of queries) expect(ix.search({ ...q, limit: 500 }).hits.map((h) => h.id).sort(), JSON.stringify(q)).toEqual(scan(q));
+    };
+    // A listing by case groups the slots by case; the masks must follow those groups too.
+    expect(ix.search({ case: 'Case 1', limit: 1 }).total).toBeGreaterThan(0);
+    // As many queries as masks are kept (4): each change below meets every mask made here.
+    agree();
+    const change = (i: number, over: Partial<RecordSummary>, text?: string) => {
+      const now = { s: summary(i, over), text: text ?? state.get(i)!.text };
+      state.set(i, now);
+      if (text === undefined) ix.setSummary(now.s);
+      else ix.upsert(now.s, body(text));
+    };
+    // Reindexed text takes new slots (the masks cover more slots then); a summary alone or a
+    // removal keeps the slots as they were, and must still drop the masks.
+    change(3, { tags: [] }, 'river crossing');
+    change(8, { capturedAt: day(60) }, 'river');
+    change(11, { case: 'Case 1', tags: ['odd'] }, 'riverside');
+    agree();
+    change(1, { case: 'Case 0' });
+    change(5, { deletedAt: '2026-02-01T00:00:00.000Z' });
+    change(13, { classification: 'public' });
+    change(101, { capturedAt: day(41) });
+    agree();
+    ix.remove('r0007');
+    state.delete(7);
+    agree();
+  });
+
   test('accents and case do not matter', () => {
     const ix = new SearchIndex();
     ix.upsert(summary(1, { title: 'Café Zoë' }), body('Entrevue à Genève'));

@@ -20,6 +20,42 @@ function fieldsOf(s: RecordSummary, c: Content): Field[] {
   ];
 }
 
+// A common word matches most of a big vault: every hit that passes the filters is counted, but
+// only one that can still enter the page is offered (equal scores: newest capture first). Small
+// functions of their own, so that the loop, a million turns at 1M records, is optimised.
+
+/** Ranks dense matches (scores by slot, 0: no match) that pass `keep`; returns how many did. */
+function rankDense(scores: Float64Array, keep: Uint8Array, captured: Float64Array, top: TopK): number {
+  let total = 0;
+  let floor = top.floor;
+  for (let slot = 0; slot < scores.length; slot++) {
+    const score = scores[slot]!;
+    if (score === 0 || keep[slot] === 0) continue;
+    total++;
+    if (score < floor) continue;
+    top.offer(slot, score, captured[slot]!);
+    floor = top.floor;
+  }
+  return total;
+}
+
+/** As rankDense, for matches listed by slot. */
+function rankSparse(m: { slots: Int32Array; scores: Float64Array; length: number }, keep: Uint8Array, captured: Float64Array, top: TopK): number {
+  const { slots, scores, length } = m;
+  let total = 0;
+  let floor = top.floor;
+  for (let i = 0; i < length; i++) {
+    const slot = slots[i]!;
+    if (keep[slot] === 0) continue;
+    total++;
+    const score = scores[i]!;
+    if (score < floor) continue;
+    top.offer(slot, score, captured[slot]!);
+    floor = top.floor;
+  }
+  return total;
+}
+
 export class SearchIndex {
   #text = new InvertedIndex();
   #columns = new Columns();
@@ -140,7 +176,7 @@ export class SearchIndex {
   search(query: SearchQuery): SearchResult {
     const q = parseRequest(SearchQuerySchema, query);
     const summaries = this.#summaries;
-    const keep = this.#columns.filter(q);
+    const keep = this.#columns.mask(q, this.#text.slots);
     const hit = (slot: number, score: number) => summaries.hit(slot, this.#columns, score);
     let total = 0;
     const text = q.text.trim();
@@ -150,34 +186,19 @@ export class SearchIndex {
       let m = this.#text.hits(text, { prefixLast: true, typos: false });
       if (m && m.length === 0) m = this.#text.hits(text, { prefixLast: true, typos: true });
       const top = new TopK(Math.min(q.offset + q.limit, this.size));
-      if (m) {
-        const { slots, scores, length } = m;
-        const captured = this.#columns.captured;
-        // A common word matches most of a big vault: every hit is counted, but only one that can
-        // still enter the page is offered (equal scores: newest capture first).
-        let floor = top.floor;
-        for (let i = 0; i < length; i++) {
-          const slot = slots[i]!;
-          if (!keep(slot)) continue;
-          total++;
-          const score = scores[i]!;
-          if (score < floor) continue;
-          top.offer(slot, score, captured[slot]!);
-          floor = top.floor;
-        }
-      }
+      if (m) total = m.dense ? rankDense(m.scores, keep, this.#columns.captured, top) : rankSparse(m, keep, this.#columns.captured, top);
       return { total, hits: top.sorted().slice(q.offset).map((r) => hit(r.slot, r.score)), indexReady: this.#ready };
     }
     const end = q.offset + q.limit;
     const candidates = this.#columns.candidates(q);
     // A case or tag holding a small share of the vault: sort its records rather than test all.
     if (candidates && candidates.size * 8 < this.size) {
-      const slots = [...candidates].filter(keep).sort((a, b) => this.#compare(a, b));
+      const slots = [...candidates].filter((slot) => keep[slot] === 1).sort((a, b) => this.#compare(a, b));
       return { total: slots.length, hits: slots.slice(q.offset, end).map((slot) => hit(slot, 0)), indexReady: this.#ready };
     }
     const hits: SearchResult['hits'] = [];
     for (const slot of this.#ordered()) {
-      if (!keep(slot)) continue;
+      if (keep[slot] === 0) continue;
       if (total >= q.offset && total < end) hits.push(hit(slot, 0));
       total++;
     }
