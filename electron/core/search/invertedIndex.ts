@@ -2,7 +2,8 @@
 // over 100k+ records. MiniSearch (used before) builds a result object for every matching
 // document and sorts them all, which for a common word is most of the vault (~1 s a query).
 // Here postings are typed arrays, terms are intersected with a stamp per document (no sets, no
-// allocation per match), and the caller keeps only the page it shows. A loaded index keeps its
+// allocation per match), or slot by slot when they match a good share of the vault (dense
+// matches), and the caller keeps only the page it shows. A loaded index keeps its
 // vocabulary as a sorted array (prefixes by binary search, typos by a filtered scan: typos.ts); a
 // built one uses MiniSearch's SearchableMap for prefixes.
 import SearchableMap from 'minisearch/SearchableMap';
@@ -403,9 +404,10 @@ export class InvertedIndex {
 
   /**
    * The live documents that contain every word of `text` (AND), each once, with its BM25 score;
-   * null when the text has no words at all. The arrays may be the cache's own: the caller reads
-   * them before the next change to the index and never writes them. (A visitor per hit costs
-   * more than the rest of a query when a common word matches most of a 1M-record vault.)
+   * null when the text has no words at all. The arrays may be the cache's own or reused later:
+   * the caller reads them before its next query or change to the index, and never writes them.
+   * (A visitor per hit costs more than the rest of a query when a common word matches most of a
+   * 1M-record vault.)
    */
   hits(text: string, expand: Expand): Matches | null {
     // What the previous call returned has been read by now: its dense arrays may be reused.
