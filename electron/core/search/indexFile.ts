@@ -173,6 +173,9 @@ export async function readBaseSliced(dir: string, key: Buffer, vaultId: string):
   }
 }
 
+/** From this size (about 200k records) a decrypted index is kept in a SharedArrayBuffer. */
+export const SHARED_FROM = 64 * 1024 * 1024;
+
 /** Reading and decrypting the whole index; yields every SLICE_MS. */
 function* baseSlices(dir: string, key: Buffer, vaultId: string): Generator<void, BaseIndex> {
   const file = join(dir, INDEX_FILE);
@@ -196,7 +199,9 @@ function* baseSlices(dir: string, key: Buffer, vaultId: string): Generator<void,
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);
     decipher.setAAD(head.subarray(0, h.length));
     decipher.setAuthTag(tag);
-    const out = Buffer.allocUnsafe(bodyLength);
+    // A big index goes into shared memory, so that a helper thread can read its postings without
+    // a copy (unionThread.ts).
+    const out = bodyLength >= SHARED_FROM ? Buffer.from(new SharedArrayBuffer(bodyLength)) : Buffer.allocUnsafe(bodyLength);
     const chunk = Buffer.allocUnsafe(1 << 20);
     let done = 0;
     let sliceStart = performance.now();

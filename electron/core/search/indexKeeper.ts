@@ -20,6 +20,7 @@ import type { RecordStore, ScannedRow } from '../records/recordStore.ts';
 import { iso } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { ByteReader, ByteWriter } from './bytes.ts';
+import { stopUnionThread } from './unionThread.ts';
 import { appendFrame, DELTA_FILE, deltaSize, INDEX_FILE, IndexFileError, indexKey, readBaseSliced, readFrames, writeBase, type DeltaFrame } from './indexFile.ts';
 import { SearchIndex } from './searchIndex.ts';
 
@@ -156,6 +157,8 @@ export class IndexKeeper {
     if (this.#key) wipe(this.#key);
     this.#key = null;
     this.origin = { source: null, rejected: null, frames: 0, caughtUp: 0 };
+    // The helper thread of big unions holds nothing between them; it goes with the index anyway.
+    stopUnionThread();
   }
 
   // ---- changes made by this process ----------------------------------------------------------

@@ -10,6 +10,7 @@ import SearchableMap from 'minisearch/SearchableMap';
 import { ByteReader, ByteWriter, decodePairs } from './bytes.ts';
 import { tokenize } from './tokenize.ts';
 import { bitCount, charMask, editDistance, mayBeNear } from './typos.ts';
+import { addEncoded, addEncodedInTwo, canShare, PARALLEL_POSTINGS, warmUnionThread, type EncodedLists } from './unionThread.ts';
 
 /** A piece of a document's text and how much a word in it counts (a title more than a body). */
 export interface Field {
@@ -158,83 +159,42 @@ function lowerBound(words: readonly string[], word: string): number {
 const BLOCK = 16_384;
 
 /**
- * Adds each list's BM25 scores into `score` (by slot), a block of slots at a time over all lists
- * together: a prefix at 1M records is ~170 words and ~4M postings spread over every slot, and
- * taken list by list each posting is a cache miss. A list's pairs are in slot order except where
- * a slot was reused; those are added when met, which is correct in any order. Loaded words are
- * decoded as they are read (the encoding is decodePairs').
+ * Adds each list's BM25 scores into `score` (by slot). Loaded words are decoded as they are read,
+ * a block of slots at a time over all of them (addEncoded); the biggest unions share that work
+ * with a helper thread (unionThread.ts) when their bytes are shared. Words changed since the
+ * load (decoded, few) are added list by list. Returns false when `spare` must not be used again.
  */
-function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Array, score: Float64Array): void {
-  const n = lists.length;
-  // Per list, in typed arrays (small integers: the loop stays on int32 arithmetic).
-  const at = new Int32Array(n); // next pair (decoded) or next byte (encoded)
-  const slotOf = new Int32Array(n); // an encoded list's last slot (its deltas are relative)
-  const left = new Int32Array(n);
-  const ends = new Int32Array(n);
-  const ws = new Float64Array(n);
-  const srcs: (Uint8Array | Int32Array)[] = [];
-  const isEncoded = new Uint8Array(n);
-  for (let g = 0; g < n; g++) {
-    const { postings, w } = lists[g]!;
+function accumulate(lists: { postings: Postings; w: number }[], norm: Float32Array, score: Float64Array, spare: () => Float64Array): boolean {
+  const encoded: { src: Uint8Array; start: number; end: number; count: number; w: number }[] = [];
+  for (const { postings, w } of lists) {
     const enc = postings.encoded;
-    at[g] = enc?.start ?? 0;
-    ends[g] = enc?.end ?? 0;
-    left[g] = postings.length;
-    ws[g] = w;
-    isEncoded[g] = enc ? 1 : 0;
-    srcs.push(enc?.src ?? postings.pairs);
-  }
-  for (let blockEnd = BLOCK, active = n; active > 0; blockEnd += BLOCK) {
-    active = 0;
-    for (let g = 0; g < n; g++) {
-      let remaining = left[g]!;
-      if (remaining === 0) continue;
-      const w = ws[g]!;
-      if (isEncoded[g] === 0) {
-        const p = srcs[g] as Int32Array;
-        let i = at[g]!;
-        for (; remaining > 0; remaining--, i += 2) {
-          const slot = p[i]!;
-          if (slot >= blockEnd) break;
-          const m = norm[slot]!;
-          if (m < 0) continue;
-          const tf = p[i + 1]!;
-          score[slot] = score[slot]! + (w * tf) / (tf + m);
-        }
-        at[g] = i;
-      } else {
-        const src = srcs[g] as Uint8Array;
-        const end = ends[g]!;
-        let pos = at[g]!;
-        let last = slotOf[g]!;
-        while (remaining > 0) {
-          // Two varints; almost always one byte each (a small slot gap, a small weight).
-          let q = pos;
-          let byte = src[q++]!;
-          let z = byte & 0x7f;
-          for (let shift = 7; byte >= 0x80 && shift < 35; shift += 7) z |= ((byte = src[q++]!) & 0x7f) << shift;
-          const slot = last + (z & 1 ? -((z >>> 1) + 1) : z >>> 1);
-          if (slot >= blockEnd) break;
-          byte = src[q++]!;
-          let tf = byte & 0x7f;
-          for (let shift = 7; byte >= 0x80 && shift < 35; shift += 7) tf |= ((byte = src[q++]!) & 0x7f) << shift;
-          // A pair running past the list's end (a truncated list) is caught here: once a pair, not a byte.
-          if (q > end) throw new RangeError('truncated postings');
-          pos = q;
-          last = slot;
-          remaining--;
-          const m = norm[slot]!;
-          if (m < 0) continue;
-          score[slot] = score[slot]! + (w * tf) / (tf + m);
-        }
-        if (remaining === 0 && pos !== end) throw new RangeError('postings length mismatch');
-        at[g] = pos;
-        slotOf[g] = last;
-      }
-      left[g] = remaining;
-      if (remaining > 0) active++;
+    if (enc) {
+      encoded.push({ ...enc, count: postings.length, w });
+      continue;
+    }
+    // A list's pairs are in slot order except where a slot was reused; adding is right in any order.
+    const p = postings.pairs;
+    for (let i = 0; i < postings.length * 2; i += 2) {
+      const slot = p[i]!;
+      const m = norm[slot]!;
+      if (m < 0) continue;
+      const tf = p[i + 1]!;
+      score[slot] = score[slot]! + (w * tf) / (tf + m);
     }
   }
+  if (encoded.length === 0) return true;
+  // A loaded index's words all point into the one buffer of its file.
+  const e: EncodedLists = {
+    src: encoded[0]!.src,
+    starts: Int32Array.from(encoded, (l) => l.start),
+    ends: Int32Array.from(encoded, (l) => l.end),
+    counts: Int32Array.from(encoded, (l) => l.count),
+    ws: Float64Array.from(encoded, (l) => l.w),
+  };
+  const postings = encoded.reduce((sum, l) => sum + l.count, 0);
+  if (postings >= PARALLEL_POSTINGS && canShare(e.src, norm)) return addEncodedInTwo(e, norm, score, spare(), BLOCK);
+  addEncoded(e.src, e.starts, e.ends, e.counts, e.ws, norm, score, BLOCK);
+  return true;
 }
 
 /** The slots that score (are not 0). */
@@ -329,6 +289,8 @@ export class InvertedIndex {
   /** Dense arrays free for reuse (see #denseArray), and those free once the current query is read. */
   readonly #pool: Float64Array[] = [];
   readonly #retired: Float64Array[] = [];
+  /** Where the helper thread adds its half of a big union (shared; see unionThread.ts). */
+  #spare: Float64Array | null = null;
 
   get size(): number {
     return this.#liveCount;
@@ -457,7 +419,9 @@ export class InvertedIndex {
     const avgLength = this.#totalLength / n || 1;
     const k = K1 * (1 - B);
     const perLength = (K1 * B) / avgLength;
-    const norm = new Float32Array(this.#highWater);
+    // Shared with the helper thread when the postings are (a big loaded index: unionThread.ts).
+    const shared = this.#loaded?.src.buffer instanceof SharedArrayBuffer;
+    const norm = shared ? new Float32Array(new SharedArrayBuffer(this.#highWater * 4)) : new Float32Array(this.#highWater);
     const live = this.#live;
     const lengths = this.#length;
     for (let slot = 0; slot < norm.length; slot++) norm[slot] = live[slot] === 1 ? k + perLength * lengths[slot]! : -1;
@@ -714,6 +678,9 @@ export class InvertedIndex {
     if (!heads.done || offset !== src.length) throw new RangeError('postings do not match the vocabulary');
     for (let i = 1; i < terms.length; i++) if (!(terms[i - 1]! < terms[i]!)) throw new RangeError('vocabulary out of order');
     index.#loaded = { words: terms, counts, ends, src, taken: new Uint8Array(terms.length) };
+    // A big index is decrypted into shared memory (indexFile.ts): its biggest unions will use a
+    // helper thread, which takes tens of ms to start.
+    if (src.buffer instanceof SharedArrayBuffer) warmUnionThread();
     return index;
   }
 
@@ -732,7 +699,9 @@ export class InvertedIndex {
     // prefix, typos) may meet a document more than once, and adding handles that.
     if (postingCount * DENSE > highWater) {
       const score = this.#denseArray();
-      accumulate(group.map(({ postings, weight }) => ({ postings, w: idf(postings, weight) })), norm, score);
+      const spare = () => (this.#spare?.length === highWater ? this.#spare : (this.#spare = new Float64Array(new SharedArrayBuffer(highWater * 8))));
+      // A helper that did not answer may still write into its array: the next union gets another.
+      if (!accumulate(group.map(({ postings, weight }) => ({ postings, w: idf(postings, weight) })), norm, score, spare)) this.#spare = null;
       return this.#fromDense(score, countScored(score));
     }
     const size = Math.min(highWater, postingCount);
