@@ -20,7 +20,7 @@ import type { RecordStore, ScannedRow } from '../records/recordStore.ts';
 import { iso } from '../util/time.ts';
 import type { Vault } from '../vault/vault.ts';
 import { ByteReader, ByteWriter } from './bytes.ts';
-import { stopUnionThread } from './unionThread.ts';
+import { stopUnionThread, warmUnionThread } from './unionThread.ts';
 import { appendFrame, DELTA_FILE, deltaSize, INDEX_FILE, IndexFileError, indexKey, readBaseSliced, readFrames, writeBase, type DeltaFrame } from './indexFile.ts';
 import { SearchIndex } from './searchIndex.ts';
 
@@ -339,6 +339,9 @@ export class IndexKeeper {
       const r = new ByteReader(base.bytes);
       leftOut = JSON.parse(r.string()) as string[];
       index = SearchIndex.deserialize(r.bytes());
+      // A big index was decrypted into shared memory (indexFile.ts): its biggest unions will use
+      // the helper thread, which takes tens of ms to start. It is stopped in drop().
+      if (base.bytes.buffer instanceof SharedArrayBuffer) warmUnionThread();
       counter = base.counter;
       this.#baseBytes = base.bytes.length;
     } catch (e) {

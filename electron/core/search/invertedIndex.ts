@@ -10,7 +10,7 @@ import SearchableMap from 'minisearch/SearchableMap';
 import { ByteReader, ByteWriter, decodePairs } from './bytes.ts';
 import { tokenize } from './tokenize.ts';
 import { bitCount, charMask, editDistance, mayBeNear } from './typos.ts';
-import { addEncoded, addEncodedInTwo, canShare, PARALLEL_POSTINGS, warmUnionThread, type EncodedLists } from './unionThread.ts';
+import { addEncoded, addEncodedInTwo, canShare, PARALLEL_POSTINGS, type EncodedLists } from './unionThread.ts';
 
 /** A piece of a document's text and how much a word in it counts (a title more than a body). */
 export interface Field {
@@ -678,9 +678,6 @@ export class InvertedIndex {
     if (!heads.done || offset !== src.length) throw new RangeError('postings do not match the vocabulary');
     for (let i = 1; i < terms.length; i++) if (!(terms[i - 1]! < terms[i]!)) throw new RangeError('vocabulary out of order');
     index.#loaded = { words: terms, counts, ends, src, taken: new Uint8Array(terms.length) };
-    // A big index is decrypted into shared memory (indexFile.ts): its biggest unions will use a
-    // helper thread, which takes tens of ms to start.
-    if (src.buffer instanceof SharedArrayBuffer) warmUnionThread();
     return index;
   }
 
@@ -755,8 +752,8 @@ export class InvertedIndex {
     lists.sort((a, b) => a.length - b.length);
     const first = lists[0]!;
     if (first.dense) {
-      // All dense: add them slot by slot, in order. The result is the caller's until its next
-      // query (it is not cached).
+      // All dense (a list at least as long as a dense one is dense: same slots, same threshold):
+      // add them slot by slot, in order. The result is the caller's until its next query.
       const out = this.#denseArray();
       let length = 0;
       for (let g = 1; g < lists.length; g++) length = addWhereBoth(out, g === 1 ? first.scores : out, lists[g]!.scores);

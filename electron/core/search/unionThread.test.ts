@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { ByteReader, ByteWriter } from './bytes.ts';
 import { InvertedIndex } from './invertedIndex.ts';
-import { addEncoded, addEncodedInTwo, PARALLEL_POSTINGS, stopUnionThread, type EncodedLists } from './unionThread.ts';
+import { addEncoded, addEncodedInTwo, PARALLEL_POSTINGS, stopUnionThread, unionThreadReady, type EncodedLists } from './unionThread.ts';
 
 afterAll(() => stopUnionThread());
 
@@ -54,7 +54,8 @@ describe('a big union split with the helper thread', () => {
   const lists = encodedLists(slots, [150_000, 90_000, 40_000, 9_000, 700, 30], 5);
   const norm = sharedNorms(slots);
 
-  test('adds the same scores as one thread alone (to the last bits of a sum in another order)', () => {
+  test('adds the same scores as one thread alone (to the last bits of a sum in another order)', async () => {
+    await unionThreadReady();
     const alone = new Float64Array(slots);
     addEncoded(lists.src, lists.starts, lists.ends, lists.counts, lists.ws, norm, alone, 16_384);
     const spare = new Float64Array(new SharedArrayBuffer(slots * 8));
@@ -67,7 +68,8 @@ describe('a big union split with the helper thread', () => {
     }
   });
 
-  test('a list cut short fails as it does on one thread, and the helper still serves the next union', () => {
+  test('a list cut short fails as it does on one thread, and the helper still serves the next union', async () => {
+    await unionThreadReady();
     const cut = { ...lists, ends: lists.ends.map((end, i) => (i === 1 ? end - 3 : end)) };
     const spare = new Float64Array(new SharedArrayBuffer(slots * 8));
     expect(() => addEncoded(cut.src, cut.starts, cut.ends, cut.counts, cut.ws, norm, new Float64Array(slots), 16_384)).toThrow(RangeError);
@@ -75,8 +77,9 @@ describe('a big union split with the helper thread', () => {
     expect(addEncodedInTwo(lists, norm, new Float64Array(slots), spare, 16_384)).toBe(true);
   });
 
-  test('stopped (the index was dropped), it starts again at the next big union', () => {
+  test('stopped (the index was dropped), it starts again at the next big union', async () => {
     stopUnionThread();
+    await unionThreadReady();
     const spare = new Float64Array(new SharedArrayBuffer(slots * 8));
     const split = new Float64Array(slots);
     expect(addEncodedInTwo(lists, norm, split, spare, 16_384)).toBe(true);
@@ -86,7 +89,8 @@ describe('a big union split with the helper thread', () => {
   });
 });
 
-test('a loaded index in shared memory answers as the same index unshared, through its helper thread', () => {
+test('a loaded index in shared memory answers as the same index unshared, through its helper thread', async () => {
+  await unionThreadReady();
   // A prefix standing for 60 words in every document: more postings than PARALLEL_POSTINGS.
   const docs = Math.ceil(PARALLEL_POSTINGS / 40) + 500;
   const built = new InvertedIndex();

@@ -82,6 +82,7 @@ const addEncoded = (${addEncoded.toString()});
   const score = new Float64Array(slots);
   for (let round = 0; round < 5; round++) addEncoded(src, Int32Array.of(0), Int32Array.of(src.length), Int32Array.of(pairs), Float64Array.of(1), norm, score, 16384);
 }
+parentPort.postMessage('ready');
 parentPort.on('message', (job) => {
   const control = new Int32Array(job.control);
   let state = 1;
@@ -102,7 +103,7 @@ export const PARALLEL_POSTINGS = 1_000_000;
 /** How long this thread waits for the helper's half before doing it itself. */
 const WAIT_MS = 2000;
 
-let thread: { worker: Worker; control: Int32Array } | null = null;
+let thread: { worker: Worker; control: Int32Array; ready: Promise<void> } | null = null;
 
 /** Starts the helper ahead of the first big union (its start takes tens of ms). */
 export function warmUnionThread(): void {
@@ -110,7 +111,8 @@ export function warmUnionThread(): void {
   // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.
   const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'custody-search-union', execArgv: [], env: {} });
   worker.unref();
-  const started = { worker, control: new Int32Array(new SharedArrayBuffer(4)) };
+  const ready = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+  const started = { worker, control: new Int32Array(new SharedArrayBuffer(4)), ready };
   // A helper that fails or exits is replaced at the next union; this one's half is redone here.
   const forget = () => {
     if (thread === started) thread = null;
@@ -118,6 +120,16 @@ export function warmUnionThread(): void {
   worker.on('error', forget);
   worker.on('exit', forget);
   thread = started;
+}
+
+/**
+ * Starts the helper if need be; resolves once its kernel is warm. Unions never wait for this (a
+ * union posted before is taken up after); tests do, so that a loaded machine cannot make the
+ * helper miss its WAIT_MS and the fallback stand in for it.
+ */
+export function unionThreadReady(): Promise<void> {
+  warmUnionThread();
+  return thread!.ready;
 }
 
 /** Stops the helper (the index was dropped): it holds nothing between unions, but no thread is left behind either. */
