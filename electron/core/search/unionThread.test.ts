@@ -70,11 +70,18 @@ describe('a big union split with the helper thread', () => {
 
   test('a list cut short fails as it does on one thread, and the helper still serves the next union', async () => {
     await unionThreadReady();
-    const cut = { ...lists, ends: lists.ends.map((end, i) => (i === 1 ? end - 3 : end)) };
     const spare = new Float64Array(new SharedArrayBuffer(slots * 8));
-    expect(() => addEncoded(cut.src, cut.starts, cut.ends, cut.counts, cut.ws, norm, new Float64Array(slots), 16_384)).toThrow(RangeError);
-    expect(() => addEncodedInTwo(cut, norm, new Float64Array(slots), spare, 16_384)).toThrow(RangeError);
-    expect(addEncodedInTwo(lists, norm, new Float64Array(slots), spare, 16_384)).toBe(true);
+    const alone = new Float64Array(slots);
+    addEncoded(lists.src, lists.starts, lists.ends, lists.counts, lists.ws, norm, alone, 16_384);
+    // The largest list goes to this thread's half, the second to the helper's.
+    for (const damaged of [0, 1]) {
+      const cut = { ...lists, ends: lists.ends.map((end, i) => (i === damaged ? end - 3 : end)) };
+      expect(() => addEncoded(cut.src, cut.starts, cut.ends, cut.counts, cut.ws, norm, new Float64Array(slots), 16_384)).toThrow(RangeError);
+      expect(() => addEncodedInTwo(cut, norm, new Float64Array(slots), spare, 16_384)).toThrow(RangeError);
+      const next = new Float64Array(slots);
+      expect(addEncodedInTwo(lists, norm, next, spare, 16_384)).toBe(true);
+      expect(differences(next, alone)).toEqual({ scoredApart: 0, beyond: 0 });
+    }
   });
 
   test('stopped (the index was dropped), it starts again at the next big union', async () => {

@@ -172,8 +172,16 @@ export function addEncodedInTwo(lists: EncodedLists, norm: Float32Array, score: 
   Atomics.store(t.control, 0, 0);
   const { src } = lists;
   t.worker.postMessage({ control: t.control.buffer, score: spare.buffer, slots: score.length, src: src.buffer, srcOffset: src.byteOffset, srcLength: src.length, norm: norm.buffer, block, ...theirs });
-  addEncoded(src, mine.starts, mine.ends, mine.counts, mine.ws, norm, score, block);
-  const answered = Atomics.wait(t.control, 0, 0, WAIT_MS) !== 'timed-out' || Atomics.load(t.control, 0) !== 0;
+  const answer = () => Atomics.wait(t.control, 0, 0, WAIT_MS) !== 'timed-out' || Atomics.load(t.control, 0) !== 0;
+  try {
+    addEncoded(src, mine.starts, mine.ends, mine.counts, mine.ws, norm, score, block);
+  } catch (e) {
+    // Its half must end before the next union posts another: else that one could take this
+    // one's answer for its own.
+    if (!answer()) stopUnionThread();
+    throw e;
+  }
+  const answered = answer();
   if (answered && Atomics.load(t.control, 0) === 1) {
     for (let slot = 0; slot < score.length; slot++) score[slot] = score[slot]! + spare[slot]!;
     return true;
