@@ -28,6 +28,20 @@ export async function appendEntries(c: Custody, n: number, batch = 5000, log?: (
   return n / ((performance.now() - t0) / 1000);
 }
 
+const VERIFY_ROUNDS = 3;
+
+/** Entries/s of createHash and of one-shot hash() over the log's canonical entries, in memory. */
+function rawHashRates(c: Custody): [number, number] {
+  const lines = (c.vault.db.sql.prepare('SELECT entry FROM audit_entry ORDER BY seq').raw().all() as [string][]).map((r) => r[0]);
+  let t0 = performance.now();
+  for (const l of lines) createHash('sha256').update(l).digest();
+  const raw = lines.length / ((performance.now() - t0) / 1000);
+  // For information: node's one-shot hash() skips the Hash object, most of a short hash's cost.
+  t0 = performance.now();
+  for (const l of lines) hash('sha256', l, 'buffer');
+  return [raw, lines.length / ((performance.now() - t0) / 1000)];
+}
+
 export async function auditBenchmarks(root: string, log: (s: string) => void, only: (name: string) => boolean): Promise<Figure[]> {
   if (!only('audit') && !only('verify') && !only('proof') && !only('append')) return [];
   const dir = join(root, 'audit-1m');
@@ -40,28 +54,30 @@ export async function auditBenchmarks(root: string, log: (s: string) => void, on
   await c.vault.checkpointNow('batch');
   const size = c.vault.audit.size();
 
-  // Raw SHA-256 over the same canonical bytes, read the same way.
-  const lines = (c.vault.db.sql.prepare('SELECT entry FROM audit_entry ORDER BY seq').raw().all() as [string][]).map((r) => r[0]);
-  let t0 = performance.now();
-  for (const l of lines) createHash('sha256').update(l).digest();
-  const rawRate = lines.length / ((performance.now() - t0) / 1000);
-  // For information: node's one-shot hash() skips the Hash object, most of a short hash's cost.
-  t0 = performance.now();
-  for (const l of lines) hash('sha256', l, 'buffer');
-  const oneShotRate = lines.length / ((performance.now() - t0) / 1000);
-  const load = loadavg()[0]!;
-  t0 = performance.now();
-  const result = verifyLog(c.vault.db.sql, c.vault.checkpoints);
-  const verifyMs = performance.now() - t0;
-  if (!result.ok) throw new Error(`the benchmark log does not verify: ${result.problems[0]?.message}`);
+  // Verification against raw SHA-256 of the same canonical bytes, in alternating rounds: on
+  // a shared machine the load drifts within seconds, so each round times both back to back,
+  // and the figure is the median round's. The entries are read for each round and dropped
+  // before verification, which reads them itself.
+  const rounds: { raw: number; verifyMs: number }[] = [];
+  for (let round = 0; round < VERIFY_ROUNDS; round++) {
+    const [raw, oneShot] = rawHashRates(c);
+    const load = loadavg()[0]!;
+    const t0 = performance.now();
+    const result = verifyLog(c.vault.db.sql, c.vault.checkpoints);
+    const verifyMs = performance.now() - t0;
+    if (!result.ok || result.entries !== size) throw new Error(`the benchmark log does not verify: ${result.problems[0]?.message}`);
+    rounds.push({ raw, verifyMs });
+    log(`  verify ${size} entries, round ${round + 1}: ${(verifyMs / 1000).toFixed(2)} s (${(size / (verifyMs / 1000)).toFixed(0)}/s on ${availableParallelism()} cores, load ${load.toFixed(1)}; raw SHA-256 ${raw.toFixed(0)}/s, with one-shot hash() ${oneShot.toFixed(0)}/s; ratio ${(size / (verifyMs / 1000) / raw).toFixed(3)})`);
+  }
+  // The round of median ratio (raw rate x time: smaller is a better ratio).
+  const { raw: rawRate, verifyMs } = rounds.sort((x, y) => y.raw * y.verifyMs - x.raw * x.verifyMs)[VERIFY_ROUNDS >> 1]!;
   const verifyRate = size / (verifyMs / 1000);
-  log(`  verify ${size} entries: ${(verifyMs / 1000).toFixed(2)} s (${verifyRate.toFixed(0)}/s on ${availableParallelism()} cores, load ${load.toFixed(1)}; raw SHA-256 ${rawRate.toFixed(0)}/s, with one-shot hash() ${oneShotRate.toFixed(0)}/s)`);
 
   const tree = c.vault.audit.tree();
   const times: number[] = [];
   for (let i = 0; i < 500; i++) {
     const seq = Math.floor(Math.random() * size);
-    t0 = performance.now();
+    const t0 = performance.now();
     tree.inclusionProof(seq, size);
     times.push(performance.now() - t0);
   }
@@ -70,7 +86,7 @@ export async function auditBenchmarks(root: string, log: (s: string) => void, on
   log(`  inclusion proof at ${size}: p50 ${percentile(times, 50).toFixed(3)} ms, p95 ${percentile(times, 95).toFixed(3)} ms`);
   return [
     floorFigure('audit append rate (batched)', appendRate, 'entries/s', 20_000),
-    rateFigure('full verification of a 1,000,000-entry log', verifyRate, 'entries/s', 'raw single-thread SHA-256 of the same canonical bytes', rawRate, 0.8),
+    rateFigure('full verification of a 1,000,000-entry log (median of 3 rounds)', verifyRate, 'entries/s', 'raw single-thread SHA-256 of the same canonical bytes', rawRate, 0.8),
     ceilingFigure('full verification of a 1,000,000-entry log, time', verifyMs / 1000, 's', 3),
     ceilingFigure('inclusion proof at 1M entries, p95', percentile(times, 95), 'ms', 5),
   ];

@@ -82,7 +82,9 @@ describe('audit verification', () => {
     const b = a + 1;
     const select = tv.custody.vault.db.sql.prepare('SELECT event, actor, target, success, time FROM audit_entry WHERE seq = ?');
     const original = new Map([a, b].map((seq) => [seq, select.get(seq) as Record<string, string | number | null>]));
-    const cases = [['event', 'record.viewed', a], ['actor', 'Zoe "quoted"', a], ['target', 'vault:v', a], ['time', 0, a], ['event', 'search', b], ['target', 'vault:w', b], ['success', 1, b]] as const;
+    // The time is compared as text from the entry's end: a millisecond off, or a fraction of one, shows.
+    const bTime = original.get(b)!.time as number;
+    const cases = [['event', 'record.viewed', a], ['actor', 'Zoe "quoted"', a], ['target', 'vault:v', a], ['time', 0, a], ['event', 'search', b], ['target', 'vault:w', b], ['success', 1, b], ['time', bTime + 1, b], ['time', bTime + 0.5, b], ['time', new Date(bTime).toISOString(), b]] as const;
     for (const [column, value, seq] of cases) {
       const set = (v: string | number | null) => tamper((db) => db.prepare(`UPDATE audit_entry SET ${column} = ? WHERE seq = ?`).run(v, seq));
       const c = await set(value);
