@@ -2,7 +2,7 @@
 // same run; `-- --json` prints {"figures": [...]} for tracking over time.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fmt, type Figure } from './figures.ts';
 import { vaultBenchmarks } from './vault.bench.ts';
 import { auditBenchmarks } from './audit.bench.ts';
@@ -12,21 +12,32 @@ import { syncBenchmarks } from './sync.bench.ts';
 import { searchIndexBenchmarks } from './searchIndex.bench.ts';
 import { disclosureBenchmarks } from './disclosure.bench.ts';
 import { backupBenchmarks } from './backup.bench.ts';
-import { parseSizes, scaleBenchmarks, scaleTable } from './scale.bench.ts';
+import { MEASURE_FLAG, measureOpened, parseSizes, scaleBenchmarks, scaleTable } from './scale.bench.ts';
 
 const json = process.argv.includes('--json');
+const argAfter = (flag: string) => process.argv.find((a, i) => process.argv[i - 1] === flag);
 // `npm run bench -- --only search,insert` runs the benchmarks whose names contain those words.
-const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
+const onlyArg = argAfter('--only');
 const only = (name: string) => !onlyArg || onlyArg.split(',').some((w) => name.includes(w));
 const log = (s: string) => process.stderr.write(s + '\n');
+// The scale table's measurements of one built vault, in the fresh process it spawns.
+const measureDir = argAfter(MEASURE_FLAG);
+if (measureDir !== undefined) {
+  process.stdout.write(JSON.stringify(await measureOpened(measureDir)) + '\n');
+  process.exit(0);
+}
+
 const root = mkdtempSync(join(tmpdir(), 'custody-bench-'));
 
-// `npm run bench -- --scale [10k,100k,1M]`: only the scale table (not part of CI; see docs/performance.md).
+// `npm run bench -- --scale [10k,100k,1M] [--keep DIR]`: only the scale table (not part of CI;
+// see docs/performance.md).
 const scaleAt = process.argv.indexOf('--scale');
 if (scaleAt >= 0) {
   const next = process.argv[scaleAt + 1];
+  const keep = argAfter('--keep');
+  if (process.argv.includes('--keep') && (keep === undefined || keep.startsWith('--'))) throw new Error('--keep needs a folder');
   try {
-    const rows = await scaleBenchmarks(root, parseSizes(next && !next.startsWith('--') ? next : undefined), log);
+    const rows = await scaleBenchmarks(root, parseSizes(next && !next.startsWith('--') ? next : undefined), log, keep && resolve(keep));
     process.stdout.write(json ? JSON.stringify({ scale: rows }, null, 2) + '\n' : '\n' + scaleTable(rows) + '\n');
   } finally {
     rmSync(root, { recursive: true, force: true });
