@@ -164,11 +164,13 @@ async function attachmentEncrypt(root: string, log: (s: string) => void): Promis
   const chunk = randomBytes(1024 * 1024);
   const fd = openSync(file, 'w');
   for (let i = 0; i < SIZE / chunk.length; i++) writeSync(fd, chunk);
+  // On disk before anything is timed: neither side may pay for writing back the input.
+  fsyncSync(fd);
   closeSync(fd);
   // For information: AES-256-GCM alone over the same bytes in 16 KiB chunks, in memory.
   const key = randomBytes(32);
   const data = Buffer.alloc(16384);
-  let t0 = performance.now();
+  const t0 = performance.now();
   for (let off = 0; off < SIZE; off += 16384) {
     const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
     c.update(data);
@@ -176,17 +178,27 @@ async function attachmentEncrypt(root: string, log: (s: string) => void): Promis
     c.getAuthTag();
   }
   const aesOnly = SIZE / 1048576 / ((performance.now() - t0) / 1000);
-  const plain = plainPipeline(file, join(root, 'big.plain'), SIZE);
-  rmSync(join(root, 'big.plain'));
+  // Alternating rounds, the median round's ratio. Each side keeps what it wrote until the end:
+  // a virtual disk writes fast until a few hundred MiB are outstanding, then at its sustained
+  // rate, so a baseline that deleted its file each round would run on a fresher disk than the
+  // vault, which keeps every attachment (measured: 550 against 230 MiB/s for the same pipeline).
   const { custody } = await newVault(root, 'attach');
   const r = await custody.createRecord({ kind: 'file', title: 'big' });
-  t0 = performance.now();
-  await custody.addAttachment(r.id, file);
-  const ours = SIZE / 1048576 / ((performance.now() - t0) / 1000);
+  const rounds: { plain: number; ours: number }[] = [];
+  for (let round = 0; round < 3; round++) {
+    const plain = plainPipeline(file, join(root, `big.plain${round}`), SIZE);
+    const t = performance.now();
+    await custody.addAttachment(r.id, file);
+    const ours = SIZE / 1048576 / ((performance.now() - t) / 1000);
+    rounds.push({ plain, ours });
+    log(`  attachment encryption, round ${round + 1}: ${ours.toFixed(0)} MiB/s (plain single-thread pipeline ${plain.toFixed(0)} MiB/s; ratio ${(ours / plain).toFixed(2)}; load ${loadavg()[0]!.toFixed(1)})`);
+  }
   await custody.close();
   rmSync(file);
-  log(`  attachment encryption: ${ours.toFixed(0)} MiB/s (plain single-thread pipeline ${plain.toFixed(0)} MiB/s; AES-GCM alone in memory ${aesOnly.toFixed(0)} MiB/s, load ${loadavg()[0]!.toFixed(1)})`);
-  return rateFigure('attachment encryption into the vault (256 MiB file)', ours, 'MiB/s', 'plain pipeline: read, AES-256-GCM 64 KiB chunks, SHA-256, write', plain, 1.0);
+  for (let round = 0; round < 3; round++) rmSync(join(root, `big.plain${round}`));
+  const { plain, ours } = rounds.sort((a, b) => a.ours / a.plain - b.ours / b.plain)[1]!;
+  log(`  AES-GCM alone in memory: ${aesOnly.toFixed(0)} MiB/s`);
+  return rateFigure('attachment encryption into the vault (256 MiB file, median of 3 rounds)', ours, 'MiB/s', 'plain pipeline: read, AES-256-GCM 64 KiB chunks, SHA-256, write', plain, 1.0);
 }
 
 /** A vault of 100,000 ~1 KiB records (made once per bench run, shared by the benchmarks). */
