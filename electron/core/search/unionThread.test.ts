@@ -84,6 +84,30 @@ describe('a big union split with the helper thread', () => {
     }
   });
 
+  test('a helper that does not answer in time has its half done here, is stopped, and a new one serves the next union', async () => {
+    await unionThreadReady();
+    const alone = new Float64Array(slots);
+    addEncoded(lists.src, lists.starts, lists.ends, lists.counts, lists.ws, norm, alone, 16_384);
+    // Held until this thread has given up on it (after 50 ms instead of the 2 s of real use).
+    const hold = new Int32Array(new SharedArrayBuffer(4));
+    const split = new Float64Array(slots);
+    try {
+      expect(addEncodedInTwo(lists, norm, split, new Float64Array(new SharedArrayBuffer(slots * 8)), 16_384, { waitMs: 50, hold })).toBe(false);
+    } finally {
+      Atomics.store(hold, 0, 1);
+      Atomics.notify(hold, 0);
+    }
+    expect(differences(split, alone)).toEqual({ scoredApart: 0, beyond: 0 });
+    // Other lists next, into a new spare array: the stopped helper's late answer is not taken for theirs.
+    const other = encodedLists(slots, [120_000, 60_000, 5_000], 11);
+    const otherAlone = new Float64Array(slots);
+    addEncoded(other.src, other.starts, other.ends, other.counts, other.ws, norm, otherAlone, 16_384);
+    await unionThreadReady();
+    const next = new Float64Array(slots);
+    expect(addEncodedInTwo(other, norm, next, new Float64Array(new SharedArrayBuffer(slots * 8)), 16_384)).toBe(true);
+    expect(differences(next, otherAlone)).toEqual({ scoredApart: 0, beyond: 0 });
+  });
+
   test('stopped (the index was dropped), it starts again at the next big union', async () => {
     stopUnionThread();
     await unionThreadReady();

@@ -85,6 +85,8 @@ const addEncoded = (${addEncoded.toString()});
 parentPort.postMessage('ready');
 parentPort.on('message', (job) => {
   const control = new Int32Array(job.control);
+  // Tests hold the helper here to make it miss its answer (AddOptions.hold).
+  if (job.hold) Atomics.wait(new Int32Array(job.hold), 0, 0, 10000);
   let state = 1;
   try {
     const score = new Float64Array(job.score, 0, job.slots);
@@ -144,12 +146,18 @@ export function canShare(src: Uint8Array, norm: Float32Array): boolean {
   return src.buffer instanceof SharedArrayBuffer && norm.buffer instanceof SharedArrayBuffer;
 }
 
+/** Tests only: a shorter wait, and a flag the helper waits on (until it is set) before its half. */
+export interface AddOptions {
+  waitMs?: number;
+  hold?: Int32Array;
+}
+
 /**
  * Adds `lists` into `score`, half of their postings on the helper thread (into `spare`, a shared
  * array of at least score.length), half here. Falls back to this thread alone when the helper
  * fails or does not answer in time; then `spare` must not be used again (returns false).
  */
-export function addEncodedInTwo(lists: EncodedLists, norm: Float32Array, score: Float64Array, spare: Float64Array, block: number): boolean {
+export function addEncodedInTwo(lists: EncodedLists, norm: Float32Array, score: Float64Array, spare: Float64Array, block: number, opts: AddOptions = {}): boolean {
   // Largest lists first, each to the side with fewer postings so far.
   const order = Array.from(lists.counts.keys()).sort((a, b) => lists.counts[b]! - lists.counts[a]!);
   const sides: number[][] = [[], []];
@@ -171,8 +179,8 @@ export function addEncodedInTwo(lists: EncodedLists, norm: Float32Array, score: 
   const t = thread!;
   Atomics.store(t.control, 0, 0);
   const { src } = lists;
-  t.worker.postMessage({ control: t.control.buffer, score: spare.buffer, slots: score.length, src: src.buffer, srcOffset: src.byteOffset, srcLength: src.length, norm: norm.buffer, block, ...theirs });
-  const answer = () => Atomics.wait(t.control, 0, 0, WAIT_MS) !== 'timed-out' || Atomics.load(t.control, 0) !== 0;
+  t.worker.postMessage({ control: t.control.buffer, score: spare.buffer, slots: score.length, src: src.buffer, srcOffset: src.byteOffset, srcLength: src.length, norm: norm.buffer, block, hold: opts.hold?.buffer ?? null, ...theirs });
+  const answer = () => Atomics.wait(t.control, 0, 0, opts.waitMs ?? WAIT_MS) !== 'timed-out' || Atomics.load(t.control, 0) !== 0;
   try {
     addEncoded(src, mine.starts, mine.ends, mine.counts, mine.ws, norm, score, block);
   } catch (e) {
