@@ -46,3 +46,21 @@ test('a lock while the index loads drops it; the next unlock loads it again', as
   expect((await c.search({ text: 'walrus' })).total).toBe(10);
   expect(c.indexKeeper.origin.source).toBe('file');
 });
+
+test('the database listing counts the same records as a filter over every row, with records in the trash', async () => {
+  tv = await vaultWithPersistedIndex();
+  const c = tv.custody;
+  await c.unlock(PASSWORD, { buildIndex: false });
+  const all = c.records.listPage({ deleted: 'include', limit: 1000, offset: 0 }).rows;
+  for (const r of all.slice(0, 7)) await c.deleteRecord(r.id);
+  await c.createRecord({ kind: 'observation', title: 'one more', body: 'x' });
+  const rows = c.vault.db.sql.prepare('SELECT kind, deleted_at FROM record').all() as { kind: string; deleted_at: number | null }[];
+  const expected = { exclude: rows.filter((r) => r.deleted_at === null).length, include: rows.length, only: rows.filter((r) => r.deleted_at !== null).length };
+  expect(expected).toEqual({ exclude: 24, include: 31, only: 7 });
+  for (const deleted of ['exclude', 'include', 'only'] as const) {
+    expect(c.records.listPage({ deleted, limit: 5, offset: 0 }).total, deleted).toBe(expected[deleted]);
+    // With a filter besides the trash, counted row by row.
+    const notes = rows.filter((r) => r.kind === 'note' && (deleted === 'include' || (deleted === 'only') === (r.deleted_at !== null))).length;
+    expect(c.records.listPage({ deleted, kind: 'note', limit: 5, offset: 0 }).total, `${deleted}, notes`).toBe(notes);
+  }
+});

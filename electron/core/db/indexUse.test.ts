@@ -38,6 +38,13 @@ const USES: Use[] = [
   {
     index: 'record_captured_at_idx',
     file: 'records/recordStore.ts',
+    fragment: "'SELECT (SELECT count(*) FROM record) - (SELECT count(*) FROM record WHERE deleted_at IS NOT NULL)'",
+    // RecordStore.listPage, default listing: the count, as every record (the narrowest index) less the trash.
+    sql: 'SELECT (SELECT count(*) FROM record) - (SELECT count(*) FROM record WHERE deleted_at IS NOT NULL)',
+  },
+  {
+    index: 'record_captured_at_idx',
+    file: 'records/recordStore.ts',
     fragment: "q.capturedFrom ? 'captured_at >= @from'",
     // RecordStore.listPage with a captured-at range and the trash included: the count and the page.
     sql: 'SELECT count(*) FROM record WHERE 1 AND 1 AND captured_at >= 1767225600000 AND captured_at <= 1769904000000',
