@@ -7,7 +7,7 @@ import { Custody } from '../electron/core/custody.ts';
 import { KDF_FLOOR } from '../electron/core/crypto/kdf.ts';
 import { target, type AuditInput } from '../electron/core/audit/entry.ts';
 import { verifyLog } from '../electron/core/audit/verifyLog.ts';
-import { ceilingFigure, floorFigure, percentile, rateFigure, type Figure } from './figures.ts';
+import { ceilingFigure, floorFigure, medianRound, percentile, rateFigure, type Figure } from './figures.ts';
 
 const PASSWORD = 'benchmark password';
 const ids = Array.from({ length: 1000 }, (_, i) => `01900000-0000-7000-8000-${String(i).padStart(12, '0')}`);
@@ -54,10 +54,9 @@ export async function auditBenchmarks(root: string, log: (s: string) => void, on
   await c.vault.checkpointNow('batch');
   const size = c.vault.audit.size();
 
-  // Verification against raw SHA-256 of the same canonical bytes, in alternating rounds: on
-  // a shared machine the load drifts within seconds, so each round times both back to back,
-  // and the figure is the median round's. The entries are read for each round and dropped
-  // before verification, which reads them itself.
+  // Verification against raw SHA-256 of the same canonical bytes, in alternating rounds
+  // (medianRound). The entries are read for each round and dropped before verification, which
+  // reads them itself.
   const rounds: { raw: number; verifyMs: number }[] = [];
   for (let round = 0; round < VERIFY_ROUNDS; round++) {
     const [raw, oneShot] = rawHashRates(c);
@@ -69,8 +68,7 @@ export async function auditBenchmarks(root: string, log: (s: string) => void, on
     rounds.push({ raw, verifyMs });
     log(`  verify ${size} entries, round ${round + 1}: ${(verifyMs / 1000).toFixed(2)} s (${(size / (verifyMs / 1000)).toFixed(0)}/s on ${availableParallelism()} cores, load ${load.toFixed(1)}; raw SHA-256 ${raw.toFixed(0)}/s, with one-shot hash() ${oneShot.toFixed(0)}/s; ratio ${(size / (verifyMs / 1000) / raw).toFixed(3)})`);
   }
-  // The round of median ratio (raw rate x time: smaller is a better ratio).
-  const { raw: rawRate, verifyMs } = rounds.sort((x, y) => y.raw * y.verifyMs - x.raw * x.verifyMs)[VERIFY_ROUNDS >> 1]!;
+  const { raw: rawRate, verifyMs } = medianRound(rounds, (r) => size / (r.verifyMs / 1000) / r.raw);
   const verifyRate = size / (verifyMs / 1000);
 
   const tree = c.vault.audit.tree();

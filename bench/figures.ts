@@ -27,6 +27,15 @@ export function floorFigure(name: string, value: number, unit: string, floor: nu
   return { name, value, unit, limit: `goal >= ${floor} ${unit}`, limitValue: floor, ratio: value / floor, goal: `>= ${floor} ${unit}`, met: value >= floor };
 }
 
+/**
+ * Of rounds that each timed a baseline and then ours back to back, the one whose ratio is the
+ * median: on a shared machine the load drifts within seconds, so a figure compares a round's
+ * two halves, never two separate runs.
+ */
+export function medianRound<R>(rounds: R[], ratio: (r: R) => number): R {
+  return [...rounds].sort((a, b) => ratio(a) - ratio(b))[rounds.length >> 1]!;
+}
+
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }

@@ -82,6 +82,7 @@ async function build(dir: string, n: number, log: (s: string) => void): Promise<
     log(`  ${label(n)}: reusing the vault built in ${dir}`);
     return { importS: built.importS, reused: true };
   }
+  if (existsSync(dir)) throw new Error(`${dir} holds a vault whose build did not finish (no ${BUILT}): remove it to build it again`);
   // Import: the bench's bulk import, 10,000 records per call (as `custody import` batches).
   let t0 = performance.now();
   const { custody } = await newVault(dirname(dir), basename(dir));

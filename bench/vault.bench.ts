@@ -10,7 +10,7 @@ import { deriveKek, KDF_FLOOR } from '../electron/core/crypto/kdf.ts';
 import { migrate } from '../electron/core/db/migrate.ts';
 import { insertRecords } from '../electron/core/records/importer.ts';
 import type { RecordData } from '../electron/shared/records.ts';
-import { ceilingFigure, percentile, rateFigure, type Figure } from './figures.ts';
+import { ceilingFigure, medianRound, percentile, rateFigure, type Figure } from './figures.ts';
 
 export const PASSWORD = 'benchmark password';
 // A synthetic language: 20,000 pronounceable words drawn with a Zipf distribution, so that a
@@ -178,7 +178,7 @@ async function attachmentEncrypt(root: string, log: (s: string) => void): Promis
     c.getAuthTag();
   }
   const aesOnly = SIZE / 1048576 / ((performance.now() - t0) / 1000);
-  // Alternating rounds, the median round's ratio. Each side keeps what it wrote until the end:
+  // Alternating rounds (medianRound). Each side keeps what it wrote until the end:
   // a virtual disk writes fast until a few hundred MiB are outstanding, then at its sustained
   // rate, so a baseline that deleted its file each round would run on a fresher disk than the
   // vault, which keeps every attachment (measured: 550 against 230 MiB/s for the same pipeline).
@@ -196,7 +196,7 @@ async function attachmentEncrypt(root: string, log: (s: string) => void): Promis
   await custody.close();
   rmSync(file);
   for (let round = 0; round < 3; round++) rmSync(join(root, `big.plain${round}`));
-  const { plain, ours } = rounds.sort((a, b) => a.ours / a.plain - b.ours / b.plain)[1]!;
+  const { plain, ours } = medianRound(rounds, (r) => r.ours / r.plain);
   log(`  AES-GCM alone in memory: ${aesOnly.toFixed(0)} MiB/s`);
   return rateFigure('attachment encryption into the vault (256 MiB file, median of 3 rounds)', ours, 'MiB/s', 'plain pipeline: read, AES-256-GCM 64 KiB chunks, SHA-256, write', plain, 1.0);
 }

@@ -137,7 +137,7 @@ export class RecordStore {
       : q.deleted === 'include'
         ? 'SELECT count(*) FROM record'
         : 'SELECT (SELECT count(*) FROM record) - (SELECT count(*) FROM record WHERE deleted_at IS NOT NULL)';
-    const total = (sql.prepare(count).pluck().get(trashOnly ? {} : params) as number) ?? 0;
+    const total = (sql.prepare(count).pluck().get(params) as number) ?? 0;
     // (deleted_at, captured_at, id) hands these rows over in order, without sorting the table.
     const page = sql.prepare(`${SCAN_COLUMNS} WHERE ${where} ORDER BY captured_at DESC, id DESC LIMIT @limit OFFSET @offset`).raw();
     return { total, rows: (page.all({ ...params, limit: q.limit, offset: q.offset }) as ScanTuple[]).map(fromTuple) };
