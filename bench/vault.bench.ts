@@ -9,6 +9,7 @@ import { Custody } from '../electron/core/custody.ts';
 import { deriveKek, KDF_FLOOR } from '../electron/core/crypto/kdf.ts';
 import { migrate } from '../electron/core/db/migrate.ts';
 import { insertRecords } from '../electron/core/records/importer.ts';
+import { numberInserted } from '../electron/core/records/changes.ts';
 import type { RecordData } from '../electron/shared/records.ts';
 import { ceilingFigure, medianRound, percentile, rateFigure, type Figure } from './figures.ts';
 
@@ -116,13 +117,16 @@ function schemaFloor(root: string, n: number): number {
   const ids = Array.from({ length: n }, (_, i) => `019a${i.toString(16).padStart(8, '0')}${randomUUID().slice(12)}`);
   const start = Date.parse('2026-01-01T00:00:00Z');
   const t0 = performance.now();
+  // Numbered as a bulk import numbers its records (records/changes.ts numberInserted).
   db.transaction(() =>
-    ids.forEach((id, i) => {
-      const captured = start + ((i * 7919) % 365) * 86400_000;
-      record.run(id, captured, new Date(captured).toISOString().slice(0, 10), start, start, dek, summary, content);
-      entry.run(i, start, `record:${id}`, json, hash);
-      node.run(1 + (i & 7), i, hash);
-    }),
+    numberInserted(db, () =>
+      ids.forEach((id, i) => {
+        const captured = start + ((i * 7919) % 365) * 86400_000;
+        record.run(id, captured, new Date(captured).toISOString().slice(0, 10), start, start, dek, summary, content);
+        entry.run(i, start, `record:${id}`, json, hash);
+        node.run(1 + (i & 7), i, hash);
+      }),
+    ),
   )();
   const rate = n / ((performance.now() - t0) / 1000);
   db.close();

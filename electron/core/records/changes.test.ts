@@ -1,14 +1,18 @@
-// Migration 0010 and the change counter: every path that changes a record row moves the counter
-// in the same transaction, from any connection; a rolled-back change moves nothing.
+// Migrations 0010 and 0011 and the change counter: every path that changes a record row moves
+// the counter in the same transaction, from any connection; a rolled-back change moves nothing.
+// A bulk import numbers its records itself (numberInserted), exactly as the trigger would.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIGRATIONS, migrate } from '../db/migrate.ts';
 import { tempVault, type TempVault } from '../testing/tempVault.ts';
-import { changeCounter, changedAt, changesSince } from './changes.ts';
+import { changeCounter, changedAt, changesSince, numberInserted } from './changes.ts';
+import { insertRecords } from './importer.ts';
+import type { RecordData } from '../../shared/records.ts';
 
 const MIGRATION = MIGRATIONS.find((m) => m.name === 'record_changes')!;
+const HOLD = MIGRATIONS.find((m) => m.name === 'bulk_record_changes')!;
 
 describe('migration 0010_record_changes', () => {
   test('numbers the records of an existing vault once, then every insert, update and delete', () => {
@@ -38,6 +42,52 @@ describe('migration 0010_record_changes', () => {
     expect(changesSince(db, 9)).toEqual({ counter: 9, ids: [], rewound: true });
   });
 });
+
+describe('migration 0011_bulk_record_changes', () => {
+  test('the insert trigger stands aside only while a transaction holds it; numberInserted gives the numbers the trigger gives', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.filter((m) => m.id < HOLD.id));
+    const insert = db.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')");
+    insert.run('a');
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= HOLD.id))).toEqual([HOLD.id]);
+    // Unheld, every insert is numbered by the trigger, as before.
+    insert.run('b');
+    expect(changesSince(db, 0)).toEqual({ counter: 2, ids: ['a', 'b'], rewound: false });
+    // A purge keeps the purged record's row: the highest rowid is gone, numbering must not care.
+    db.prepare("DELETE FROM record WHERE id = 'b'").run();
+    expect(changeCounter(db)).toBe(3);
+    // Held: the rows are numbered once, at the end, in insertion order, after every number given.
+    db.transaction(() =>
+      numberInserted(db, () => {
+        for (const id of ['z', 'c', 'y']) insert.run(id);
+        // The trigger stood aside: nothing numbered yet.
+        expect(changeCounter(db)).toBe(3);
+      }),
+    )();
+    expect(changesSince(db, 3)).toEqual({ counter: 6, ids: ['z', 'c', 'y'], rewound: false });
+    // The hold is gone with the transaction: the next insert is the trigger's again.
+    expect(db.prepare('SELECT count(*) FROM record_change_hold').pluck().get()).toBe(0);
+    insert.run('d');
+    expect(changesSince(db, 6)).toEqual({ counter: 7, ids: ['d'], rewound: false });
+    // A held insert that fails rolls back the hold and its rows; nothing is numbered.
+    expect(() =>
+      db.transaction(() =>
+        numberInserted(db, () => {
+          insert.run('e');
+          throw new Error('rolled back');
+        }),
+      )(),
+    ).toThrow('rolled back');
+    expect(db.prepare('SELECT count(*) FROM record_change_hold').pluck().get()).toBe(0);
+    insert.run('f');
+    expect(changesSince(db, 7)).toEqual({ counter: 8, ids: ['f'], rewound: false });
+    // Outside a transaction the hold would be committed: refused.
+    expect(() => numberInserted(db, () => insert.run('g'))).toThrow(/inside a write transaction/);
+    expect(db.prepare("SELECT count(*) FROM record WHERE id = 'g'").pluck().get()).toBe(0);
+  });
+});
+
+const bulk: RecordData[] = Array.from({ length: 30 }, (_, i) => ({ kind: 'note', title: `bulk ${i}`, body: '', fields: [], case: '', tags: [], classification: 'internal', capturedAt: new Date(Date.UTC(2026, 0, 1 + (i % 5))).toISOString() }));
 
 describe('change counter of a vault', () => {
   let tv: TempVault;
@@ -70,6 +120,27 @@ describe('change counter of a vault', () => {
     const imported = await c.importFile(file);
     expect(changesSince(sql, at)).toEqual({ counter: at + 2, ids: imported.ids, rewound: false });
   });
+
+  for (const [path, sealThreadFrom] of [['on this thread', 1000], ['sealed on the helper thread', 2]] as const) {
+    test(`a bulk import ${path} numbers its records in order after the counter, and a failed one numbers nothing`, async () => {
+      const c = tv.custody;
+      const sql = c.vault.db.sql;
+      await c.createRecord({ kind: 'note', title: 'before' });
+      const at = changeCounter(sql);
+      const out = await insertRecords(c.vault, bulk, { sealThreadFrom, sealChunk: 7 });
+      expect(changesSince(sql, at)).toEqual({ counter: at + bulk.length, ids: out.map((r) => r.id), rewound: false });
+      expect(sql.prepare('SELECT count(*) FROM record_change_hold').pluck().get()).toBe(0);
+      // The ids of one batch sort in the order they were made (sealBatch.ts: a counter in the UUIDv7).
+      if (sealThreadFrom === 2) expect(out.map((r) => r.id)).toEqual(out.map((r) => r.id).sort());
+      const next = changeCounter(sql);
+      if (sealThreadFrom === 2) await expect(insertRecords(c.vault, bulk, { sealThreadFrom, sealChunk: 7, fault: { chunk: 2, how: 'throw' } })).rejects.toThrow(/a fault forced by a test/);
+      expect(changeCounter(sql)).toBe(next);
+      expect(sql.prepare('SELECT count(*) FROM record_change_hold').pluck().get()).toBe(0);
+      // And the next single write is numbered by the trigger.
+      const r = await c.createRecord({ kind: 'note', title: 'after' });
+      expect(changesSince(sql, next)).toEqual({ counter: next + 1, ids: [r.id], rewound: false });
+    });
+  }
 
   test('a write from another connection (another process) is seen, and a refused write is not', async () => {
     const c = tv.custody;

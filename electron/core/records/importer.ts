@@ -20,6 +20,7 @@ import { sealFields, wrapDek } from './codec.ts';
 import { splitInput } from './recordStore.ts';
 import { issuePath, issueProblem } from '../../shared/schemaIssues.ts';
 import { SEAL_THREAD_FROM, SealPipeline, type SealFault, type SealJobs } from './sealBatch.ts';
+import { numberInserted } from './changes.ts';
 import { BulkAuditWriter, bulkStart } from '../audit/bulkAppend.ts';
 import type Database from 'better-sqlite3';
 
@@ -288,7 +289,7 @@ export async function insertRecords(vault: Vault, records: readonly RecordData[]
     const ms = now.getTime();
     const out: ImportedRecord[] = [];
     const audit: AuditInput[] = [];
-    records.forEach((data, i) => {
+    numberInserted(vault.db.sql, () => records.forEach((data, i) => {
       const id = uuidv7(ms);
       const capturedAt = data.capturedAt ? Date.parse(data.capturedAt) : ms;
       const day = utcDay(new Date(capturedAt));
@@ -300,7 +301,7 @@ export async function insertRecords(vault: Vault, records: readonly RecordData[]
       audit.push({ event: 'record.created', target: target.record(id), details: { kind: data.kind, ...(opts.via ? { via: opts.via } : {}) } });
       out.push({ id, data });
       if (opts.onProgress && (i + 1) % every === 0) opts.onProgress(i + 1, records.length);
-    });
+    }));
     vault.audit.appendSync(vault.meta, [...audit, ...(opts.extra ?? [])], now);
     opts.onProgress?.(records.length, records.length);
     return out;
@@ -334,26 +335,28 @@ async function insertSealed(vault: Vault, records: readonly RecordData[], insert
       const s = bulkStart(vault.audit, vault.db.sql, vault.meta, now);
       pipeline.start(s);
       const out: ImportedRecord[] = new Array(n);
-      for (let done = 0; done < n; ) {
-        const c = pipeline.next();
-        if (c.first !== done) throw new Error('internal error: sealed chunks out of order');
-        const bytes = c.bytes;
-        const at = c.at;
-        const { json, leaves, nodes, nodeHashes } = c.audit;
-        const leafBytes = new Uint8Array(leaves.buffer, leaves.byteOffset, leaves.length);
-        for (let j = 0; j < c.ids.length; j++) {
-          const i = done + j;
-          const id = c.ids[j]!;
-          const k = j * 3;
-          insert.run(id, jobs.kinds[i], jobs.capturedAt[i], jobs.days[i], ms, ms, new Uint8Array(bytes, at[k]!, at[k + 1]! - at[k]!), new Uint8Array(bytes, at[k + 1]!, at[k + 2]! - at[k + 1]!), new Uint8Array(bytes, at[k + 2]!, at[k + 3]! - at[k + 2]!));
-          writer.entry(s.seq + i, ms, 'record.created', s.actor, target.record(id), json[j]!, leafBytes.subarray(j * 32, j * 32 + 32));
-          out[i] = { id, data: records[i]! };
+      numberInserted(vault.db.sql, () => {
+        for (let done = 0; done < n; ) {
+          const c = pipeline.next();
+          if (c.first !== done) throw new Error('internal error: sealed chunks out of order');
+          const bytes = c.bytes;
+          const at = c.at;
+          const { json, leaves, nodes, nodeHashes } = c.audit;
+          const leafBytes = new Uint8Array(leaves.buffer, leaves.byteOffset, leaves.length);
+          for (let j = 0; j < c.ids.length; j++) {
+            const i = done + j;
+            const id = c.ids[j]!;
+            const k = j * 3;
+            insert.run(id, jobs.kinds[i], jobs.capturedAt[i], jobs.days[i], ms, ms, new Uint8Array(bytes, at[k]!, at[k + 1]! - at[k]!), new Uint8Array(bytes, at[k + 1]!, at[k + 2]! - at[k + 1]!), new Uint8Array(bytes, at[k + 2]!, at[k + 3]! - at[k + 2]!));
+            writer.entry(s.seq + i, ms, 'record.created', s.actor, target.record(id), json[j]!, leafBytes.subarray(j * 32, j * 32 + 32));
+            out[i] = { id, data: records[i]! };
+          }
+          for (let x = 0; x < nodes.length; x += 2) writer.node(nodes[x]!, nodes[x + 1]!, nodeHashes.subarray(x * 16, x * 16 + 32));
+          const before = done;
+          done += c.ids.length;
+          if (opts.onProgress && Math.floor(done / every) > Math.floor(before / every)) opts.onProgress(done, n);
         }
-        for (let x = 0; x < nodes.length; x += 2) writer.node(nodes[x]!, nodes[x + 1]!, nodeHashes.subarray(x * 16, x * 16 + 32));
-        const before = done;
-        done += c.ids.length;
-        if (opts.onProgress && Math.floor(done / every) > Math.floor(before / every)) opts.onProgress(done, n);
-      }
+      });
       if (opts.extra?.length) vault.audit.appendSync(vault.meta, opts.extra, now);
       opts.onProgress?.(n, n);
       return out;
