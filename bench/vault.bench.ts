@@ -108,6 +108,8 @@ function schemaFloor(root: string, n: number): number {
   const db = new Database(join(root, 'floor.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
+  // The vault's (db/database.ts): its triggers make every insert keep a statement journal.
+  db.pragma('temp_store = MEMORY');
   migrate(db);
   const record = db.prepare("INSERT INTO record (id, kind, captured_at, epoch_day, created_at, updated_at, version, deleted_at, wrapped_dek, summary, content) VALUES (?, 'note', ?, ?, ?, ?, 1, NULL, ?, ?, ?)");
   const entry = db.prepare("INSERT INTO audit_entry (seq, time, event, actor, target, success, entry, leaf_hash) VALUES (?, ?, 'record.created', 'analyst', ?, 1, ?, ?)");

@@ -15,6 +15,8 @@ test('Prisma and the raw statements share one connection and one transaction', a
   dir = mkdtempSync(join(tmpdir(), 'custody-db-'));
   db = await openDatabase(join(dir, 'v.db'));
   expect(db.sql.pragma('journal_mode', { simple: true })).toBe('wal');
+  // Statement journals and sorts in memory: no copies of the vault's pages in temp files.
+  expect(db.sql.pragma('temp_store', { simple: true })).toBe(2);
   await expect(
     db.write(async (tx) => {
       await tx.meta.create({ data: { key: 'a', value: '1' } });
