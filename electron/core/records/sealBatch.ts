@@ -16,12 +16,39 @@ export interface SealJobs {
   kinds: string[];
   capturedAt: Float64Array;
   days: string[];
-  /**
-   * The records (validated): the helper writes each one's two sealed fields as JSON of
-   * codec.ts's Summary and Content, as sealFields does (handing over the objects costs this
-   * thread a fifth of writing the JSON here).
-   */
+  /** The records (validated): their two sealed fields are codec.ts's Summary and Content. */
   records: readonly SealRecord[];
+}
+
+/**
+ * The plaintext of a range of records as sealFields writes it (each record's Summary and
+ * Content as JSON, UTF-8), in one buffer that can be handed to the helper thread without a
+ * copy: ends[2j] is where record j's summary ends, ends[2j + 1] where its content ends.
+ */
+export interface PlainChunk {
+  text: Buffer<ArrayBuffer>;
+  ends: Int32Array;
+}
+
+/** The plaintext of records [from, to) (this thread writes it: the helper is the busier one). */
+export function plainChunk(records: readonly SealRecord[], from: number, to: number): PlainChunk {
+  const json: string[] = [];
+  let size = 0;
+  for (let i = from; i < to; i++) {
+    // splitInput's two objects (recordStore.ts), keys in the same order.
+    const r = records[i]!;
+    const s = JSON.stringify({ title: r.title, case: r.case, tags: r.tags, classification: r.classification });
+    const c = JSON.stringify({ body: r.body, fields: r.fields });
+    json.push(s, c);
+    size += Buffer.byteLength(s, 'utf8') + Buffer.byteLength(c, 'utf8');
+  }
+  // Its own ArrayBuffer (not the shared pool's), so it can be transferred.
+  const text = Buffer.allocUnsafeSlow(size);
+  const ends = new Int32Array(json.length);
+  let pos = 0;
+  for (let k = 0; k < json.length; k++) ends[k] = pos += text.write(json[k]!, pos, 'utf8');
+  if (pos !== size) throw new Error('internal error: plaintext sizes disagree');
+  return { text, ends };
 }
 
 /** What of a validated record (shared/records.ts RecordData) goes into its sealed fields. */
@@ -51,25 +78,16 @@ interface ChunkMessage {
 }
 
 /**
- * Seals records [from, to) of `jobs`: ids (UUIDv7 at `ms`, batch-monotonic from `idBase`: see
- * below), DEKs and nonces from `random`, the DEK wrapped under the day's epoch key, both fields
- * sealed as codec.ts's sealFields does. Runs here (tests) and, as source text, on the helper
- * thread: it uses nothing but its arguments.
+ * Seals records [from, to) of `jobs`, whose plaintext is `plain` (zeroed here once sealed): ids
+ * (UUIDv7 at `ms`, batch-monotonic from `idBase`: see below), DEKs and nonces from `rand`, the
+ * DEK wrapped under the day's epoch key, both fields sealed as codec.ts's sealFields does. Runs
+ * here (tests) and, as source text, on the helper thread: it uses nothing but its arguments.
  */
-function sealRange(jobs: SealJobs, from: number, to: number, vaultId: string, ms: number, idBase: number, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { ids: string[]; at: Int32Array; bytes: Buffer } {
+function sealRange(jobs: Omit<SealJobs, 'records'>, plain: PlainChunk, from: number, to: number, vaultId: string, ms: number, idBase: number, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { ids: string[]; at: Int32Array; bytes: Buffer } {
   const NONCE = 12;
   const TAG = 16;
-  // Plaintexts first, so the output is one buffer of known size written in place.
-  const plain: Buffer[] = [];
-  let size = 0;
-  for (let i = from; i < to; i++) {
-    // splitInput's two objects (recordStore.ts), keys in the same order.
-    const r = jobs.records[i]!;
-    const s = Buffer.from(JSON.stringify({ title: r.title, case: r.case, tags: r.tags, classification: r.classification }), 'utf8');
-    const c = Buffer.from(JSON.stringify({ body: r.body, fields: r.fields }), 'utf8');
-    plain.push(s, c);
-    size += NONCE + 32 + TAG + 2 * (1 + NONCE + TAG) + s.length + c.length;
-  }
+  // The output is one buffer of known size, written in place.
+  const size = (to - from) * (NONCE + 32 + TAG + 2 * (1 + NONCE + TAG)) + plain.text.length;
   const out = Buffer.alloc(size);
   let pos = 0;
   // Nonces straight into the output, associated data through one scratch buffer, one DEK
@@ -117,14 +135,14 @@ function sealRange(jobs: SealJobs, from: number, to: number, vaultId: string, ms
     const k = (i - from) * 3;
     at[k] = pos;
     seal(key, dek, `custody/v1${S}dek${S}${vaultId}${S}${id}${S}${day}`, false);
+    const j = 2 * (i - from);
     at[k + 1] = pos;
-    seal(dek, plain[2 * (i - from)]!, `${field}summary${meta}`, true);
+    seal(dek, plain.text.subarray(j === 0 ? 0 : plain.ends[j - 1], plain.ends[j]), `${field}summary${meta}`, true);
     at[k + 2] = pos;
-    seal(dek, plain[2 * (i - from) + 1]!, `${field}content${meta}`, true);
+    seal(dek, plain.text.subarray(plain.ends[j], plain.ends[j + 1]), `${field}content${meta}`, true);
     dek.fill(0);
-    plain[2 * (i - from)]!.fill(0);
-    plain[2 * (i - from) + 1]!.fill(0);
   }
+  plain.text.fill(0);
   at[(to - from) * 3] = pos;
   if (pos !== size) throw new Error('internal error: sealed sizes disagree');
   return { ids, at, bytes: out };
@@ -174,18 +192,15 @@ const crypto = require('node:crypto');
 const sealRange = ${sealRange.toString()};
 const auditRows = ${auditRows.toString()};
 const { jobs, vaultId, ms, idBase, epochKeys, chunkSize, control, port, startPort, feed, details, fault } = workerData;
-// The records come a chunk per message (all posted before this thread starts), so sealing
-// begins after the first chunk's are read, not after all of them.
-jobs.records = [];
+// The plaintext comes a chunk per message (all posted before this thread starts), so sealing
+// begins once the first chunk's has arrived.
 const nap = new Int32Array(new SharedArrayBuffer(4));
-const need = (to) => {
-  for (let idle = 0; jobs.records.length < to; ) {
+const nextPlain = () => {
+  for (let idle = 0; ; ) {
     const m = receiveMessageOnPort(feed);
-    if (m) {
-      for (const r of m.message) jobs.records.push(r);
-      idle = 0;
-    } else if (++idle > 10000) throw new Error('the records to seal did not arrive');
-    else Atomics.wait(nap, 0, 0, 1);
+    if (m) return { text: Buffer.from(m.message.text), ends: m.message.ends };
+    if (++idle > 10000) throw new Error('the records to seal did not arrive');
+    Atomics.wait(nap, 0, 0, 1);
   }
 };
 const done = () => { Atomics.add(control, 0, 1); Atomics.notify(control, 0); };
@@ -214,8 +229,7 @@ try {
       if (fault.how === 'exit') process.exit(3);
       if (fault.how === 'throw') throw new Error('a fault forced by a test');
     }
-    need(Math.min(total, first + chunkSize));
-    const sealed = sealRange(jobs, first, Math.min(total, first + chunkSize), vaultId, ms, idBase, epochKeys, rand, crypto);
+    const sealed = sealRange(jobs, nextPlain(), first, Math.min(total, first + chunkSize), vaultId, ms, idBase, epochKeys, rand, crypto);
     pending.push({ first, ...sealed });
     if (!start) { const m = receiveMessageOnPort(startPort); if (m) start = m.message; }
     if (start) flush();
@@ -285,9 +299,13 @@ export class SealPipeline {
       workerData: { jobs: { kinds: jobs.kinds, capturedAt: jobs.capturedAt, days: jobs.days }, vaultId, ms, idBase: batchIdBase(), epochKeys: copies, chunkSize, control: this.#control, port: data.port2, startPort: start.port2, feed: feed.port2, details: opts.details ?? {}, fault: opts.fault ?? null },
       transferList: [data.port2, start.port2, feed.port2],
     });
-    // A chunk's records per message: the helper reads the first chunk's and seals them while the
-    // rest are still to be read (all of them in workerData kept it ~50 ms longer from its first chunk at 20k).
-    for (let i = 0; i < jobs.records.length; i += chunkSize) this.#feedPort.postMessage(jobs.records.slice(i, i + chunkSize));
+    // A chunk's plaintext per message, written here and handed over without a copy: the helper,
+    // the busier thread, neither reads records as objects nor writes their JSON. It starts
+    // sealing once the first chunk's has arrived.
+    for (let i = 0; i < jobs.records.length; i += chunkSize) {
+      const { text, ends } = plainChunk(jobs.records, i, Math.min(jobs.records.length, i + chunkSize));
+      this.#feedPort.postMessage({ text: text.buffer, ends }, [text.buffer]);
+    }
     for (const k of Object.values(copies)) k.fill(0);
     this.#worker.unref();
     // The helper reports its own failures through the port; this only keeps an early error
@@ -338,7 +356,7 @@ export class SealPipeline {
 export function sealHere(jobs: SealJobs, vaultId: string, ms: number, epochKeys: Record<string, Uint8Array>): { ids: string[]; at: Int32Array; bytes: Buffer } {
   const pool = randomPool(nodeCrypto);
   try {
-    return sealRange(jobs, 0, jobs.kinds.length, vaultId, ms, batchIdBase(), epochKeys, pool, nodeCrypto);
+    return sealRange(jobs, plainChunk(jobs.records, 0, jobs.kinds.length), 0, jobs.kinds.length, vaultId, ms, batchIdBase(), epochKeys, pool, nodeCrypto);
   } finally {
     pool.wipe();
   }
