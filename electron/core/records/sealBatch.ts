@@ -192,15 +192,15 @@ const crypto = require('node:crypto');
 const sealRange = ${sealRange.toString()};
 const auditRows = ${auditRows.toString()};
 const { jobs, vaultId, ms, idBase, epochKeys, chunkSize, control, port, startPort, feed, details, fault } = workerData;
-// The plaintext comes a chunk per message (all posted before this thread starts), so sealing
-// begins once the first chunk's has arrived.
-const nap = new Int32Array(new SharedArrayBuffer(4));
+// The plaintext comes a chunk per message, a few chunks ahead of what this thread has sealed
+// (SealPipeline.#feed); each message is counted in control[3] after it is posted, so reading
+// the count before looking for a message never misses one.
 const nextPlain = () => {
-  for (let idle = 0; ; ) {
+  for (;;) {
+    const fed = Atomics.load(control, 3);
     const m = receiveMessageOnPort(feed);
     if (m) return { text: Buffer.from(m.message.text), ends: m.message.ends };
-    if (++idle > 10000) throw new Error('the records to seal did not arrive');
-    Atomics.wait(nap, 0, 0, 1);
+    Atomics.wait(control, 3, fed);
   }
 };
 const done = () => { Atomics.add(control, 0, 1); Atomics.notify(control, 0); };
@@ -261,6 +261,8 @@ function batchIdBase(): number {
 export const SEAL_THREAD_FROM = 4096;
 /** Records per chunk: small enough that the first arrives soon, large enough to cost nothing per message. */
 const CHUNK = 512;
+/** Chunks of plaintext the helper is given ahead of the one this thread waits for. */
+const LEAD = 4;
 /** A helper that posts nothing for this long (it is gone without a word: out of memory) fails the import. */
 const STALL_MS = 120_000;
 
@@ -276,7 +278,11 @@ export class SealPipeline {
   readonly #port: MessagePort;
   readonly #startPort: MessagePort;
   readonly #feedPort: MessagePort;
-  readonly #control = new Int32Array(new SharedArrayBuffer(12));
+  // [0] messages posted by the helper, [1] started, [2] helper gone, [3] plaintext chunks fed.
+  readonly #control = new Int32Array(new SharedArrayBuffer(16));
+  readonly #records: readonly SealRecord[];
+  readonly #chunkSize: number;
+  #fed = 0;
   #received = 0;
   #started = false;
 
@@ -299,13 +305,10 @@ export class SealPipeline {
       workerData: { jobs: { kinds: jobs.kinds, capturedAt: jobs.capturedAt, days: jobs.days }, vaultId, ms, idBase: batchIdBase(), epochKeys: copies, chunkSize, control: this.#control, port: data.port2, startPort: start.port2, feed: feed.port2, details: opts.details ?? {}, fault: opts.fault ?? null },
       transferList: [data.port2, start.port2, feed.port2],
     });
-    // A chunk's plaintext per message, written here and handed over without a copy: the helper,
-    // the busier thread, neither reads records as objects nor writes their JSON. It starts
-    // sealing once the first chunk's has arrived.
-    for (let i = 0; i < jobs.records.length; i += chunkSize) {
-      const { text, ends } = plainChunk(jobs.records, i, Math.min(jobs.records.length, i + chunkSize));
-      this.#feedPort.postMessage({ text: text.buffer, ends }, [text.buffer]);
-    }
+    // The first chunks' plaintext now; the rest as the transaction goes (next()).
+    this.#records = jobs.records;
+    this.#chunkSize = chunkSize;
+    while (this.#fed < LEAD && this.#feed());
     for (const k of Object.values(copies)) k.fill(0);
     this.#worker.unref();
     // The helper reports its own failures through the port; this only keeps an early error
@@ -324,6 +327,7 @@ export class SealPipeline {
   /** The next chunk, in order; blocks this thread until the helper posts it. */
   next(): SealedChunk {
     if (!this.#started) throw new Error('internal error: the seal pipeline was not started');
+    while (this.#fed < this.#received + 1 + LEAD && this.#feed());
     let waited = 0;
     for (;;) {
       const posted = Atomics.load(this.#control, 0);
@@ -336,11 +340,30 @@ export class SealPipeline {
       }
       if (Atomics.load(this.#control, 2) === 1) throw new Error('the sealing thread stopped before it sealed every record');
       if (posted > this.#received) continue;
+      // Rather than wait, write the plaintext of a chunk still to come.
+      if (this.#feed()) continue;
       const t0 = performance.now();
       Atomics.wait(this.#control, 0, posted, 1000);
       waited += performance.now() - t0;
       if (waited > STALL_MS) throw new Error('the sealing thread stopped answering');
     }
+  }
+
+  /**
+   * Writes the next chunk's plaintext (plainChunk) and hands it to the helper without a copy;
+   * false when every chunk's was handed over. Written on this thread, which has time to spare:
+   * the helper, sealing, is the busier one.
+   */
+  #feed(): boolean {
+    const from = this.#fed * this.#chunkSize;
+    if (from >= this.#records.length) return false;
+    const { text, ends } = plainChunk(this.#records, from, Math.min(this.#records.length, from + this.#chunkSize));
+    this.#feedPort.postMessage({ text: text.buffer, ends }, [text.buffer]);
+    this.#fed++;
+    // Counted after it is posted (the helper's nextPlain relies on that order).
+    Atomics.add(this.#control, 3, 1);
+    Atomics.notify(this.#control, 3);
+    return true;
   }
 
   /** Stops the helper (after the last chunk, or when the transaction failed). */
