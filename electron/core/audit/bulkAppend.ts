@@ -1,10 +1,9 @@
-// Appending many entries whose bytes were computed off the database thread (bulk import,
-// records/sealBatch.ts). The log's start state (size, the frontier of its tree) is read inside
-// the caller's transaction, handed to a helper thread that computes each entry's canonical
-// bytes, leaf hash and the tree nodes it completes (auditRows below, run there as source
-// text), and the rows come back to be written here, exactly as AuditLog.appendSync writes
-// them. `custody audit verify` recomputes every leaf and node from the entry text, so a row
-// computed wrongly here could not pass unnoticed.
+// Appending many entries of one batch (bulk import, records/sealBatch.ts). The log's start state
+// (size, the frontier of its tree) is read inside the caller's transaction; auditRows then
+// computes each chunk's entries (canonical bytes, leaf hashes, the tree nodes they complete)
+// while a helper thread seals that chunk's records, and the rows are written exactly as
+// AuditLog.appendSync writes them. `custody audit verify` recomputes every leaf and node from
+// the entry text, so a row computed wrongly here could not pass unnoticed.
 import type Database from 'better-sqlite3';
 import type { AuditEntry } from '../../shared/audit.ts';
 import type { AuditContext, AuditLog } from './log.ts';
@@ -88,8 +87,7 @@ export interface AuditRows {
 
 /**
  * Entries for `items` from state `s` (advanced in place: seq and frontier), as AuditLog.appendSync
- * and MerkleTree.append make them. Runs on the helper thread as source text: it uses nothing
- * but its arguments. `hash` is node:crypto's one-shot hash.
+ * and MerkleTree.append make them. `hash` is node:crypto's one-shot hash.
  */
 export function auditRows(s: BulkStart, items: readonly BulkItem[], hash: (alg: string, data: Uint8Array, enc: 'binary') => string): AuditRows {
   // RFC 8785 for the values an entry holds (strings, integers, booleans, null, plain objects):

@@ -1,12 +1,13 @@
-// A large import on two cores (bulk import): a helper thread seals the records and computes
-// their audit entries (canonical text, leaf hash, tree nodes: audit/bulkAppend.ts) chunk by
-// chunk, while this thread, inside the import's one write transaction, only writes the rows
-// of the chunks already done. The transaction stays synchronous (nothing else on this
-// connection can see a half-written import): this thread takes each chunk with
-// receiveMessageOnPort, sleeping on a shared counter (Atomics.wait) until the helper posts it.
-// The formats are those of codec.ts (format 2 fields, the DEK wrapped under the day's epoch
-// key); sealBatch.test.ts reads what the helper sealed through the normal path, so the two
-// cannot drift apart unnoticed.
+// A large import on two cores (bulk import): a helper thread seals the records chunk by chunk
+// (pure crypto: a data key per record, its two fields, the key wrapped under its day's epoch
+// key) while this thread, inside the import's one write transaction, feeds it plaintext a few
+// chunks ahead, computes each chunk's audit entries (canonical text, leaf hash, tree nodes:
+// audit/bulkAppend.ts) while the helper seals it, and writes the rows of the chunks done. The
+// transaction stays synchronous (nothing else on this connection can see a half-written
+// import): this thread takes each chunk with receiveMessageOnPort, sleeping on a shared
+// counter (Atomics.wait) until the helper posts it. The formats are those of codec.ts (format
+// 2 fields, the DEK wrapped under the day's epoch key); sealBatch.test.ts reads what the helper
+// sealed through the normal path, so the two cannot drift apart unnoticed.
 import * as nodeCrypto from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { auditRows, type AuditRows, type BulkStart } from '../audit/bulkAppend.ts';
@@ -72,18 +73,45 @@ export interface SealedChunk {
   audit: AuditRows;
 }
 
+/** What the helper posts: a sealed chunk (ciphertext only), or why it failed. */
 interface ChunkMessage {
-  chunk?: SealedChunk;
+  chunk?: { first: number; at: Int32Array; bytes: ArrayBuffer };
   error?: string;
 }
 
 /**
- * Seals records [from, to) of `jobs`, whose plaintext is `plain` (zeroed here once sealed): ids
- * (UUIDv7 at `ms`, batch-monotonic from `idBase`: see below), DEKs and nonces from `rand`, the
- * DEK wrapped under the day's epoch key, both fields sealed as codec.ts's sealFields does. Runs
- * here (tests) and, as source text, on the helper thread: it uses nothing but its arguments.
+ * Ids for records [from, to) of a batch: UUIDv7 (RFC 9562) at `ms` with a dedicated counter (its
+ * section 6.2, method 1): the 30 bits after the timestamp (rand_a and rand_b's first 18) count
+ * up from `idBase`, the last 44 stay random. A batch's ids then sort in insertion order, so the
+ * primary key's and the audit target's indexes grow at their right edge instead of splitting
+ * pages all over (random ids made the record inserts ~1.5x slower: docs/performance.md).
+ * Unique within the batch by the counter.
  */
-function sealRange(jobs: Omit<SealJobs, 'records'>, plain: PlainChunk, from: number, to: number, vaultId: string, ms: number, idBase: number, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { ids: string[]; at: Int32Array; bytes: Buffer } {
+function batchIds(ms: number, idBase: number, from: number, to: number): string[] {
+  const stamp = Buffer.alloc(6);
+  stamp.writeUIntBE(ms, 0, 6);
+  const hexStamp = stamp.toString('hex');
+  const idHead = `${hexStamp.slice(0, 8)}-${hexStamp.slice(8, 12)}-`;
+  const random = nodeCrypto.randomBytes(6 * (to - from));
+  const ids: string[] = [];
+  for (let i = from; i < to; i++) {
+    const n = idBase + i;
+    const r = random.subarray(6 * (i - from), 6 * (i - from) + 6);
+    r[0] = ((n & 0xf) << 4) | (r[0]! & 0x0f);
+    const head = (0x7000 | (n >>> 18)).toString(16);
+    const mid = (0x8000 | ((n >>> 4) & 0x3fff)).toString(16);
+    ids.push(`${idHead}${head}-${mid}-${r.toString('hex')}`);
+  }
+  return ids;
+}
+
+/**
+ * Seals records [from, to) of `jobs`, whose ids are `ids` and plaintext `plain` (zeroed here
+ * once sealed): DEKs and nonces from `rand`, the DEK wrapped under the day's epoch key, both
+ * fields sealed as codec.ts's sealFields does. Runs here (tests) and, as source text, on the
+ * helper thread: it uses nothing but its arguments.
+ */
+function sealRange(jobs: Omit<SealJobs, 'records'>, ids: readonly string[], plain: PlainChunk, from: number, to: number, vaultId: string, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { at: Int32Array; bytes: Buffer } {
   const NONCE = 12;
   const TAG = 16;
   // The output is one buffer of known size, written in place.
@@ -105,27 +133,11 @@ function sealRange(jobs: Omit<SealJobs, 'records'>, plain: PlainChunk, from: num
     c.final();
     pos += c.getAuthTag().copy(out, pos);
   };
-  const ids: string[] = [];
   const at = new Int32Array((to - from) * 3 + 1);
-  const stamp = Buffer.alloc(6);
-  stamp.writeUIntBE(ms, 0, 6);
-  const hexStamp = stamp.toString('hex');
-  const idHead = `${hexStamp.slice(0, 8)}-${hexStamp.slice(8, 12)}-`;
   // Associated data as codec.ts's ad() joins it: 'custody/v1' and the parts, 0x1f between.
   const S = '\x1f';
   for (let i = from; i < to; i++) {
-    // UUIDv7 (RFC 9562) with a dedicated counter (its section 6.2, method 1): the 30 bits after
-    // the timestamp (rand_a and rand_b's first 18) count up from idBase, the last 44 stay random.
-    // A batch's ids then sort in insertion order, so the primary key's and the audit target's
-    // indexes grow at their right edge instead of splitting pages all over (random ids made
-    // the record inserts ~1.5x slower: docs/performance.md). Unique within the batch by the counter.
-    const n = idBase + i;
-    const r = rand.random(6);
-    r[0] = ((n & 0xf) << 4) | (r[0]! & 0x0f);
-    const head = (0x7000 | (n >>> 18)).toString(16);
-    const mid = (0x8000 | ((n >>> 4) & 0x3fff)).toString(16);
-    const id = `${idHead}${head}-${mid}-${r.toString('hex')}`;
-    ids.push(id);
+    const id = ids[i - from]!;
     const day = jobs.days[i]!;
     const key = epochKeys[day];
     if (!key) throw new Error(`no epoch key for ${day}`);
@@ -145,7 +157,7 @@ function sealRange(jobs: Omit<SealJobs, 'records'>, plain: PlainChunk, from: num
   plain.text.fill(0);
   at[(to - from) * 3] = pos;
   if (pos !== size) throw new Error('internal error: sealed sizes disagree');
-  return { ids, at, bytes: out };
+  return { at, bytes: out };
 }
 
 /** Random bytes for sealRange: a new buffer, or written into one. */
@@ -182,16 +194,14 @@ function randomPool(crypto: typeof nodeCrypto): RandomPool {
   };
 }
 
-// The helper: seals chunk after chunk; once this thread has begun the transaction and sent the
-// log's start state, it adds each chunk's audit rows and posts it. Any failure is posted (and
-// counted) like a chunk, and so is the thread's exit, so this thread never waits on a helper
-// that is gone.
+// The helper: seals each chunk whose plaintext and ids it is handed, and posts it. Any failure
+// is posted (and counted) like a chunk, and so is the thread's exit, so this thread never waits
+// on a helper that is gone.
 const WORKER_SOURCE = `'use strict';
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const sealRange = ${sealRange.toString()};
-const auditRows = ${auditRows.toString()};
-const { jobs, vaultId, ms, idBase, epochKeys, chunkSize, control, port, startPort, feed, details, fault } = workerData;
+const { jobs, vaultId, epochKeys, chunkSize, control, port, feed, fault } = workerData;
 // The plaintext comes a chunk per message, a few chunks ahead of what this thread has sealed
 // (SealPipeline.#feed); each message is counted in control[3] after it is posted, so reading
 // the count before looking for a message never misses one.
@@ -199,7 +209,7 @@ const nextPlain = () => {
   for (;;) {
     const fed = Atomics.load(control, 3);
     const m = receiveMessageOnPort(feed);
-    if (m) return { text: Buffer.from(m.message.text), ends: m.message.ends };
+    if (m) return m.message;
     Atomics.wait(control, 3, fed);
   }
 };
@@ -209,19 +219,6 @@ const done = () => { Atomics.add(control, 0, 1); Atomics.notify(control, 0); };
 try { require('node:os').setPriority(10); } catch {}
 process.on('exit', () => { Atomics.store(control, 2, 1); done(); });
 const rand = (${randomPool.toString()})(crypto);
-let start = null;
-const pending = [];
-const flush = () => {
-  for (const c of pending.splice(0)) {
-    const items = c.ids.map((id, j) => ({ event: 'record.created', target: 'record:' + id, details: { kind: jobs.kinds[c.first + j], ...details } }));
-    const audit = auditRows(start, items, crypto.hash);
-    // Ciphertext only: the chunk's own buffer is handed over when it has one.
-    const b = c.bytes;
-    const bytes = b.byteOffset === 0 && b.length === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
-    port.postMessage({ chunk: { first: c.first, ids: c.ids, at: c.at, bytes, audit } }, [bytes]);
-    done();
-  }
-};
 try {
   const total = jobs.kinds.length;
   for (let first = 0, n = 0; first < total; first += chunkSize, n++) {
@@ -229,17 +226,13 @@ try {
       if (fault.how === 'exit') process.exit(3);
       if (fault.how === 'throw') throw new Error('a fault forced by a test');
     }
-    const sealed = sealRange(jobs, nextPlain(), first, Math.min(total, first + chunkSize), vaultId, ms, idBase, epochKeys, rand, crypto);
-    pending.push({ first, ...sealed });
-    if (!start) { const m = receiveMessageOnPort(startPort); if (m) start = m.message; }
-    if (start) flush();
+    const { ids, text, ends } = nextPlain();
+    const { at, bytes } = sealRange(jobs, ids, { text: Buffer.from(text), ends }, first, Math.min(total, first + chunkSize), vaultId, epochKeys, rand, crypto);
+    // Ciphertext only: the chunk's own buffer is handed over when it has one.
+    const buffer = bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+    port.postMessage({ chunk: { first, at, bytes: buffer } }, [buffer]);
+    done();
   }
-  while (!start) {
-    Atomics.wait(control, 1, 0);
-    const m = receiveMessageOnPort(startPort);
-    if (m) start = m.message;
-  }
-  flush();
 } catch (e) {
   port.postMessage({ error: String(e && e.message) });
   done();
@@ -272,29 +265,35 @@ export interface SealFault {
   how: 'exit' | 'throw';
 }
 
-/** The helper thread of one import, started before its transaction. */
+/** The sealing of one import: a helper thread started before its transaction. */
 export class SealPipeline {
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #startPort: MessagePort;
   readonly #feedPort: MessagePort;
-  // [0] messages posted by the helper, [1] started, [2] helper gone, [3] plaintext chunks fed.
+  // [0] messages posted by the helper, [2] helper gone, [3] plaintext chunks fed.
   readonly #control = new Int32Array(new SharedArrayBuffer(16));
-  readonly #records: readonly SealRecord[];
+  readonly #jobs: SealJobs;
+  readonly #ms: number;
+  readonly #idBase = batchIdBase();
   readonly #chunkSize: number;
+  readonly #details: Record<string, string>;
+  /** Ids of the chunks fed and not yet handed out, in order. */
+  readonly #ids: string[][] = [];
   #fed = 0;
   #received = 0;
-  #started = false;
+  /** The log's state, advanced chunk by chunk; set when the transaction begins. */
+  #state: BulkStart | null = null;
 
   /** Starts sealing `jobs` at once; `epochKeys` are copied for the helper, which zeroes them. */
   constructor(jobs: SealJobs, vaultId: string, ms: number, epochKeys: Record<string, Uint8Array>, opts: { details?: Record<string, string>; chunkSize?: number; fault?: SealFault } = {}) {
     const data = new MessageChannel();
-    const start = new MessageChannel();
     const feed = new MessageChannel();
     this.#port = data.port1;
-    this.#startPort = start.port1;
     this.#feedPort = feed.port1;
-    const chunkSize = opts.chunkSize ?? CHUNK;
+    this.#jobs = jobs;
+    this.#ms = ms;
+    this.#chunkSize = opts.chunkSize ?? CHUNK;
+    this.#details = opts.details ?? {};
     const copies = Object.fromEntries(Object.entries(epochKeys).map(([d, k]) => [d, Uint8Array.from(k)]));
     // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.
     this.#worker = new Worker(WORKER_SOURCE, {
@@ -302,32 +301,43 @@ export class SealPipeline {
       name: 'custody-seal',
       execArgv: [],
       env: {},
-      workerData: { jobs: { kinds: jobs.kinds, capturedAt: jobs.capturedAt, days: jobs.days }, vaultId, ms, idBase: batchIdBase(), epochKeys: copies, chunkSize, control: this.#control, port: data.port2, startPort: start.port2, feed: feed.port2, details: opts.details ?? {}, fault: opts.fault ?? null },
-      transferList: [data.port2, start.port2, feed.port2],
+      workerData: { jobs: { kinds: jobs.kinds, capturedAt: jobs.capturedAt, days: jobs.days }, vaultId, epochKeys: copies, chunkSize: this.#chunkSize, control: this.#control, port: data.port2, feed: feed.port2, fault: opts.fault ?? null },
+      transferList: [data.port2, feed.port2],
     });
-    // The first chunks' plaintext now; the rest as the transaction goes (next()).
-    this.#records = jobs.records;
-    this.#chunkSize = chunkSize;
-    while (this.#fed < LEAD && this.#feed());
     for (const k of Object.values(copies)) k.fill(0);
     this.#worker.unref();
     // The helper reports its own failures through the port; this only keeps an early error
     // (before it runs) from being an unhandled event.
     this.#worker.on('error', () => undefined);
+    // The first chunks' plaintext now; the rest as the transaction goes (next()).
+    while (this.#fed < LEAD && this.#feed());
   }
 
-  /** Hands the helper the log's start state (inside the transaction): audit rows can follow. */
+  /** The log's start state (inside the transaction): the chunks' audit entries continue it. */
   start(s: BulkStart): void {
-    this.#startPort.postMessage(s);
-    this.#started = true;
-    Atomics.store(this.#control, 1, 1);
-    Atomics.notify(this.#control, 1);
+    // A copy: auditRows advances it chunk by chunk, and the caller keeps its own.
+    this.#state = structuredClone(s);
   }
 
-  /** The next chunk, in order; blocks this thread until the helper posts it. */
+  /**
+   * The next chunk, in order, with its audit entries (computed here while the helper seals it);
+   * blocks this thread until the helper posts it.
+   */
   next(): SealedChunk {
-    if (!this.#started) throw new Error('internal error: the seal pipeline was not started');
+    const state = this.#state;
+    if (!state) throw new Error('internal error: the seal pipeline was not started');
     while (this.#fed < this.#received + 1 + LEAD && this.#feed());
+    const first = this.#received * this.#chunkSize;
+    const ids = this.#ids.shift();
+    if (!ids) throw new Error('internal error: no chunk left to seal');
+    const audit = auditRows(state, ids.map((id, j) => ({ event: 'record.created', target: `record:${id}`, details: { kind: this.#jobs.kinds[first + j]!, ...this.#details } })), nodeCrypto.hash);
+    const sealed = this.#receive();
+    if (sealed.first !== first) throw new Error('internal error: sealed chunks out of order');
+    return { first, ids, at: sealed.at, bytes: sealed.bytes, audit };
+  }
+
+  /** The helper's next chunk; writes plaintext still to come while it waits. */
+  #receive(): NonNullable<ChunkMessage['chunk']> {
     let waited = 0;
     for (;;) {
       const posted = Atomics.load(this.#control, 0);
@@ -350,15 +360,19 @@ export class SealPipeline {
   }
 
   /**
-   * Writes the next chunk's plaintext (plainChunk) and hands it to the helper without a copy;
-   * false when every chunk's was handed over. Written on this thread, which has time to spare:
-   * the helper, sealing, is the busier one.
+   * Makes the next chunk's ids and plaintext (plainChunk) and hands them to the helper, the
+   * plaintext without a copy; false when every chunk was handed over. Done on this thread,
+   * which has time to spare: the helper, sealing, is the busier one.
    */
   #feed(): boolean {
     const from = this.#fed * this.#chunkSize;
-    if (from >= this.#records.length) return false;
-    const { text, ends } = plainChunk(this.#records, from, Math.min(this.#records.length, from + this.#chunkSize));
-    this.#feedPort.postMessage({ text: text.buffer, ends }, [text.buffer]);
+    const records = this.#jobs.records;
+    if (from >= records.length) return false;
+    const to = Math.min(records.length, from + this.#chunkSize);
+    const ids = batchIds(this.#ms, this.#idBase, from, to);
+    const { text, ends } = plainChunk(records, from, to);
+    this.#feedPort.postMessage({ ids, text: text.buffer, ends }, [text.buffer]);
+    this.#ids.push(ids);
     this.#fed++;
     // Counted after it is posted (the helper's nextPlain relies on that order).
     Atomics.add(this.#control, 3, 1);
@@ -369,19 +383,7 @@ export class SealPipeline {
   /** Stops the helper (after the last chunk, or when the transaction failed). */
   close(): void {
     this.#port.close();
-    this.#startPort.close();
     this.#feedPort.close();
     void this.#worker.terminate();
   }
 }
-
-/** Seals in this thread, for tests comparing with the helper's output. */
-export function sealHere(jobs: SealJobs, vaultId: string, ms: number, epochKeys: Record<string, Uint8Array>): { ids: string[]; at: Int32Array; bytes: Buffer } {
-  const pool = randomPool(nodeCrypto);
-  try {
-    return sealRange(jobs, plainChunk(jobs.records, 0, jobs.kinds.length), 0, jobs.kinds.length, vaultId, ms, batchIdBase(), epochKeys, pool, nodeCrypto);
-  } finally {
-    pool.wipe();
-  }
-}
-
