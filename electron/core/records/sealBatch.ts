@@ -26,13 +26,13 @@ export interface SealJobs {
  * Content as JSON, UTF-8), in one buffer that can be handed to the helper thread without a
  * copy: ends[2j] is where record j's summary ends, ends[2j + 1] where its content ends.
  */
-export interface PlainChunk {
+interface PlainChunk {
   text: Buffer<ArrayBuffer>;
   ends: Int32Array;
 }
 
 /** The plaintext of records [from, to) (this thread writes it: the helper is the busier one). */
-export function plainChunk(records: readonly SealRecord[], from: number, to: number): PlainChunk {
+function plainChunk(records: readonly SealRecord[], from: number, to: number): PlainChunk {
   const json: string[] = [];
   let size = 0;
   for (let i = from; i < to; i++) {
@@ -62,7 +62,7 @@ export interface SealRecord {
   fields: unknown[];
 }
 
-/** One chunk as the helper hands it over. */
+/** One chunk, sealed, with its audit entries, as next() hands it out. */
 export interface SealedChunk {
   /** Index of its first record. */
   first: number;
