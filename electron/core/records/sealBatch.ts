@@ -108,8 +108,8 @@ function batchIds(ms: number, idBase: number, from: number, to: number): string[
 /**
  * Seals records [from, to) of `jobs`, whose ids are `ids` and plaintext `plain` (zeroed here
  * once sealed): DEKs and nonces from `rand`, the DEK wrapped under the day's epoch key, both
- * fields sealed as codec.ts's sealFields does. Runs here (tests) and, as source text, on the
- * helper thread: it uses nothing but its arguments.
+ * fields sealed as codec.ts's sealFields does. Runs on the helper thread, as source text: it
+ * uses nothing but its arguments.
  */
 function sealRange(jobs: Omit<SealJobs, 'records'>, ids: readonly string[], plain: PlainChunk, from: number, to: number, vaultId: string, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { at: Int32Array; bytes: Buffer } {
   const NONCE = 12;
@@ -160,36 +160,29 @@ function sealRange(jobs: Omit<SealJobs, 'records'>, ids: readonly string[], plai
   return { at, bytes: out };
 }
 
-/** Random bytes for sealRange: a new buffer, or written into one. */
+/** Random bytes for sealRange, written where they are needed. */
 interface RandomPool {
-  random(n: number): Buffer;
   into(target: Buffer, at: number, n: number): void;
   wipe(): void;
 }
 
 /**
- * DEKs, nonces and ids from one getrandom call per 4 KiB (as crypto/random.ts does); consumed
- * bytes are zeroed in the pool. Source text on the helper thread, like sealRange.
+ * DEKs and nonces from one getrandom call per 4 KiB (as crypto/random.ts does); consumed bytes
+ * are zeroed in the pool. Source text on the helper thread, like sealRange.
  */
 function randomPool(crypto: typeof nodeCrypto): RandomPool {
   const pool = Buffer.alloc(4096);
   let offset = pool.length;
-  const into = (target: Buffer, at: number, n: number): void => {
-    if (offset + n > pool.length) {
-      crypto.randomFillSync(pool);
-      offset = 0;
-    }
-    pool.copy(target, at, offset, offset + n);
-    pool.fill(0, offset, offset + n);
-    offset += n;
-  };
   return {
-    random: (n: number): Buffer => {
-      const out = Buffer.alloc(n);
-      into(out, 0, n);
-      return out;
+    into: (target: Buffer, at: number, n: number): void => {
+      if (offset + n > pool.length) {
+        crypto.randomFillSync(pool);
+        offset = 0;
+      }
+      pool.copy(target, at, offset, offset + n);
+      pool.fill(0, offset, offset + n);
+      offset += n;
     },
-    into,
     wipe: () => void pool.fill(0),
   };
 }
@@ -203,21 +196,21 @@ const crypto = require('node:crypto');
 const sealRange = ${sealRange.toString()};
 const { jobs, vaultId, epochKeys, chunkSize, control, port, feed, fault } = workerData;
 // The plaintext comes a chunk per message, a few chunks ahead of what this thread has sealed
-// (SealPipeline.#feed); each message is counted in control[3] after it is posted, so reading
+// (SealPipeline.#feed); each message is counted in control[2] after it is posted, so reading
 // the count before looking for a message never misses one.
 const nextPlain = () => {
   for (;;) {
-    const fed = Atomics.load(control, 3);
+    const fed = Atomics.load(control, 2);
     const m = receiveMessageOnPort(feed);
     if (m) return m.message;
-    Atomics.wait(control, 3, fed);
+    Atomics.wait(control, 2, fed);
   }
 };
 const done = () => { Atomics.add(control, 0, 1); Atomics.notify(control, 0); };
 // Bulk work yields to interactive work: on a busy machine a search (in this process or another)
 // gets the core before this thread does (the nice value is per thread on Linux).
 try { require('node:os').setPriority(10); } catch {}
-process.on('exit', () => { Atomics.store(control, 2, 1); done(); });
+process.on('exit', () => { Atomics.store(control, 1, 1); done(); });
 const rand = (${randomPool.toString()})(crypto);
 try {
   const total = jobs.kinds.length;
@@ -270,8 +263,8 @@ export class SealPipeline {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #feedPort: MessagePort;
-  // [0] messages posted by the helper, [2] helper gone, [3] plaintext chunks fed.
-  readonly #control = new Int32Array(new SharedArrayBuffer(16));
+  // [0] messages posted by the helper, [1] helper gone, [2] plaintext chunks fed.
+  readonly #control = new Int32Array(new SharedArrayBuffer(12));
   readonly #jobs: SealJobs;
   readonly #ms: number;
   readonly #idBase = batchIdBase();
@@ -348,7 +341,7 @@ export class SealPipeline {
         if (msg.error !== undefined) throw new Error(`sealing on the helper thread failed: ${msg.error}`);
         return msg.chunk!;
       }
-      if (Atomics.load(this.#control, 2) === 1) throw new Error('the sealing thread stopped before it sealed every record');
+      if (Atomics.load(this.#control, 1) === 1) throw new Error('the sealing thread stopped before it sealed every record');
       if (posted > this.#received) continue;
       // Rather than wait, write the plaintext of a chunk still to come.
       if (this.#feed()) continue;
@@ -375,8 +368,8 @@ export class SealPipeline {
     this.#ids.push(ids);
     this.#fed++;
     // Counted after it is posted (the helper's nextPlain relies on that order).
-    Atomics.add(this.#control, 3, 1);
-    Atomics.notify(this.#control, 3);
+    Atomics.add(this.#control, 2, 1);
+    Atomics.notify(this.#control, 2);
     return true;
   }
 
