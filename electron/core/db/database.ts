@@ -62,6 +62,24 @@ function prismaOver(conn: Database.Database): PrismaClient {
   return new PrismaClient({ adapter: factory });
 }
 
+/**
+ * The hold on the record change trigger (migration 0011) is only ever taken inside a bulk
+ * import's transaction. One found committed (the file was edited, or a bug) would keep the
+ * trigger from numbering new records, and "what changed since" would miss them: it is lifted,
+ * and every record counts as changed once (as migration 0010 numbered a vault's records), so
+ * a persisted search index re-reads them all.
+ */
+function liftStrayHold(conn: Database.Database): void {
+  if (conn.prepare('SELECT 1 FROM record_change_hold LIMIT 1').get() === undefined) return;
+  conn
+    .transaction(() => {
+      conn.prepare('DELETE FROM record_change_hold').run();
+      const base = conn.prepare('SELECT coalesce(max(seq), 0) FROM record_change').pluck().get() as number;
+      conn.prepare('INSERT OR REPLACE INTO record_change (record_id, seq) SELECT id, ? + row_number() OVER (ORDER BY rowid) FROM record').run(base);
+    })
+    .immediate();
+}
+
 export async function openDatabase(file: string): Promise<VaultDb> {
   ownerOnly(file);
   const conn = new Database(file, { timeout: 10_000 });
@@ -88,6 +106,7 @@ export async function openDatabase(file: string): Promise<VaultDb> {
     // through a syscall each: a bulk import ran 1.3x slower (docs/performance.md).
     conn.pragma('temp_store = MEMORY');
     migrate(conn);
+    liftStrayHold(conn);
     ownerOnly(file);
   } catch (e) {
     // A database that cannot be set up (a full disk, a newer schema) is not left open.

@@ -3,9 +3,11 @@
 // A bulk import numbers its records itself (numberInserted), exactly as the trigger would.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS, migrate } from '../db/migrate.ts';
+import { openDatabase } from '../db/database.ts';
 import { tempVault, type TempVault } from '../testing/tempVault.ts';
 import { changeCounter, changedAt, changesSince, numberInserted } from './changes.ts';
 import { insertRecords } from './importer.ts';
@@ -85,6 +87,34 @@ describe('migration 0011_bulk_record_changes', () => {
     expect(() => numberInserted(db, () => insert.run('g'))).toThrow(/inside a write transaction/);
     expect(db.prepare("SELECT count(*) FROM record WHERE id = 'g'").pluck().get()).toBe(0);
   });
+});
+
+test('a hold found committed at open (an edited file) is lifted, and every record counts as changed once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'custody-hold-'));
+  try {
+    const file = join(dir, 'v.db');
+    const first = await openDatabase(file);
+    const insert = first.sql.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')");
+    insert.run('a');
+    const before = changeCounter(first.sql);
+    // Committed, as only an edit of the file could: the next insert goes unnumbered.
+    first.sql.prepare('INSERT INTO record_change_hold (held) VALUES (1)').run();
+    insert.run('b');
+    expect(changesSince(first.sql, before).ids).toEqual([]);
+    await first.close();
+    const db = await openDatabase(file);
+    try {
+      expect(db.sql.prepare('SELECT count(*) FROM record_change_hold').pluck().get()).toBe(0);
+      expect(changesSince(db.sql, before)).toEqual({ counter: before + 2, ids: ['a', 'b'], rewound: false });
+      // The trigger numbers again.
+      db.sql.prepare("INSERT INTO record VALUES ('c', 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')").run();
+      expect(changesSince(db.sql, before + 2).ids).toEqual(['c']);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const bulk: RecordData[] = Array.from({ length: 30 }, (_, i) => ({ kind: 'note', title: `bulk ${i}`, body: '', fields: [], case: '', tags: [], classification: 'internal', capturedAt: new Date(Date.UTC(2026, 0, 1 + (i % 5))).toISOString() }));
