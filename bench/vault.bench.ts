@@ -1,7 +1,7 @@
 // Issue 2 figures: bulk insert, attachment encryption, unlock overhead, search latency.
 import Database from 'better-sqlite3';
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync, writeFileSync, openSync, writeSync, closeSync, readSync, fsyncSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,10 @@ async function bulkInsert(root: string, log: (s: string) => void): Promise<Figur
   // (medianRound): the raw rate alone moved 135k-182k rows/s between runs on the same machine.
   const rounds: { raw: number; floor: number; ours: number }[] = [];
   for (let round = 0; round < 3; round++) {
+    // Each round starts with nothing left to write back: a previous bench or build (gigabytes
+    // in a full run) would otherwise be flushed under this round's commits, and the kernel's
+    // writeback threads would take CPU from its two threads.
+    spawnSync('sync');
     // Baseline: raw better-sqlite3, same pragmas, same bytes per row, one transaction.
     const raw = new Database(join(root, `raw${round}.db`));
     raw.pragma('journal_mode = WAL');
