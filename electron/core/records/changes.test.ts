@@ -16,14 +16,22 @@ import type { RecordData } from '../../shared/records.ts';
 const MIGRATION = MIGRATIONS.find((m) => m.name === 'record_changes')!;
 const HOLD = MIGRATIONS.find((m) => m.name === 'bulk_record_changes')!;
 
+/** Inserts a minimal record row with the given id (its other columns do not matter here). */
+const recordInsert = (db: Database.Database) => db.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')");
+
+/** An in-memory database migrated up to just before `m`, and the migrations that bring it to `m`. */
+function before(m: (typeof MIGRATIONS)[number]): { db: Database.Database; insert: Database.Statement; upTo: () => number[] } {
+  const db = new Database(':memory:');
+  migrate(db, MIGRATIONS.filter((x) => x.id < m.id));
+  return { db, insert: recordInsert(db), upTo: () => migrate(db, MIGRATIONS.filter((x) => x.id <= m.id)) };
+}
+
 describe('migration 0010_record_changes', () => {
   test('numbers the records of an existing vault once, then every insert, update and delete', () => {
-    const db = new Database(':memory:');
-    migrate(db, MIGRATIONS.filter((m) => m.id < MIGRATION.id));
-    const insert = db.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')");
+    const { db, insert, upTo } = before(MIGRATION);
     insert.run('b');
     insert.run('a');
-    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= MIGRATION.id))).toEqual([MIGRATION.id]);
+    expect(upTo()).toEqual([MIGRATION.id]);
     // Existing records count as changed once, in id order.
     expect(changesSince(db, 0)).toEqual({ counter: 2, ids: ['a', 'b'], rewound: false });
     insert.run('c');
@@ -47,11 +55,9 @@ describe('migration 0010_record_changes', () => {
 
 describe('migration 0011_bulk_record_changes', () => {
   test('the insert trigger stands aside only while a transaction holds it; numberInserted gives the numbers the trigger gives', () => {
-    const db = new Database(':memory:');
-    migrate(db, MIGRATIONS.filter((m) => m.id < HOLD.id));
-    const insert = db.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')");
+    const { db, insert, upTo } = before(HOLD);
     insert.run('a');
-    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= HOLD.id))).toEqual([HOLD.id]);
+    expect(upTo()).toEqual([HOLD.id]);
     // Unheld, every insert is numbered by the trigger, as before.
     insert.run('b');
     expect(changesSince(db, 0)).toEqual({ counter: 2, ids: ['a', 'b'], rewound: false });
@@ -94,7 +100,7 @@ test('a hold found committed at open (an edited file) is lifted, and every recor
   try {
     const file = join(dir, 'v.db');
     const first = await openDatabase(file);
-    const insert = first.sql.prepare("INSERT INTO record VALUES (?, 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')");
+    const insert = recordInsert(first.sql);
     insert.run('a');
     const before = changeCounter(first.sql);
     // Committed, as only an edit of the file could: the next insert goes unnumbered.
@@ -107,7 +113,7 @@ test('a hold found committed at open (an edited file) is lifted, and every recor
       expect(db.sql.prepare('SELECT count(*) FROM record_change_hold').pluck().get()).toBe(0);
       expect(changesSince(db.sql, before)).toEqual({ counter: before + 2, ids: ['a', 'b'], rewound: false });
       // The trigger numbers again.
-      db.sql.prepare("INSERT INTO record VALUES ('c', 'note', 0, '1970-01-01', 0, 0, 1, NULL, x'00', x'00', x'00')").run();
+      recordInsert(db.sql).run('c');
       expect(changesSince(db.sql, before + 2).ids).toEqual(['c']);
     } finally {
       await db.close();

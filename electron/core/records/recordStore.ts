@@ -131,8 +131,8 @@ export class RecordStore {
     // count(*) of a whole table reads the narrowest index page by page, where a WHERE on
     // deleted_at steps every entry of a wide one (at 1M records 9 ms against 61 ms, and this
     // count is most of the first list page after unlock).
-    const trashOnly = !q.kind && !q.capturedFrom && !q.capturedTo && q.deleted !== 'only';
-    const count = !trashOnly
+    const byTrashAlone = !q.kind && !q.capturedFrom && !q.capturedTo && q.deleted !== 'only';
+    const count = !byTrashAlone
       ? `SELECT count(*) FROM record WHERE ${where}`
       : q.deleted === 'include'
         ? 'SELECT count(*) FROM record'
