@@ -19,7 +19,7 @@ import type { Vault } from '../vault/vault.ts';
 import { sealFields, wrapDek } from './codec.ts';
 import { splitInput } from './recordStore.ts';
 import { issuePath, issueProblem } from '../../shared/schemaIssues.ts';
-import { SEAL_THREAD_FROM, SealPipeline, type SealFault, type SealJobs } from './sealBatch.ts';
+import { SEAL_THREAD_FROM, SealPipeline, type SealFault } from './sealBatch.ts';
 import { numberInserted } from './changes.ts';
 import { BulkAuditWriter, bulkStart } from '../audit/bulkAppend.ts';
 import type Database from 'better-sqlite3';
@@ -309,26 +309,16 @@ export async function insertRecords(vault: Vault, records: readonly RecordData[]
 }
 
 /**
- * A large batch on two cores (sealBatch.ts): a helper thread seals the records and computes
- * their audit entries chunk by chunk, while this thread's one transaction writes the chunks
+ * A large batch on two cores (sealBatch.ts): a helper thread seals the records chunk by chunk,
+ * while this thread computes their audit entries and its one transaction writes the chunks
  * already done (one record.created entry per record, as above).
  */
 async function insertSealed(vault: Vault, records: readonly RecordData[], insert: Database.Statement, every: number, opts: { onProgress?: Progress; extra?: AuditInput[]; via?: string; sealThreadFrom?: number; sealChunk?: number; fault?: SealFault }): Promise<ImportedRecord[]> {
   const now = new Date();
   const ms = now.getTime();
   const n = records.length;
-  const jobs: SealJobs = { kinds: new Array<string>(n), capturedAt: new Float64Array(n), days: new Array<string>(n), records };
   const keys = vault.keys();
-  const epochKeys: Record<string, Uint8Array> = {};
-  records.forEach((r, i) => {
-    const capturedAt = r.capturedAt ? Date.parse(r.capturedAt) : ms;
-    const day = utcDay(new Date(capturedAt));
-    jobs.kinds[i] = r.kind;
-    jobs.capturedAt[i] = capturedAt;
-    jobs.days[i] = day;
-    epochKeys[day] ??= keys.epochKey(day);
-  });
-  const pipeline = new SealPipeline(jobs, vault.vaultId, ms, epochKeys, { details: opts.via ? { via: opts.via } : {}, chunkSize: opts.sealChunk, fault: opts.fault });
+  const pipeline = new SealPipeline(records, vault.vaultId, ms, (day) => keys.epochKey(day), { details: opts.via ? { via: opts.via } : {}, chunkSize: opts.sealChunk, fault: opts.fault });
   try {
     return await vault.db.writeSync(() => {
       const writer = new BulkAuditWriter(vault.db.sql);
@@ -340,13 +330,14 @@ async function insertSealed(vault: Vault, records: readonly RecordData[], insert
           const c = pipeline.next();
           const bytes = c.bytes;
           const at = c.at;
+          const { kinds, capturedAt, days } = c.columns;
           const { json, leaves, nodes, nodeHashes } = c.audit;
           const leafBytes = new Uint8Array(leaves.buffer, leaves.byteOffset, leaves.length);
           for (let j = 0; j < c.ids.length; j++) {
             const i = done + j;
             const id = c.ids[j]!;
             const k = j * 3;
-            insert.run(id, jobs.kinds[i], jobs.capturedAt[i], jobs.days[i], ms, ms, new Uint8Array(bytes, at[k]!, at[k + 1]! - at[k]!), new Uint8Array(bytes, at[k + 1]!, at[k + 2]! - at[k + 1]!), new Uint8Array(bytes, at[k + 2]!, at[k + 3]! - at[k + 2]!));
+            insert.run(id, kinds[j], capturedAt[j], days[j], ms, ms, new Uint8Array(bytes, at[k]!, at[k + 1]! - at[k]!), new Uint8Array(bytes, at[k + 1]!, at[k + 2]! - at[k + 1]!), new Uint8Array(bytes, at[k + 2]!, at[k + 3]! - at[k + 2]!));
             writer.entry(s.seq + i, ms, 'record.created', s.actor, target.record(id), json[j]!, leafBytes.subarray(j * 32, j * 32 + 32));
             out[i] = { id, data: records[i]! };
           }

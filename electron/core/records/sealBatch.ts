@@ -1,8 +1,11 @@
 // A large import on two cores (bulk import): a helper thread seals the records chunk by chunk
 // (pure crypto: a data key per record, its two fields, the key wrapped under its day's epoch
-// key) while this thread, inside the import's one write transaction, feeds it plaintext a few
-// chunks ahead, computes each chunk's audit entries (canonical text, leaf hash, tree nodes:
-// audit/bulkAppend.ts) while the helper seals it, and writes the rows of the chunks done. The
+// key) while this thread, inside the import's one write transaction, feeds it each chunk (clear
+// columns, new days' epoch keys, plaintext) a few chunks ahead, computes each chunk's audit
+// entries (canonical text, leaf hash, tree nodes: audit/bulkAppend.ts) while the helper seals
+// it, and writes the rows of the chunks done. The helper is started before anything else, so
+// its start-up overlaps this thread's first chunks; whenever this thread would wait for it, it
+// prepares a chunk still to come instead. The
 // transaction stays synchronous (nothing else on this connection can see a half-written
 // import): this thread takes each chunk with receiveMessageOnPort, sleeping on a shared
 // counter (Atomics.wait) until the helper posts it. The formats are those of codec.ts (format
@@ -11,14 +14,13 @@
 import * as nodeCrypto from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { auditRows, type AuditRows, type BulkStart } from '../audit/bulkAppend.ts';
+import { utcDay } from '../util/time.ts';
 
-/** New records to seal (version 1), as parallel arrays (cheap to hand to a thread). */
-export interface SealJobs {
+/** A chunk's clear columns (version 1 records), as parallel arrays: cheap to hand to a thread. */
+export interface ChunkColumns {
   kinds: string[];
   capturedAt: Float64Array;
   days: string[];
-  /** The records (validated): their two sealed fields are codec.ts's Summary and Content. */
-  records: readonly SealRecord[];
 }
 
 /**
@@ -52,8 +54,10 @@ function plainChunk(records: readonly SealRecord[], from: number, to: number): P
   return { text, ends };
 }
 
-/** What of a validated record (shared/records.ts RecordData) goes into its sealed fields. */
+/** What of a validated record (shared/records.ts RecordData) goes into its row and sealed fields. */
 export interface SealRecord {
+  kind: string;
+  capturedAt?: string;
   title: string;
   case: string;
   tags: string[];
@@ -67,6 +71,7 @@ export interface SealedChunk {
   /** Index of its first record. */
   first: number;
   ids: string[];
+  columns: ChunkColumns;
   /** Per record: start of its wrapped DEK, summary, content; then the end of the last. */
   at: Int32Array;
   bytes: ArrayBuffer;
@@ -106,12 +111,12 @@ function batchIds(ms: number, idBase: number, from: number, to: number): string[
 }
 
 /**
- * Seals records [from, to) of `jobs`, whose ids are `ids` and plaintext `plain` (zeroed here
- * once sealed): DEKs and nonces from `rand`, the DEK wrapped under the day's epoch key, both
- * fields sealed as codec.ts's sealFields does. Runs on the helper thread, as source text: it
- * uses nothing but its arguments.
+ * Seals records [from, to) of a chunk whose columns are `jobs`, ids `ids` and plaintext `plain`
+ * (zeroed here once sealed): DEKs and nonces from `rand`, the DEK wrapped under the day's epoch
+ * key, both fields sealed as codec.ts's sealFields does. Runs on the helper thread, as source
+ * text: it uses nothing but its arguments.
  */
-function sealRange(jobs: Omit<SealJobs, 'records'>, ids: readonly string[], plain: PlainChunk, from: number, to: number, vaultId: string, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { at: Int32Array; bytes: Buffer } {
+function sealRange(jobs: ChunkColumns, ids: readonly string[], plain: PlainChunk, from: number, to: number, vaultId: string, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { at: Int32Array; bytes: Buffer } {
   const NONCE = 12;
   const TAG = 16;
   // The output is one buffer of known size, written in place.
@@ -187,15 +192,16 @@ function randomPool(crypto: typeof nodeCrypto): RandomPool {
   };
 }
 
-// The helper: seals each chunk whose plaintext and ids it is handed, and posts it. Any failure
-// is posted (and counted) like a chunk, and so is the thread's exit, so this thread never waits
-// on a helper that is gone.
+// The helper: seals each chunk it is handed (columns, ids, plaintext, the epoch keys of days
+// not seen before), and posts it. Any failure is posted (and counted) like a chunk, and so is
+// the thread's exit, so this thread never waits on a helper that is gone.
 const WORKER_SOURCE = `'use strict';
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const sealRange = ${sealRange.toString()};
-const { jobs, vaultId, epochKeys, chunkSize, control, port, feed, fault } = workerData;
-// The plaintext comes a chunk per message, a few chunks ahead of what this thread has sealed
+const { total, vaultId, chunkSize, control, port, feed, fault } = workerData;
+const epochKeys = {};
+// The chunks come a message each, a few chunks ahead of what this thread has sealed
 // (SealPipeline.#feed); each message is counted in control[2] after it is posted, so reading
 // the count before looking for a message never misses one.
 const nextPlain = () => {
@@ -213,14 +219,14 @@ try { require('node:os').setPriority(10); } catch {}
 process.on('exit', () => { Atomics.store(control, 1, 1); done(); });
 const rand = (${randomPool.toString()})(crypto);
 try {
-  const total = jobs.kinds.length;
   for (let first = 0, n = 0; first < total; first += chunkSize, n++) {
     if (fault && fault.chunk === n) {
       if (fault.how === 'exit') process.exit(3);
       if (fault.how === 'throw') throw new Error('a fault forced by a test');
     }
-    const { ids, text, ends } = nextPlain();
-    const { at, bytes } = sealRange(jobs, ids, { text: Buffer.from(text), ends }, first, Math.min(total, first + chunkSize), vaultId, epochKeys, rand, crypto);
+    const { columns, keys, ids, text, ends } = nextPlain();
+    for (const day of Object.keys(keys)) epochKeys[day] = new Uint8Array(keys[day]);
+    const { at, bytes } = sealRange(columns, ids, { text: Buffer.from(text), ends }, 0, ids.length, vaultId, epochKeys, rand, crypto);
     // Ciphertext only: the chunk's own buffer is handed over when it has one.
     const buffer = bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
     port.postMessage({ chunk: { first, at, bytes: buffer } }, [buffer]);
@@ -258,52 +264,66 @@ export interface SealFault {
   how: 'exit' | 'throw';
 }
 
-/** The sealing of one import: a helper thread started before its transaction. */
+/** A chunk handed to the helper and not yet handed out by next(), with its audit rows once computed. */
+interface FedChunk {
+  ids: string[];
+  columns: ChunkColumns;
+  audit: AuditRows | null;
+}
+
+/** The sealing of one import: a helper thread started before anything else. */
 export class SealPipeline {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #feedPort: MessagePort;
-  // [0] messages posted by the helper, [1] helper gone, [2] plaintext chunks fed.
+  // [0] messages posted by the helper, [1] helper gone, [2] chunks fed.
   readonly #control = new Int32Array(new SharedArrayBuffer(12));
-  readonly #jobs: SealJobs;
+  readonly #records: readonly SealRecord[];
   readonly #ms: number;
+  readonly #epochKey: (day: string) => Uint8Array;
+  /** Days whose epoch key the helper was given. */
+  readonly #daysSent = new Set<string>();
   readonly #idBase = batchIdBase();
   readonly #chunkSize: number;
   readonly #details: Record<string, string>;
-  /** Ids of the chunks fed and not yet handed out, in order. */
-  readonly #ids: string[][] = [];
-  #fed = 0;
+  /** The chunks fed and not yet handed out, in order. */
+  readonly #fed: FedChunk[] = [];
+  #fedCount = 0;
   #received = 0;
+  /** How many of #fed have their audit rows (they are computed in order). */
+  #audited = 0;
   /** The log's state, advanced chunk by chunk; set when the transaction begins. */
   #state: BulkStart | null = null;
 
-  /** Starts sealing `jobs` at once; `epochKeys` are copied for the helper, which zeroes them. */
-  constructor(jobs: SealJobs, vaultId: string, ms: number, epochKeys: Record<string, Uint8Array>, opts: { details?: Record<string, string>; chunkSize?: number; fault?: SealFault } = {}) {
+  /**
+   * Starts sealing `records` (created at `ms`) at once. `epochKey` gives a day's key (the
+   * keyring's); the helper gets a copy of each day's, transferred, and zeroes it at the end.
+   */
+  constructor(records: readonly SealRecord[], vaultId: string, ms: number, epochKey: (day: string) => Uint8Array, opts: { details?: Record<string, string>; chunkSize?: number; fault?: SealFault } = {}) {
     const data = new MessageChannel();
     const feed = new MessageChannel();
     this.#port = data.port1;
     this.#feedPort = feed.port1;
-    this.#jobs = jobs;
+    this.#records = records;
     this.#ms = ms;
+    this.#epochKey = epochKey;
     this.#chunkSize = opts.chunkSize ?? CHUNK;
     this.#details = opts.details ?? {};
-    const copies = Object.fromEntries(Object.entries(epochKeys).map(([d, k]) => [d, Uint8Array.from(k)]));
     // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
       name: 'custody-seal',
       execArgv: [],
       env: {},
-      workerData: { jobs: { kinds: jobs.kinds, capturedAt: jobs.capturedAt, days: jobs.days }, vaultId, epochKeys: copies, chunkSize: this.#chunkSize, control: this.#control, port: data.port2, feed: feed.port2, fault: opts.fault ?? null },
+      workerData: { total: records.length, vaultId, chunkSize: this.#chunkSize, control: this.#control, port: data.port2, feed: feed.port2, fault: opts.fault ?? null },
       transferList: [data.port2, feed.port2],
     });
-    for (const k of Object.values(copies)) k.fill(0);
     this.#worker.unref();
     // The helper reports its own failures through the port; this only keeps an early error
     // (before it runs) from being an unhandled event.
     this.#worker.on('error', () => undefined);
-    // The first chunks' plaintext now; the rest as the transaction goes (next()).
-    while (this.#fed < LEAD && this.#feed());
+    // The first chunks now, while the helper starts; the rest as the transaction goes (next()).
+    while (this.#fedCount < LEAD && this.#feed());
   }
 
   /** The log's start state (inside the transaction): the chunks' audit entries continue it. */
@@ -317,16 +337,29 @@ export class SealPipeline {
    * blocks this thread until the helper posts it.
    */
   next(): SealedChunk {
-    const state = this.#state;
-    if (!state) throw new Error('internal error: the seal pipeline was not started');
-    while (this.#fed < this.#received + 1 + LEAD && this.#feed());
+    if (!this.#state) throw new Error('internal error: the seal pipeline was not started');
+    while (this.#fedCount < this.#received + 1 + LEAD && this.#feed());
     const first = this.#received * this.#chunkSize;
-    const ids = this.#ids.shift();
-    if (!ids) throw new Error('internal error: no chunk left to seal');
-    const audit = auditRows(state, ids.map((id, j) => ({ event: 'record.created', target: `record:${id}`, details: { kind: this.#jobs.kinds[first + j]!, ...this.#details } })), nodeCrypto.hash);
+    if (this.#fed.length === 0) throw new Error('internal error: no chunk left to seal');
+    if (this.#audited === 0) this.#auditNext();
     const sealed = this.#receive();
     if (sealed.first !== first) throw new Error('internal error: sealed chunks out of order');
-    return { first, ids, at: sealed.at, bytes: sealed.bytes, audit };
+    const { ids, columns, audit } = this.#fed.shift()!;
+    this.#audited--;
+    return { first, ids, columns, at: sealed.at, bytes: sealed.bytes, audit: audit! };
+  }
+
+  /**
+   * Computes the audit rows of the next fed chunk without them (in order: each continues the
+   * state the one before left); false when every fed chunk has them.
+   */
+  #auditNext(): boolean {
+    const state = this.#state;
+    const chunk = this.#fed[this.#audited];
+    if (!state || !chunk) return false;
+    chunk.audit = auditRows(state, chunk.ids.map((id, j) => ({ event: 'record.created', target: `record:${id}`, details: { kind: chunk.columns.kinds[j]!, ...this.#details } })), nodeCrypto.hash);
+    this.#audited++;
+    return true;
   }
 
   /** The helper's next chunk; writes plaintext still to come while it waits. */
@@ -343,8 +376,8 @@ export class SealPipeline {
       }
       if (Atomics.load(this.#control, 1) === 1) throw new Error('the sealing thread stopped before it sealed every record');
       if (posted > this.#received) continue;
-      // Rather than wait, write the plaintext of a chunk still to come.
-      if (this.#feed()) continue;
+      // Rather than wait, prepare a chunk still to come: its plaintext, or its audit rows.
+      if (this.#feed() || this.#auditNext()) continue;
       const t0 = performance.now();
       Atomics.wait(this.#control, 0, posted, 1000);
       waited += performance.now() - t0;
@@ -353,20 +386,34 @@ export class SealPipeline {
   }
 
   /**
-   * Makes the next chunk's ids and plaintext (plainChunk) and hands them to the helper, the
-   * plaintext without a copy; false when every chunk was handed over. Done on this thread,
-   * which has time to spare: the helper, sealing, is the busier one.
+   * Makes the next chunk (clear columns, ids, plaintext: plainChunk) and hands it to the
+   * helper with the epoch keys of days it has not had, plaintext and keys without a copy left
+   * here; false when every chunk was handed over.
    */
   #feed(): boolean {
-    const from = this.#fed * this.#chunkSize;
-    const records = this.#jobs.records;
+    const from = this.#fedCount * this.#chunkSize;
+    const records = this.#records;
     if (from >= records.length) return false;
     const to = Math.min(records.length, from + this.#chunkSize);
+    const columns: ChunkColumns = { kinds: new Array<string>(to - from), capturedAt: new Float64Array(to - from), days: new Array<string>(to - from) };
+    const keys: Record<string, ArrayBuffer> = {};
+    for (let i = from; i < to; i++) {
+      const r = records[i]!;
+      const at = r.capturedAt ? Date.parse(r.capturedAt) : this.#ms;
+      const day = utcDay(new Date(at));
+      columns.kinds[i - from] = r.kind;
+      columns.capturedAt[i - from] = at;
+      columns.days[i - from] = day;
+      if (!this.#daysSent.has(day)) {
+        this.#daysSent.add(day);
+        keys[day] = Uint8Array.from(this.#epochKey(day)).buffer;
+      }
+    }
     const ids = batchIds(this.#ms, this.#idBase, from, to);
     const { text, ends } = plainChunk(records, from, to);
-    this.#feedPort.postMessage({ ids, text: text.buffer, ends }, [text.buffer]);
-    this.#ids.push(ids);
-    this.#fed++;
+    this.#feedPort.postMessage({ columns, keys, ids, text: text.buffer, ends }, [text.buffer, ...Object.values(keys)]);
+    this.#fed.push({ ids, columns, audit: null });
+    this.#fedCount++;
     // Counted after it is posted (the helper's nextPlain relies on that order).
     Atomics.add(this.#control, 2, 1);
     Atomics.notify(this.#control, 2);
