@@ -197,15 +197,17 @@ async function attachmentEncrypt(root: string, log: (s: string) => void): Promis
     c.getAuthTag();
   }
   const aesOnly = SIZE / 1048576 / ((performance.now() - t0) / 1000);
-  // Rounds of both sides back to back (medianRound), which side goes first alternating: both
-  // write 256 MiB of new file pages, and on this virtual machine memory the guest has not
-  // touched lately is slow and uneven to touch (filling a fresh GiB took 0.4-2.1 s, run to
-  // run), so within a round the disk and the memory drift under whichever side runs second.
+  // Rounds of both sides back to back (medianRound), which side goes first alternating. Both
+  // write 256 MiB of new file pages, and on this virtual machine (a balloon that reports free
+  // pages to the host at once) a page the guest has not touched lately costs a fault in the
+  // host: writing 256 MiB into the page cache took 90 ms of system time in one round and
+  // 890 ms in the next (docs/performance.md). Which side gets the warm pages is luck, so the
+  // figure is the median of several rounds with either side first.
   // Each side keeps what it wrote until the end: a virtual disk writes fast until a few
   // hundred MiB are outstanding, then at its sustained rate, so a baseline that deleted its
   // file each round would run on a fresher disk than the vault, which keeps every attachment
   // (measured: 550 against 230 MiB/s for the same pipeline).
-  const ROUNDS = 5;
+  const ROUNDS = 7;
   const { custody } = await newVault(root, 'attach');
   const r = await custody.createRecord({ kind: 'file', title: 'big' });
   const rounds: { plain: number; ours: number }[] = [];
