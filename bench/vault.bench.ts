@@ -145,13 +145,13 @@ function schemaFloor(file: string, n: number): number {
   return rate;
 }
 
+/** User plus system time of a process.cpuUsage() difference, in ms. */
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
 /**
  * The plain single-thread pipeline over `file`: read, AES-256-GCM in 64 KiB chunks (a cipher and
  * nonce per chunk), SHA-256 of the plaintext, write. MiB/s.
  */
-/** User plus system time of a process.cpuUsage() difference, in ms. */
-const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
-
 function plainPipeline(file: string, out: string, size: number): number {
   const CHUNK = 64 * 1024;
   const key = randomBytes(32);

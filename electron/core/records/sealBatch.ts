@@ -281,9 +281,7 @@ export class SealPipeline {
   readonly #records: readonly SealRecord[];
   readonly #ms: number;
   readonly #epochKey: (day: string) => Uint8Array;
-  /** Days whose epoch key the helper was given. */
-  readonly #daysSent = new Set<string>();
-  /** UTC day names by day number (ms since the epoch / 86,400,000, rounded down). */
+  /** UTC day names by day number (ms since the epoch / 86,400,000, rounded down): the days whose key the helper has. */
   readonly #dayNames = new Map<number, string>();
   readonly #idBase = batchIdBase();
   readonly #chunkSize: number;
@@ -368,7 +366,7 @@ export class SealPipeline {
     return true;
   }
 
-  /** The helper's next chunk; writes plaintext still to come while it waits. */
+  /** The helper's next chunk; prepares chunks still to come while it waits. */
   #receive(): NonNullable<ChunkMessage['chunk']> {
     let waited = 0;
     for (;;) {
@@ -407,17 +405,18 @@ export class SealPipeline {
       const r = records[i]!;
       const at = r.capturedAt ? Date.parse(r.capturedAt) : this.#ms;
       // A batch's records share few days: each day's name is made once (toISOString per
-      // record was 3% of this thread's time).
+      // record was 3% of this thread's time), and its key goes to the helper with the first
+      // chunk that needs it.
       const dayNumber = Math.floor(at / 86_400_000);
       let day = this.#dayNames.get(dayNumber);
-      if (day === undefined) this.#dayNames.set(dayNumber, (day = utcDay(new Date(at))));
+      if (day === undefined) {
+        day = utcDay(new Date(at));
+        this.#dayNames.set(dayNumber, day);
+        keys[day] = Uint8Array.from(this.#epochKey(day)).buffer;
+      }
       columns.kinds[i - from] = r.kind;
       columns.capturedAt[i - from] = at;
       columns.days[i - from] = day;
-      if (!this.#daysSent.has(day)) {
-        this.#daysSent.add(day);
-        keys[day] = Uint8Array.from(this.#epochKey(day)).buffer;
-      }
     }
     const ids = batchIds(this.#ms, this.#idBase, from, to);
     const { text, ends } = plainChunk(records, from, to);
