@@ -43,8 +43,14 @@ afterAll(() => {
 /** Everything that appeared in the watched folder up to now (a marker closes the window). */
 async function drain(): Promise<string[]> {
   const name = `marker-${markers++}`;
-  const arrived = new Promise<void>((resolve) => {
-    markerSeen = (n) => n === name && resolve();
+  const arrived = new Promise<void>((resolve, reject) => {
+    // A watcher that lost its events would otherwise make this test wait for its timeout.
+    const lost = setTimeout(() => reject(new Error(`the watcher never reported ${name}`)), 60_000);
+    markerSeen = (n) => {
+      if (n !== name) return;
+      clearTimeout(lost);
+      resolve();
+    };
   });
   writeFileSync(join(watched, name), '');
   await arrived;
