@@ -7,6 +7,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from './generated/client.ts';
 import { migrate } from './migrate.ts';
+import { liftStrayHold } from '../records/changes.ts';
 import { Mutex } from '../util/mutex.ts';
 
 export type Prisma = PrismaClient;
@@ -60,24 +61,6 @@ function prismaOver(conn: Database.Database): PrismaClient {
     return new Adapter(conn, options);
   };
   return new PrismaClient({ adapter: factory });
-}
-
-/**
- * The hold on the record change trigger (migration 0011) is only ever taken inside a bulk
- * import's transaction. One found committed (the file was edited, or a bug) would keep the
- * trigger from numbering new records, and "what changed since" would miss them: it is lifted,
- * and every record counts as changed once (as migration 0010 numbered a vault's records), so
- * a persisted search index re-reads them all.
- */
-function liftStrayHold(conn: Database.Database): void {
-  if (conn.prepare('SELECT 1 FROM record_change_hold LIMIT 1').get() === undefined) return;
-  conn
-    .transaction(() => {
-      conn.prepare('DELETE FROM record_change_hold').run();
-      const base = conn.prepare('SELECT coalesce(max(seq), 0) FROM record_change').pluck().get() as number;
-      conn.prepare('INSERT OR REPLACE INTO record_change (record_id, seq) SELECT id, ? + row_number() OVER (ORDER BY rowid) FROM record').run(base);
-    })
-    .immediate();
 }
 
 export async function openDatabase(file: string): Promise<VaultDb> {

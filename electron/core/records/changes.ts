@@ -72,8 +72,28 @@ export function numberInserted<T>(sql: Database.Database, insert: () => T): T {
   // New rows take rowids above every row there was (SQLite's rowid for a table whose highest is
   // below 2^63 - 1): exactly the ones `insert` added.
   sql.prepare('DELETE FROM record_change_hold').run();
-  sql
-    .prepare('INSERT OR REPLACE INTO record_change (record_id, seq) SELECT id, ? + row_number() OVER (ORDER BY rowid) FROM record WHERE rowid > ?')
-    .run(changeCounter(sql), lastBefore);
+  numberAfter(sql, lastBefore);
   return result;
+}
+
+/** Numbers the records whose rowid is above `rowid` after the counter, in rowid order: the numbers the trigger gives. */
+function numberAfter(sql: Database.Database, rowid: number): void {
+  sql.prepare('INSERT OR REPLACE INTO record_change (record_id, seq) SELECT id, ? + row_number() OVER (ORDER BY rowid) FROM record WHERE rowid > ?').run(changeCounter(sql), rowid);
+}
+
+/**
+ * The hold (migration 0011) is only ever taken inside a bulk import's transaction. One found
+ * committed when the database opens (the file was edited, or a bug) would keep the trigger from
+ * numbering new records, and "what changed since" would miss them: it is lifted, and every
+ * record counts as changed once (as migration 0010 numbered a vault's records), so a persisted
+ * search index re-reads them all.
+ */
+export function liftStrayHold(sql: Database.Database): void {
+  if (sql.prepare('SELECT 1 FROM record_change_hold LIMIT 1').get() === undefined) return;
+  sql
+    .transaction(() => {
+      sql.prepare('DELETE FROM record_change_hold').run();
+      numberAfter(sql, 0);
+    })
+    .immediate();
 }

@@ -66,10 +66,8 @@ export interface SealRecord {
   fields: unknown[];
 }
 
-/** One chunk, sealed, with its audit entries, as next() hands it out. */
+/** One chunk, sealed, with its audit entries, as next() hands it out (in order). */
 export interface SealedChunk {
-  /** Index of its first record. */
-  first: number;
   ids: string[];
   columns: ChunkColumns;
   /** Per record: start of its wrapped DEK, summary, content; then the end of the last. */
@@ -111,16 +109,17 @@ function batchIds(ms: number, idBase: number, from: number, to: number): string[
 }
 
 /**
- * Seals records [from, to) of a chunk whose columns are `jobs`, ids `ids` and plaintext `plain`
- * (zeroed here once sealed): DEKs and nonces from `rand`, the DEK wrapped under the day's epoch
- * key, both fields sealed as codec.ts's sealFields does. Runs on the helper thread, as source
- * text: it uses nothing but its arguments.
+ * Seals the records of a chunk whose columns are `jobs`, ids `ids` and plaintext `plain` (zeroed
+ * here once sealed): DEKs and nonces from `rand`, the DEK wrapped under the day's epoch key,
+ * both fields sealed as codec.ts's sealFields does. Runs on the helper thread, as source text:
+ * it uses nothing but its arguments.
  */
-function sealRange(jobs: ChunkColumns, ids: readonly string[], plain: PlainChunk, from: number, to: number, vaultId: string, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { at: Int32Array; bytes: Buffer } {
+function sealChunk(jobs: ChunkColumns, ids: readonly string[], plain: PlainChunk, vaultId: string, epochKeys: Record<string, Uint8Array>, rand: RandomPool, crypto: typeof nodeCrypto): { at: Int32Array; bytes: Buffer } {
   const NONCE = 12;
   const TAG = 16;
+  const n = ids.length;
   // The output is one buffer of known size, written in place.
-  const size = (to - from) * (NONCE + 32 + TAG + 2 * (1 + NONCE + TAG)) + plain.text.length;
+  const size = n * (NONCE + 32 + TAG + 2 * (1 + NONCE + TAG)) + plain.text.length;
   const out = Buffer.alloc(size);
   let pos = 0;
   // Nonces straight into the output, associated data through one scratch buffer, one DEK
@@ -132,27 +131,27 @@ function sealRange(jobs: ChunkColumns, ids: readonly string[], plain: PlainChunk
     rand.into(out, pos, NONCE);
     const c = crypto.createCipheriv('aes-256-gcm', key, out.subarray(pos, pos + NONCE));
     pos += NONCE;
-    const n = ad.write(data, 0, 'utf8');
-    c.setAAD(n < ad.length ? ad.subarray(0, n) : Buffer.from(data, 'utf8'));
+    const adLength = ad.write(data, 0, 'utf8');
+    c.setAAD(adLength < ad.length ? ad.subarray(0, adLength) : Buffer.from(data, 'utf8'));
     pos += c.update(text).copy(out, pos);
     c.final();
     pos += c.getAuthTag().copy(out, pos);
   };
-  const at = new Int32Array((to - from) * 3 + 1);
+  const at = new Int32Array(n * 3 + 1);
   // Associated data as codec.ts's ad() joins it: 'custody/v1' and the parts, 0x1f between.
   const S = '\x1f';
-  for (let i = from; i < to; i++) {
-    const id = ids[i - from]!;
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
     const day = jobs.days[i]!;
     const key = epochKeys[day];
     if (!key) throw new Error(`no epoch key for ${day}`);
     const field = `custody/v1${S}record/v2${S}${vaultId}${S}${id}${S}1${S}`;
     const meta = `${S}${jobs.kinds[i]!}${S}${jobs.capturedAt[i]!}${S}${day}`;
     rand.into(dek, 0, 32);
-    const k = (i - from) * 3;
+    const k = i * 3;
     at[k] = pos;
     seal(key, dek, `custody/v1${S}dek${S}${vaultId}${S}${id}${S}${day}`, false);
-    const j = 2 * (i - from);
+    const j = 2 * i;
     at[k + 1] = pos;
     seal(dek, plain.text.subarray(j === 0 ? 0 : plain.ends[j - 1], plain.ends[j]), `${field}summary${meta}`, true);
     at[k + 2] = pos;
@@ -160,12 +159,12 @@ function sealRange(jobs: ChunkColumns, ids: readonly string[], plain: PlainChunk
     dek.fill(0);
   }
   plain.text.fill(0);
-  at[(to - from) * 3] = pos;
+  at[n * 3] = pos;
   if (pos !== size) throw new Error('internal error: sealed sizes disagree');
   return { at, bytes: out };
 }
 
-/** Random bytes for sealRange, written where they are needed. */
+/** Random bytes for sealChunk, written where they are needed. */
 interface RandomPool {
   into(target: Buffer, at: number, n: number): void;
   wipe(): void;
@@ -173,7 +172,7 @@ interface RandomPool {
 
 /**
  * DEKs and nonces from one getrandom call per 4 KiB (as crypto/random.ts does); consumed bytes
- * are zeroed in the pool. Source text on the helper thread, like sealRange.
+ * are zeroed in the pool. Source text on the helper thread, like sealChunk.
  */
 function randomPool(crypto: typeof nodeCrypto): RandomPool {
   const pool = Buffer.alloc(4096);
@@ -198,7 +197,7 @@ function randomPool(crypto: typeof nodeCrypto): RandomPool {
 const WORKER_SOURCE = `'use strict';
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
-const sealRange = ${sealRange.toString()};
+const sealChunk = ${sealChunk.toString()};
 const { total, vaultId, chunkSize, control, port, feed, fault } = workerData;
 const epochKeys = {};
 // The chunks come a message each, a few chunks ahead of what this thread has sealed
@@ -226,7 +225,7 @@ try {
     }
     const { columns, keys, ids, text, ends } = nextPlain();
     for (const day of Object.keys(keys)) epochKeys[day] = new Uint8Array(keys[day]);
-    const { at, bytes } = sealRange(columns, ids, { text: Buffer.from(text), ends }, 0, ids.length, vaultId, epochKeys, rand, crypto);
+    const { at, bytes } = sealChunk(columns, ids, { text: Buffer.from(text), ends }, vaultId, epochKeys, rand, crypto);
     // Ciphertext only: the chunk's own buffer is handed over when it has one.
     const buffer = bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
     port.postMessage({ chunk: { first, at, bytes: buffer } }, [buffer]);
@@ -350,7 +349,7 @@ export class SealPipeline {
     if (sealed.first !== first) throw new Error('internal error: sealed chunks out of order');
     const { ids, columns, audit } = this.#fed.shift()!;
     this.#audited--;
-    return { first, ids, columns, at: sealed.at, bytes: sealed.bytes, audit: audit! };
+    return { ids, columns, at: sealed.at, bytes: sealed.bytes, audit: audit! };
   }
 
   /**
