@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { Custody } from '../electron/core/custody.ts';
 import { deriveKek } from '../electron/core/crypto/kdf.ts';
-import { ceilingFigure, percentile, type Figure } from './figures.ts';
+import { ceilingFigure, medianRound, percentile, type Figure } from './figures.ts';
 import { hundredKVault, PASSWORD } from './vault.bench.ts';
 import { startWebShell, WEB_SHELL } from './webShell.ts';
 
@@ -40,18 +40,35 @@ export async function ipcBenchmarks(root: string, log: (s: string) => void, only
   const kdfMs = median(adds.map((a) => a.kdfMs));
   log(`  custody add (whole process, median of 5): ${addMs.toFixed(0)} ms, CPU ${median(adds.map((a) => a.cpuMs)).toFixed(0)} ms (Argon2id alone ${kdfMs.toFixed(0)} ms, load ${loadavg()[0]!.toFixed(1)})`);
 
-  const shell = await startWebShell(dir);
+  // Unlock -> first list page in three fresh web shells, the median-ratio one reported (a single
+  // first unlock ranged from 93 to 149 ms in full runs on the same code). Each starts as a user's
+  // next session does: the index persisted (built here first if no other benchmark did).
+  await c.unlock(PASSWORD, { buildIndex: false });
+  await c.buildIndex();
+  await c.close();
+  const firsts: { ms: number; unlocked: number; kdfMs: number }[] = [];
+  let shell = await startWebShell(dir);
+  for (let round = 0; ; round++) {
+    try {
+      await shell.call('vault.status', {});
+      const kdfMs = await kdf();
+      t0 = performance.now();
+      await shell.call('vault.unlock', { password: PASSWORD });
+      const unlocked = performance.now() - t0;
+      await shell.call('records.search', { text: '', limit: 100 });
+      firsts.push({ ms: performance.now() - t0, unlocked, kdfMs });
+    } catch (e) {
+      await shell.stop();
+      throw e;
+    }
+    if (round === 2) break;
+    await shell.stop();
+    shell = await startWebShell(dir);
+  }
+  const first = medianRound(firsts, (f) => f.ms / (f.kdfMs + 100));
+  log(`  unlock -> first list page over IPC, 3 fresh shells: ${firsts.map((f) => `${f.ms.toFixed(0)} ms (unlock ${f.unlocked.toFixed(0)}, Argon2id alone just before ${f.kdfMs.toFixed(0)})`).join('; ')}; the list is answered from the database while the index loads; load ${loadavg()[0]!.toFixed(1)}`);
   const call = shell.call;
   try {
-    await call('vault.status', {});
-    const unlockKdfMs = await kdf();
-    await c.close();
-    t0 = performance.now();
-    await call('vault.unlock', { password: PASSWORD });
-    const unlocked = performance.now() - t0;
-    await call('records.search', { text: '', limit: 100 });
-    const firstList = performance.now() - t0;
-    log(`  unlock -> first list page over IPC: ${firstList.toFixed(0)} ms (unlock ${unlocked.toFixed(0)} ms; Argon2id alone just before ${unlockKdfMs.toFixed(0)} ms; the list is answered from the database while the index loads; load ${loadavg()[0]!.toFixed(1)})`);
     // Search once the index is ready, as a user typing would.
     t0 = performance.now();
     while (!((await call('vault.status', {})) as { index: { ready: boolean } }).index.ready) await new Promise((r) => setTimeout(r, 250));
@@ -69,7 +86,7 @@ export async function ipcBenchmarks(root: string, log: (s: string) => void, only
     log(`  search over IPC: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`);
     return [
       ceilingFigure('custody add, whole process, 100k records (limit: Argon2id + 400 ms)', addMs, 'ms', Math.round(kdfMs + 400)),
-      ceilingFigure('unlock to first list page over IPC, 100k records (limit: Argon2id + 100 ms)', firstList, 'ms', Math.round(unlockKdfMs + 100)),
+      ceilingFigure('unlock to first list page over IPC, 100k records (limit: Argon2id + 100 ms; median of 3 fresh shells)', first.ms, 'ms', Math.round(first.kdfMs + 100)),
       ceilingFigure('search response over IPC p95, 100k records', percentile(times, 95), 'ms', 50),
     ];
   } finally {
