@@ -41,7 +41,7 @@ export class DiskReserve {
     const writeSync = db.writeSync;
     this.#writeSync = writeSync;
     db.write = ((fn: unknown) => this.#guarded(write as never, fn)) as VaultDb['write'];
-    db.writeSync = ((fn: unknown) => this.#guarded(writeSync as never, fn)) as VaultDb['writeSync'];
+    db.writeSync = ((fn: unknown, opts?: unknown) => this.#guarded(writeSync as never, fn, opts)) as VaultDb['writeSync'];
     // Best effort: a vault opened on a full disk has whatever reserve it had.
     this.ensure();
   }
@@ -90,12 +90,12 @@ export class DiskReserve {
     return isDiskFull(e) || (isIoError(e) && lowOnSpace(this.#dir));
   }
 
-  async #guarded<T>(write: (fn: never) => Promise<T>, fn: unknown): Promise<T> {
+  async #guarded<T>(write: (fn: never, opts?: never) => Promise<T>, fn: unknown, opts?: unknown): Promise<T> {
     if (!this.ensure()) throw new CustodyError('DISK_FULL', DISK_FULL_MESSAGE);
     let committed = false;
     let result: T | undefined;
     try {
-      return await (write as (fn: unknown) => Promise<T>)(this.#watch(fn, (c) => (committed = c), (r) => (result = r as T)));
+      return await (write as (fn: unknown, opts?: unknown) => Promise<T>)(this.#watch(fn, (c) => (committed = c), (r) => (result = r as T)), opts);
     } catch (e) {
       if (committed && this.#full(e)) return result as T;
       if (this.#full(e)) throw new CustodyError('DISK_FULL', DISK_FULL_MESSAGE);

@@ -7,6 +7,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from './generated/client.ts';
 import { migrate } from './migrate.ts';
+import { BackgroundWalCheckpoint, type WalCheckpointResult } from './walCheckpoint.ts';
 import { liftStrayHold } from '../records/changes.ts';
 import { Mutex } from '../util/mutex.ts';
 
@@ -21,8 +22,14 @@ export interface VaultDb {
   readonly prismaMade: boolean;
   /** A Prisma interactive transaction; raw statements run inside it join it. */
   write<T>(fn: (tx: PrismaTx) => Promise<T>): Promise<T>;
-  /** A synchronous raw transaction for bulk paths (BEGIN IMMEDIATE). */
-  writeSync<T>(fn: () => T): Promise<T>;
+  /**
+   * A synchronous raw transaction for bulk paths (BEGIN IMMEDIATE). `largeCommit`: the
+   * transaction writes many pages (a bulk import), and its WAL checkpoint runs on a helper
+   * thread after the commit instead of inside it (walCheckpoint.ts).
+   */
+  writeSync<T>(fn: () => T, opts?: { largeCommit?: boolean }): Promise<T>;
+  /** Waits for the WAL checkpoints of large commits still running on their helper threads; what each did. */
+  walCheckpointsSettled(): Promise<(WalCheckpointResult | Error)[]>;
   close(): Promise<void>;
   /** Runs after every committed write, still inside the write lock (used for checkpoints). */
   onCommit: (() => void) | null;
@@ -63,6 +70,9 @@ function prismaOver(conn: Database.Database): PrismaClient {
   return new PrismaClient({ adapter: factory });
 }
 
+/** SQLite's default: a commit that takes the log past this many pages checkpoints it. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
 export async function openDatabase(file: string): Promise<VaultDb> {
   ownerOnly(file);
   const conn = new Database(file, { timeout: 10_000 });
@@ -99,6 +109,15 @@ export async function openDatabase(file: string): Promise<VaultDb> {
   let prisma: PrismaClient | null = null;
 
   const mutex = new Mutex();
+  // While a large commit's checkpoint is on its helper thread, this connection's commits do not
+  // checkpoint (SQLite's automatic one, past 1,000 pages): the next write (the signed audit
+  // checkpoint after an import) would otherwise copy the log here first.
+  const checkpointing = new Set<Promise<WalCheckpointResult | Error>>();
+  let holds = 0;
+  const holdAutocheckpoint = (delta: 1 | -1) => {
+    holds += delta;
+    if (conn.open && (holds === 0 || (holds === 1 && delta === 1))) conn.pragma(`wal_autocheckpoint = ${holds === 0 ? AUTOCHECKPOINT_PAGES : 0}`);
+  };
   let ending: ((committed: boolean) => void)[] = [];
   const ended = (committed: boolean) => {
     const fns = ending;
@@ -128,21 +147,40 @@ export async function openDatabase(file: string): Promise<VaultDb> {
         db.onCommit?.();
         return result;
       }),
-    writeSync: (fn) =>
+    writeSync: (fn, opts) =>
       mutex.run(() => {
+        // Started first: the thread starts while the transaction runs.
+        const helper = opts?.largeCommit ? new BackgroundWalCheckpoint(file) : null;
+        if (helper) holdAutocheckpoint(+1);
         let result;
         try {
           result = conn.transaction(fn).immediate();
         } catch (e) {
           ended(false);
+          if (helper) {
+            void helper.cancel();
+            holdAutocheckpoint(-1);
+          }
           throw e;
         }
         ended(true);
+        if (helper) {
+          helper.run();
+          const settled = helper.settled().then((r) => {
+            checkpointing.delete(settled);
+            holdAutocheckpoint(-1);
+            return r;
+          });
+          checkpointing.add(settled);
+        }
         db.onCommit?.();
         return result;
       }),
+    walCheckpointsSettled: () => Promise.all(checkpointing),
     close: async () => {
       await mutex.run(async () => {
+        // The helpers' connections close first: this one, the last, then removes the log.
+        await db.walCheckpointsSettled();
         await prisma?.$disconnect();
         if (conn.open) conn.close();
       });

@@ -350,7 +350,7 @@ async function insertSealed(vault: Vault, records: readonly RecordData[], insert
       if (opts.extra?.length) vault.audit.appendSync(vault.meta, opts.extra, now);
       opts.onProgress?.(n, n);
       return out;
-    });
+    }, { largeCommit: true });
   } finally {
     pipeline.close();
   }
