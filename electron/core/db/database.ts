@@ -70,6 +70,15 @@ function prismaOver(conn: Database.Database): PrismaClient {
   return new PrismaClient({ adapter: factory });
 }
 
+/** A helper for a large commit's checkpoint; none (SQLite checkpoints in the commit, as it would) if no thread can be started. */
+function startWalCheckpoint(file: string): BackgroundWalCheckpoint | null {
+  try {
+    return new BackgroundWalCheckpoint(file);
+  } catch {
+    return null;
+  }
+}
+
 /** SQLite's default: a commit that takes the log past this many pages checkpoints it. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
@@ -150,7 +159,7 @@ export async function openDatabase(file: string): Promise<VaultDb> {
     writeSync: (fn, opts) =>
       mutex.run(() => {
         // Started first: the thread starts while the transaction runs.
-        const helper = opts?.largeCommit ? new BackgroundWalCheckpoint(file) : null;
+        const helper = opts?.largeCommit ? startWalCheckpoint(file) : null;
         if (helper) holdAutocheckpoint(+1);
         let result;
         try {

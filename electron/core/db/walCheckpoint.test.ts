@@ -4,11 +4,24 @@
 import Database from 'better-sqlite3';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import type { RecordData } from '../../shared/records.ts';
 import { insertRecords } from '../records/importer.ts';
 import { tempDir, tempVault, type TempVault } from '../testing/tempVault.ts';
 import { BackgroundWalCheckpoint } from './walCheckpoint.ts';
+
+// A machine where no thread can be started (a resource limit): the constructor throws on demand.
+const threads = vi.hoisted(() => ({ fail: false }));
+vi.mock('./walCheckpoint.ts', async (original) => {
+  const m = await original<typeof import('./walCheckpoint.ts')>();
+  class Failing extends m.BackgroundWalCheckpoint {
+    constructor(...args: ConstructorParameters<typeof m.BackgroundWalCheckpoint>) {
+      if (threads.fail) throw new Error('ERR_WORKER_INIT_FAILED');
+      super(...args);
+    }
+  }
+  return { ...m, BackgroundWalCheckpoint: Failing };
+});
 
 const records = (n: number): RecordData[] =>
   Array.from({ length: n }, (_, i) => ({ kind: 'note', title: `record ${i}`, body: 'x'.repeat(900), fields: [], case: 'c', tags: [], classification: 'internal' }));
@@ -17,7 +30,10 @@ let tv: TempVault;
 beforeEach(async () => {
   tv = await tempVault();
 });
-afterEach(() => tv.cleanup());
+afterEach(() => {
+  threads.fail = false;
+  return tv.cleanup();
+});
 
 const autocheckpoint = (db: Database.Database) => db.pragma('wal_autocheckpoint', { simple: true });
 
@@ -41,6 +57,18 @@ test("a bulk import's commit leaves the copy into the database file to the helpe
   expect(autocheckpoint(db.sql)).toBe(1000);
   const c = await tv.reopen();
   expect(c.vault.db.sql.prepare('SELECT count(*) FROM record').pluck().get()).toBe(5000);
+});
+
+test('with no thread to be had, the import still commits, and checkpoints in its commit as SQLite does', async () => {
+  threads.fail = true;
+  const { db } = tv.custody.vault;
+  const file = join(tv.dir, 'custody.db');
+  let atCommit: number | undefined;
+  db.afterTransaction(() => (atCommit ??= statSync(file).size));
+  await insertRecords(tv.custody.vault, records(5000));
+  expect(atCommit).toBeGreaterThan(8 << 20);
+  expect(await db.walCheckpointsSettled()).toEqual([]);
+  expect(autocheckpoint(db.sql)).toBe(1000);
 });
 
 test('a small write checkpoints as SQLite does, with no helper', async () => {
