@@ -150,6 +150,22 @@ describe('migrations', () => {
     expect(db.prepare('SELECT id FROM recipient ORDER BY id').pluck().all()).toEqual(['a', 'b']);
   });
 
+  test('0012_record_version_captured_at lets a day of earlier versions be read through an index, on a vault that has versions', () => {
+    const db = fresh();
+    migrate(db, MIGRATIONS.filter((m) => m.id < 12));
+    const day = Date.parse('2026-03-04T00:00:00Z');
+    db.prepare("INSERT INTO record VALUES ('a', 'note', ?, '2026-03-04', 0, 0, 3, NULL, x'00', x'00', x'00')").run(day + 5);
+    const version = db.prepare("INSERT INTO record_version VALUES ('a', ?, 'note', ?, ?, 0, x'00', x'00', x'00')");
+    version.run(1, day + 5, '2026-03-04');
+    version.run(2, day + 86_400_000, '2026-03-05');
+    const oneDay = 'SELECT record_id, version FROM record_version WHERE captured_at >= ? AND captured_at < ?';
+    const plan = () => (db.prepare(`EXPLAIN QUERY PLAN ${oneDay}`).all(day, day + 86_400_000) as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan()).toMatch(/^SCAN record_version$/);
+    expect(migrate(db, MIGRATIONS.filter((m) => m.id <= 12))).toEqual([12]);
+    expect(plan()).toContain('USING INDEX record_version_captured_at_idx');
+    expect(db.prepare(oneDay).all(day, day + 86_400_000)).toEqual([{ record_id: 'a', version: 1 }]);
+  });
+
   test('running again applies nothing', () => {
     const db = fresh();
     migrate(db);
