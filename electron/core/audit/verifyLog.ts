@@ -6,7 +6,6 @@
 // problem (affectedCheckpoints), not listed one by one.
 import type Database from 'better-sqlite3';
 import { hash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { AuditVerification } from '../../shared/contract.ts';
@@ -15,6 +14,7 @@ import { EMPTY_ROOT } from './tlog/hash.ts';
 import type { Checkpoint } from './tlog/checkpoint.ts';
 import { SeqRuns, uncoveredPrunedEntries } from './retention.ts';
 import { registryProblems } from './registryState.ts';
+import { sqliteDriverPath } from '../db/driverPath.ts';
 
 export type Problem = AuditVerification['problems'][number];
 export type Progress = (done: number, total: number) => void;
@@ -410,7 +410,7 @@ function scanChunks(db: Database.Database, chunks: Chunk[], sizes: number[], thr
   // control[2]: the helpers' heartbeat (every 1024 rows scanned).
   const control = new Int32Array(new SharedArrayBuffer(12));
   const helpers: { worker: Worker; port: MessagePort }[] = [];
-  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const sqlite = sqliteDriverPath();
   for (let i = 0; i < Math.min(threads, chunks.length); i++) {
     const { port1, port2 } = new MessageChannel();
     // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.

@@ -28,7 +28,7 @@ import { ATTACHMENTS_DIR, CHECKPOINT_FILE, DATABASE_FILE, HEADER_FILE } from '..
 import type { Vault } from '../vault/vault.ts';
 import { encryptStream, type BackupEncryption } from './ageWrap.ts';
 import { diskFullError } from './diskFull.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { MANIFEST_FILE, manifestBytes, signManifest, SIGNATURE_FILE, type BackupManifest } from './manifest.ts';
 import { END_OF_ARCHIVE, padding, tarHeader } from './tar.ts';
 

@@ -25,7 +25,7 @@ import { ATTACHMENTS_DIR, CHECKPOINT_FILE, DATABASE_FILE, HEADER_FILE, readHeade
 import { assertPasswordAcceptable, unwrapVaultKey, Vault } from '../vault/vault.ts';
 import type { BackupSecrets } from './ageWrap.ts';
 import { diskFullError } from './diskFull.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import type { BackupManifest } from './manifest.ts';
 import { readBackup } from './readBackup.ts';
 import { checkUnpacked } from './verifyBackup.ts';

@@ -10,6 +10,7 @@ import { migrate } from './migrate.ts';
 import { BackgroundWalCheckpoint, type WalCheckpointResult } from './walCheckpoint.ts';
 import { liftStrayHold } from '../records/changes.ts';
 import { Mutex } from '../util/mutex.ts';
+import { faultPoint } from '../util/faults.ts';
 
 export type Prisma = PrismaClient;
 export type PrismaTx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -124,8 +125,10 @@ export async function openDatabase(file: string): Promise<VaultDb> {
   const checkpointing = new Set<Promise<WalCheckpointResult | Error>>();
   let holds = 0;
   const holdAutocheckpoint = (delta: 1 | -1) => {
+    const before = holds;
     holds += delta;
-    if (conn.open && (holds === 0 || (holds === 1 && delta === 1))) conn.pragma(`wal_autocheckpoint = ${holds === 0 ? AUTOCHECKPOINT_PAGES : 0}`);
+    // Only the first hold and the last release change the setting.
+    if (conn.open && (before === 0 || holds === 0)) conn.pragma(`wal_autocheckpoint = ${holds === 0 ? AUTOCHECKPOINT_PAGES : 0}`);
   };
   let ending: ((committed: boolean) => void)[] = [];
   const ended = (committed: boolean) => {
@@ -175,6 +178,7 @@ export async function openDatabase(file: string): Promise<VaultDb> {
         ended(true);
         if (helper) {
           helper.run();
+          faultPoint('wal-checkpoint:requested');
           const settled = helper.settled().then((r) => {
             checkpointing.delete(settled);
             holdAutocheckpoint(-1);

@@ -5,8 +5,8 @@
 // alone makes the rows durable; the copy can run on a helper thread with its own connection
 // while this thread goes on. Nothing is lost if the helper fails or never runs: the log stays
 // valid, and the next commit past the limit, or the last connection to close, checkpoints it.
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { sqliteDriverPath } from './driverPath.ts';
 
 /** What the helper's PASSIVE checkpoint reported: pages in the log, and pages copied back. */
 export interface WalCheckpointResult {
@@ -14,8 +14,8 @@ export interface WalCheckpointResult {
   checkpointedPages: number;
 }
 
-// The helper opens the database with the same driver (resolved here, so bundles and tests find
-// it alike), waits for the commit, and checkpoints without blocking readers or writers.
+// The helper opens the database with the same driver (driverPath.ts), waits for the commit, and
+// checkpoints without blocking readers or writers.
 const WORKER_SOURCE = `'use strict';
 const { workerData, parentPort } = require('node:worker_threads');
 let db;
@@ -38,8 +38,6 @@ if (db) parentPort.once('message', () => {
 });
 `;
 
-let driverPath: string | undefined;
-
 /**
  * A helper thread, started now (its start overlaps the transaction it follows) with its own
  * connection to `file`; run() after the commit. Errors are reported by settled(), never thrown.
@@ -50,14 +48,13 @@ export class BackgroundWalCheckpoint {
   readonly #exited: Promise<void>;
 
   constructor(file: string, opts: { driver?: string } = {}) {
-    driverPath ??= createRequire(import.meta.url).resolve('better-sqlite3');
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
       name: 'custody-wal-checkpoint',
       // No flags or environment of ours (the CLI's may hold CUSTODY_PASSWORD): it needs neither.
       execArgv: [],
       env: {},
-      workerData: { file, driver: opts.driver ?? driverPath },
+      workerData: { file, driver: opts.driver ?? sqliteDriverPath() },
     });
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#reported = new Promise((resolve) => {
