@@ -4,15 +4,18 @@
 //
 // Throughput: AES-GCM runs on this thread, the plaintext's SHA-256 on a helper thread for
 // large files (PlaintextDigest), and file reads and writes in libuv's thread pool, all at
-// once: reads are queued a few MiB ahead of the encryption, and ciphertext goes out in
-// batched writevs behind it. Every stage is bounded (the digest's buffer pool, READ_AHEAD,
-// MAX_QUEUED), so a slow stage holds back the others instead of letting buffers pile up:
-// memory stays flat (a few tens of MiB) whatever the file size.
+// once: reads are queued a few MiB ahead of the encryption, and ciphertext goes out behind
+// it, past the page cache where the platform allows (DirectWriter: a vault blob is written
+// once and rarely read) and otherwise in batched writevs (BatchWriter). Every stage is
+// bounded (the digest's buffer pool, READ_AHEAD, the writers' queues), so a slow stage holds
+// back the others instead of letting buffers pile up: memory stays flat (a few tens of MiB)
+// whatever the file size.
 import { fsyncDir } from '../util/atomicFile.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createChunkOpener, createChunkSealer, decryptChunked, encryptChunked } from '../crypto/chunked.ts';
+import { DirectWriter } from './directWriter.ts';
 import { DIGEST_BUFFER_SIZE, PlaintextDigest, type BlobDigest } from './plaintextDigest.ts';
 
 export type { BlobDigest } from './plaintextDigest.ts';
@@ -103,13 +106,23 @@ function bufferRing(): () => Promise<Buffer<ArrayBuffer>> {
   };
 }
 
+/** Where a blob's bytes go: pieces are queued in order, finish() makes them durable. */
+interface BlobWriter {
+  /** Queues `pieces`, which must not change afterwards. */
+  push(pieces: readonly Buffer[]): Promise<void>;
+  /** Writes everything queued and makes it durable (fsync). */
+  finish(): Promise<void>;
+  /** Waits until no write runs (they never reject: failures are kept). */
+  settle(): Promise<void>;
+}
+
 /**
  * Appends to a file in batches of many small buffers (one writev each). Writing runs
  * behind the caller: a batch starts as soon as the previous write finished, and the caller
  * waits only when MAX_QUEUED bytes are waiting (backpressure). Errors surface on the next
  * push() or in finish().
  */
-class BatchWriter {
+class BatchWriter implements BlobWriter {
   readonly #handle: FileHandle;
   #queued: Buffer[] = [];
   #queuedBytes = 0;
@@ -205,6 +218,9 @@ class BatchWriter {
 /** Seam for tests: how the temp file is opened (one opens /dev/full to simulate a full disk). */
 export const testingOnly = { openTemp: (tempPath: string): Promise<FileHandle> => open(tempPath, 'wx', 0o600) };
 
+/** How a blob is written: `vault` ciphertext past the page cache where the platform allows (DirectWriter), the rest buffered. */
+type WriteMode = 'vault' | 'buffered';
+
 /**
  * Lets `fill` write a temp file beside `destPath`, then makes it durable and renames it over
  * `destPath`. If `fill` fails, the temp file is removed and `destPath` is never touched.
@@ -212,17 +228,19 @@ export const testingOnly = { openTemp: (tempPath: string): Promise<FileHandle> =
  * follows a symlink someone placed there), and the rename replaces a symlink at `destPath`
  * instead of writing through it: plaintext never lands where a folder writer pointed it.
  */
-async function writeAtomically(destPath: string, fill: (writer: BatchWriter) => Promise<void>): Promise<void> {
+async function writeAtomically(destPath: string, mode: WriteMode, fill: (writer: BlobWriter) => Promise<void>): Promise<void> {
   const tempPath = `${destPath}.${randomBytes(8).toString('hex')}.tmp`;
   try {
     const handle = await testingOnly.openTemp(tempPath);
-    const writer = new BatchWriter(handle);
+    const direct = mode === 'vault' ? await DirectWriter.over(handle) : null;
+    const writer = direct ?? new BatchWriter(handle);
     try {
       await fill(writer);
       // fsync before the rename, so the rename never exposes a file whose data is not on disk.
       await writer.finish();
     } finally {
       await writer.settle();
+      await direct?.close();
       await handle.close();
     }
     await rename(tempPath, destPath);
@@ -280,7 +298,7 @@ interface SealInput<P extends Uint8Array> {
 
 /** The one encryption loop: seals `input` into `destPath` (crash-safe), digesting and counting each piece. */
 async function seal<P extends Uint8Array>(destPath: string, key: Uint8Array, context: Uint8Array, input: SealInput<P>, progress: Progress): Promise<void> {
-  await writeAtomically(destPath, async (writer) => {
+  await writeAtomically(destPath, 'vault', async (writer) => {
     const sealer = createChunkSealer(key, context);
     try {
       for await (const plaintext of input.pieces) {
@@ -348,7 +366,7 @@ export async function decryptFile(
   onProgress?: ProgressCallback,
 ): Promise<BlobDigest> {
   return withSource(srcPath, onProgress, (source, progress, digest) =>
-    writeAtomically(destPath, (writer) => openChunks(source, key, context, progress, digest, (out) => writer.push(out))),
+    writeAtomically(destPath, 'buffered', (writer) => openChunks(source, key, context, progress, digest, (out) => writer.push(out))),
   );
 }
 
@@ -401,7 +419,7 @@ export async function decryptToMemory(srcPath: string, key: Uint8Array, context:
 /** Encrypts an in-memory attachment into `destPath` (crash-safe like encryptFile). */
 export async function encryptBytesToFile(plaintext: Uint8Array, destPath: string, key: Uint8Array, context: Uint8Array): Promise<BlobDigest> {
   const ciphertext = encryptChunked(key, context, plaintext);
-  await writeAtomically(destPath, (writer) => writer.push([ciphertext]));
+  await writeAtomically(destPath, 'buffered', (writer) => writer.push([ciphertext]));
   return { size: plaintext.length, sha256: createHash('sha256').update(plaintext).digest() };
 }
 
@@ -417,7 +435,7 @@ export async function decryptFileToBytes(srcPath: string, key: Uint8Array, conte
  */
 export async function reencryptBlob(srcPath: string, destPath: string, oldKey: Uint8Array, newKey: Uint8Array, context: Uint8Array, onProgress?: ProgressCallback): Promise<BlobDigest> {
   return withSource(srcPath, onProgress, (source, progress, digest) =>
-    writeAtomically(destPath, async (writer) => {
+    writeAtomically(destPath, 'vault', async (writer) => {
       const sealer = createChunkSealer(newKey, context);
       try {
         await openChunks(source, oldKey, context, progress, digest, async (plaintext) => {
