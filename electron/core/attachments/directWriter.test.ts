@@ -3,7 +3,7 @@ import { constants, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync
 import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { DirectWriter, STAGE_SIZE, testingOnly } from './directWriter.ts';
 
 // O_DIRECT is a Linux flag; elsewhere DirectWriter.over() is always null (the last test).
@@ -127,5 +127,17 @@ test('without O_DIRECT (macOS, Windows, or turned off) there is no direct writer
     expect(await DirectWriter.over(file)).toBeNull();
   } finally {
     testingOnly.enabled = enabled;
+  }
+});
+
+test('where no WebAssembly memory can be made (node --jitless) there is no direct writer, and nothing throws', async () => {
+  vi.resetModules();
+  vi.stubGlobal('WebAssembly', undefined);
+  try {
+    // A fresh module: its stages were never made.
+    const fresh = await import('./directWriter.ts');
+    expect(await fresh.DirectWriter.over(file)).toBeNull();
+  } finally {
+    vi.unstubAllGlobals();
   }
 });

@@ -24,20 +24,33 @@ const WASM_PAGE = 65536;
 // The main process's TypeScript lib has no WebAssembly types (they come with the DOM lib): the one constructor used.
 declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
 
-/** Page-aligned stage buffers, one set for the process, lent to one writer at a time. */
+/**
+ * STAGES buffers of STAGE_SIZE bytes, each starting on a page boundary. A WebAssembly memory is
+ * allocated in whole pages, so its buffer starts on one; an ordinary ArrayBuffer comes from
+ * malloc and is only 16-byte aligned.
+ */
+function pageAlignedStages(): Buffer[] {
+  const pages = (STAGE_SIZE * STAGES) / WASM_PAGE;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  return Array.from({ length: STAGES }, (_, i) => Buffer.from(memory.buffer, i * STAGE_SIZE, STAGE_SIZE));
+}
+
+/** The stage buffers, one set for the process, lent to one writer at a time. */
 class StagePool {
   #stages: Buffer[] | null = null;
   #lent = false;
 
-  /** The stages, or null while another writer holds them (that one then writes buffered). */
+  /**
+   * The stages, or null while another writer holds them or where they cannot be made (no
+   * WebAssembly, as under --jitless): the caller then writes buffered.
+   */
   take(): Buffer[] | null {
     if (this.#lent) return null;
-    // A WebAssembly memory is allocated in whole pages, so its buffer starts on a page
-    // boundary; an ordinary ArrayBuffer comes from malloc and is only 16-byte aligned.
-    this.#stages ??= (() => {
-      const memory = new WebAssembly.Memory({ initial: (STAGE_SIZE * STAGES) / WASM_PAGE, maximum: (STAGE_SIZE * STAGES) / WASM_PAGE });
-      return Array.from({ length: STAGES }, (_, i) => Buffer.from(memory.buffer, i * STAGE_SIZE, STAGE_SIZE));
-    })();
+    try {
+      this.#stages ??= pageAlignedStages();
+    } catch {
+      return null;
+    }
     this.#lent = true;
     return [...this.#stages];
   }
