@@ -123,7 +123,7 @@ describe('record-keys re-encryption covers attachments', () => {
   test.each(['record-keys:attachments-staged', 'record-keys:before-place'])('kill -9 at %s: the rerun finishes; every attachment opens, none under the old keys', async (step) => {
     const { att, leaked, stolen, commitments } = await seeded();
     await tv!.custody.close();
-    const child = spawn(process.execPath, [CLI, '--vault', tv!.dir, 'keys', 'rotate', 'record-keys', '--from', '2026-01-01', '--until', '2026-01-31'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_KEYS_FAULT: step }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, '--vault', tv!.dir, 'keys', 'rotate', 'record-keys', '--from', '2026-01-01', '--until', '2026-01-31'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_FAULT: step }, stdio: 'ignore' });
     expect(await new Promise((res) => child.on('exit', (_c, s) => res(s)))).toBe('SIGKILL');
     const c = await Custody.open(tv!.dir);
     try {

@@ -80,7 +80,7 @@ describe('custody keys rotate device-key', () => {
     tv = await tempVault();
     await tv.custody.createRecord({ kind: 'note', title: 'kept', body: 'x' });
     await tv.custody.close();
-    const child = spawn(process.execPath, [CLI, '--vault', tv.dir, 'keys', 'rotate', 'device-key'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_KEYS_FAULT: step }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, '--vault', tv.dir, 'keys', 'rotate', 'device-key'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_FAULT: step }, stdio: 'ignore' });
     expect(await new Promise((res) => child.on('exit', (_c, s) => res(s)))).toBe('SIGKILL');
     const c = await Custody.open(tv.dir);
     expect(c.vault.integrityProblem).toBeNull();

@@ -12,7 +12,7 @@ import { formatVerifierKey, signNote } from '../audit/tlog/note.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { attestDeviceKey } from '../vault/attestation.ts';
 import type { Vault } from '../vault/vault.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { keyAd } from './rewrap.ts';
 import { handoverText } from './handover.ts';
 

@@ -19,7 +19,7 @@ import type { Custody } from '../custody.ts';
 import { SyncServer } from '../sync/client/server.ts';
 import { SyncState } from '../sync/client/state.ts';
 import { rotateEpochRoot } from './epochRootRotation.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { deleteMetaValue, metaValue, setMetaValue } from '../vault/meta.ts';
 import { exchangeEpochRoots } from './syncKeys.ts';
 import { rotateVaultKey } from './vaultKeyRotation.ts';

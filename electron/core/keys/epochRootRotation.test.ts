@@ -78,7 +78,7 @@ describe('custody keys rotate epoch-root', () => {
   test('kill -9 inside the rotation: nothing half done, every record opens, a rerun completes', async () => {
     const { early, late } = await seeded();
     await tv!.custody.close();
-    const child = spawn(process.execPath, [CLI, '--vault', tv!.dir, 'keys', 'rotate', 'epoch-root', '--from', '2026-03-01'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_KEYS_FAULT: 'epoch-root:mid-transaction' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, '--vault', tv!.dir, 'keys', 'rotate', 'epoch-root', '--from', '2026-03-01'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_FAULT: 'epoch-root:mid-transaction' }, stdio: 'ignore' });
     expect(await new Promise((res) => child.on('exit', (_c, s) => res(s)))).toBe('SIGKILL');
     const c = await Custody.open(tv!.dir);
     await c.unlock(PASSWORD, { buildIndex: false });

@@ -12,7 +12,7 @@ import { utcDay } from '../util/time.ts';
 import { unwrapKeys, wrapKeys } from '../records/codec.ts';
 import { Keyring } from '../vault/keyring.ts';
 import type { Vault } from '../vault/vault.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { sealRoot, setRootDays } from './rootWrap.ts';
 
 export const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);

@@ -74,7 +74,7 @@ describe('custody keys rotate record-keys', () => {
   test.each(['record-keys:after-first-day', 'record-keys:mid-day'])('kill -9 at %s: every record readable, the rerun resumes and finishes', async (step) => {
     const { ids, leaked } = await seeded();
     await tv!.custody.close();
-    const child = spawn(process.execPath, [CLI, '--vault', tv!.dir, 'keys', 'rotate', 'record-keys', '--from', '2026-01-10', '--until', '2026-01-31'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_KEYS_FAULT: step }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, '--vault', tv!.dir, 'keys', 'rotate', 'record-keys', '--from', '2026-01-10', '--until', '2026-01-31'], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_FAULT: step }, stdio: 'ignore' });
     expect(await new Promise((res) => child.on('exit', (_c, s) => res(s)))).toBe('SIGKILL');
     const c = await Custody.open(tv!.dir);
     await c.unlock(PASSWORD, { buildIndex: false });

@@ -25,7 +25,7 @@ import type { Vault } from '../vault/vault.ts';
 import { assertDay, dayBefore } from './epochRootRotation.ts';
 
 const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { sealRoot, setRootDays } from './rootWrap.ts';
 import { attachmentsCapturedIn, discardStaged, placeStaged, sealStagedSync, settleStaged, stageRecordAttachments, type StagedAttachment } from '../attachments/rekey.ts';
 

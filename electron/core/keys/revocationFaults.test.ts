@@ -26,7 +26,7 @@ const reopened: { custody: Custody; engine: SyncEngine }[] = [];
 async function killedAt(d: Device, args: string[], fault: string, env: Record<string, string> = {}): Promise<void> {
   await d.engine.close();
   await d.custody.close();
-  const child = spawn(process.execPath, [CLI, '--vault', d.dir, ...args], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_KEYS_FAULT: fault, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, '--vault', d.dir, ...args], { env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_FAULT: fault, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (x) => (stderr += x));
   const [code, signal] = await new Promise<[number | null, string | null]>((res) => child.on('exit', (c, s) => res([c, s])));

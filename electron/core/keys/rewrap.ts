@@ -14,7 +14,7 @@ import { SCHEDULE_META_KEY, scheduleAd, scheduleKey } from '../backup/schedule.t
 import { rewrapAddressBook } from '../sharing/recipients.ts';
 import { SHARING_POLICY_SEALING } from '../sharing/policy.ts';
 import { grantRowAd } from '../sharing/disclose.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { openRoot, sealRoot } from './rootWrap.ts';
 import { resealIndexFiles } from '../search/indexFile.ts';
 

@@ -28,7 +28,7 @@ import { metaValue, setMetaValue } from '../vault/meta.ts';
 import type { Custody } from '../custody.ts';
 import { deviceIdentitySecrets, registeredSigningSeed, verifiedDevices } from './deviceIdentity.ts';
 import { recordRotationEvidence, revokedDevices } from './deviceRevocation.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { swapVaultKeyRows } from './vaultKeyRotation.ts';
 import { clearPublication, headerVaultKey, pendingPublication, recordFollowed } from './vaultKeyFollow.ts';
 

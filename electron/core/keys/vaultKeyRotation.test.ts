@@ -141,7 +141,7 @@ describe('custody keys rotate vault-key', () => {
     tv = p.tv;
     await tv.custody.close();
     const child = spawn(process.execPath, [CLI, '--vault', tv.dir, 'keys', 'rotate', 'vault-key'], {
-      env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_RECOVERY_KEY: tv.recoveryKey, CUSTODY_KEYS_FAULT: step },
+      env: { ...process.env, CUSTODY_PASSWORD: PASSWORD, CUSTODY_RECOVERY_KEY: tv.recoveryKey, CUSTODY_FAULT: step },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

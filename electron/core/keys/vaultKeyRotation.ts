@@ -19,7 +19,7 @@ import { fsyncDir, writeFileAtomic } from '../util/atomicFile.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { HEADER_FILE, headerDigest, headerText, PENDING_HEADER_FILE, PENDING_HEADER_META } from '../vault/header.ts';
 import { headerWrapping, unwrapVaultKey, type Vault } from '../vault/vault.ts';
-import { faultPoint } from './faults.ts';
+import { faultPoint } from '../util/faults.ts';
 import { keyAd, REWRAPS } from './rewrap.ts';
 import { FOLLOW_META, followedVaultKey, markForPublication, pendingPublication } from './vaultKeyFollow.ts';
 import { SyncState } from '../sync/client/state.ts';
