@@ -117,6 +117,18 @@ describe.each([
   });
 });
 
+// The direct writer's stages go to one blob at a time; the others write through the page cache.
+test('three blobs encrypted at once all round-trip', async () => {
+  const plaintexts = [0, 1, 2].map((i) => randomBytes(3 * 1024 * 1024 + 1000 * i));
+  plaintexts.forEach((p, i) => writeFileSync(at(`plain${i}`), p));
+  const digests = await Promise.all(plaintexts.map((_, i) => encryptFile(at(`plain${i}`), at(`blob${i}`), key, context)));
+  for (const [i, p] of plaintexts.entries()) {
+    expect(digests[i]).toEqual({ size: p.length, sha256: sha256(p) });
+    expect(statSync(at(`blob${i}`)).size).toBe(chunkedCiphertextSize(p.length));
+    expect(fingerprint(await decryptFileToBytes(at(`blob${i}`), key, context))).toBe(fingerprint(p));
+  }
+});
+
 describe('large files (SHA-256 on a helper thread)', () => {
   // The exit of every worker thread started meanwhile (Node reports each with the 'worker' event).
   let exits: Array<Promise<number>>;
