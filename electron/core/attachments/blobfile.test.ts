@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ChunkedDecryptionError, chunkedCiphertextSize } from '../crypto/chunked.ts';
 import { decryptFile, decryptFileToBytes, encryptBytesToFile, encryptFile, testingOnly, verifyBlob } from './blobfile.ts';
 import { testingOnly as directTesting } from './directWriter.ts';
-import { HASH_THREAD_THRESHOLD } from './plaintextDigest.ts';
+import { closeHashThread, HASH_THREAD_THRESHOLD } from './plaintextDigest.ts';
 
 const key = randomBytes(32);
 const context = Buffer.from('custody/attachment/v1 vault=V1 attachment=A1');
@@ -129,11 +129,13 @@ test('three blobs encrypted at once all round-trip', async () => {
   }
 });
 
-describe('large files (SHA-256 on a helper thread)', () => {
-  // The exit of every worker thread started meanwhile (Node reports each with the 'worker' event).
+describe('large files (SHA-256 on the helper thread)', () => {
+  // Every worker thread started meanwhile (Node reports each with the 'worker' event), and its exit.
   let exits: Array<Promise<number>>;
   const onWorker = (worker: Worker): void => void exits.push(new Promise((resolve) => worker.once('exit', resolve)));
-  beforeEach(() => {
+  beforeEach(async () => {
+    // Each test starts without a hashing thread, so it sees the one its files start.
+    await closeHashThread();
     exits = [];
     process.on('worker', onWorker);
   });
@@ -141,7 +143,7 @@ describe('large files (SHA-256 on a helper thread)', () => {
     process.off('worker', onWorker);
   });
 
-  test('round trip above the threshold; every helper thread has ended when the call returns', async () => {
+  test('round trip above the threshold: one hashing thread serves the encryption, the decryption and the verification, and can be ended', async () => {
     const plaintext = Buffer.concat([randomBytes(1024 * 1024), Buffer.alloc(HASH_THREAD_THRESHOLD - 1024 * 1024 + 4321, 0x5a)]);
     writeFileSync(at('plain.bin'), plaintext);
     const encrypted = await encryptFile(at('plain.bin'), at('blob'), key, context);
@@ -150,21 +152,25 @@ describe('large files (SHA-256 on a helper thread)', () => {
     expect(await decryptFile(at('blob'), at('out.bin'), key, context)).toEqual(encrypted);
     expect(fingerprint(readFileSync(at('out.bin')))).toBe(fingerprint(plaintext));
     expect(await verifyBlob(at('blob'), key, context)).toEqual(encrypted);
-    expect(exits).toHaveLength(3);
+    expect(exits).toHaveLength(1);
+    await closeHashThread();
     await Promise.all(exits);
     expect(readdirSync(dir).sort()).toEqual(['blob', 'out.bin', 'plain.bin']);
   });
 
-  test('a failure ends the helper thread and leaves no temp file', async () => {
-    writeFileSync(at('plain.bin'), Buffer.alloc(HASH_THREAD_THRESHOLD));
+  test('a file given up part-way leaves no temp file, and the next file on the same thread gets its own digest', async () => {
+    const plaintext = randomBytes(HASH_THREAD_THRESHOLD + 100);
+    writeFileSync(at('plain.bin'), plaintext);
     await expect(encryptFile(at('plain.bin'), at('missing-dir/blob'), key, context)).rejects.toThrow(/ENOENT/);
-    await encryptFile(at('plain.bin'), at('blob'), key, context);
-    writeFileSync(at('blob'), flip(readFileSync(at('blob')), 20 * 16_400));
-    await expect(decryptFile(at('blob'), at('out.bin'), key, context)).rejects.toThrow(/chunk 19 failed authentication/);
-    await expect(verifyBlob(at('blob'), key, context)).rejects.toBeInstanceOf(ChunkedDecryptionError);
-    expect(exits).toHaveLength(4);
-    await Promise.all(exits);
-    expect(readdirSync(dir).sort()).toEqual(['blob', 'plain.bin']);
+    const encrypted = await encryptFile(at('plain.bin'), at('blob'), key, context);
+    expect(encrypted).toEqual({ size: plaintext.length, sha256: sha256(plaintext) });
+    // Two reads of chunks are hashed before chunk 130 fails: the thread must drop them.
+    writeFileSync(at('tampered'), flip(readFileSync(at('blob')), 56 + 130 * 16_400 + 10));
+    await expect(decryptFile(at('tampered'), at('out.bin'), key, context)).rejects.toThrow(/chunk 130 failed authentication/);
+    await expect(verifyBlob(at('tampered'), key, context)).rejects.toBeInstanceOf(ChunkedDecryptionError);
+    expect(await verifyBlob(at('blob'), key, context)).toEqual(encrypted);
+    expect(exits).toHaveLength(1);
+    expect(readdirSync(dir).sort()).toEqual(['blob', 'plain.bin', 'tampered']);
   });
 });
 

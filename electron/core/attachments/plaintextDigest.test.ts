@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { DIGEST_BUFFER_SIZE, HASH_THREAD_THRESHOLD, PlaintextDigest } from './plaintextDigest.ts';
+import { closeHashThread, DIGEST_BUFFER_SIZE, HASH_THREAD_THRESHOLD, PlaintextDigest, testingOnly } from './plaintextDigest.ts';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const nextTurn = (): Promise<'pending'> => new Promise((resolve) => setImmediate(() => resolve('pending')));
@@ -10,7 +10,10 @@ const nextTurn = (): Promise<'pending'> => new Promise((resolve) => setImmediate
 // 'worker' event), and a promise of its exit.
 let started: Array<{ worker: Worker; exit: Promise<number> }>;
 const onWorker = (worker: Worker): void => void started.push({ worker, exit: new Promise((resolve) => worker.once('exit', resolve)) });
-beforeEach(() => {
+const idleMs = testingOnly.idleMs;
+beforeEach(async () => {
+  // Each test starts without a hashing thread, so it sees the one it starts.
+  await closeHashThread();
   started = [];
   process.on('worker', onWorker);
 });
@@ -20,7 +23,20 @@ async function firstWorker(): Promise<{ worker: Worker; exit: Promise<number> }>
 }
 afterEach(() => {
   process.off('worker', onWorker);
+  testingOnly.idleMs = idleMs;
 });
+
+/** The SHA-256 `digest` gives for `data` fed through it, as hex. */
+async function digestOf(digest: PlaintextDigest, data: Buffer): Promise<string> {
+  try {
+    await feed(digest, data);
+    const { size, sha256: hash } = await digest.result();
+    expect(size).toBe(data.length);
+    return hash.toString('hex');
+  } finally {
+    await digest.dispose();
+  }
+}
 
 /** Feeds `data` the way blobfile does: reads into lent buffers (some short), and copied pieces. */
 async function feed(digest: PlaintextDigest, data: Buffer): Promise<void> {
@@ -46,15 +62,9 @@ describe('PlaintextDigest', () => {
   ])('%s: same size and SHA-256 as hashing in one go', async (_name, expectedSize, threaded) => {
     const data = randomBytes(5 * DIGEST_BUFFER_SIZE + 12_345);
     const digest = new PlaintextDigest(expectedSize);
-    try {
-      expect(digest.threaded).toBe(threaded);
-      await feed(digest, data);
-      const { size, sha256: hash } = await digest.result();
-      expect(size).toBe(data.length);
-      expect(hash.toString('hex')).toBe(sha256(data));
-    } finally {
-      await digest.dispose();
-    }
+    expect(digest.threaded).toBe(threaded);
+    expect(await digestOf(digest, data)).toBe(sha256(data));
+    await closeHashThread();
     if (threaded) await (await firstWorker()).exit;
     expect(started).toHaveLength(threaded ? 1 : 0);
   });
@@ -89,24 +99,73 @@ describe('PlaintextDigest', () => {
     } finally {
       await digest.dispose();
     }
-    await (await firstWorker()).exit;
   });
 
-  test('dispose ends the thread and fails a caller still waiting for a buffer', async () => {
+  test('dispose fails a caller still waiting for a buffer; the next digest gets the same thread and a clean hash', async () => {
     const digest = new PlaintextDigest(HASH_THREAD_THRESHOLD);
     for (;;) {
       const next = digest.acquire();
-      if ((await Promise.race([next, nextTurn()])) !== 'pending') continue;
+      const got = await Promise.race([next, nextTurn()]);
+      if (got !== 'pending') {
+        // Hashed before the file is given up: the thread must drop it.
+        got.fill(1);
+        digest.release(got);
+        continue;
+      }
       await digest.dispose();
       await expect(next).rejects.toThrow(/hashing thread was closed/);
       break;
     }
-    await (await firstWorker()).exit;
     await expect(digest.acquire()).rejects.toThrow(/closed/);
     await digest.dispose(); // twice is fine
+
+    const data = randomBytes(3 * DIGEST_BUFFER_SIZE + 5);
+    const again = new PlaintextDigest(HASH_THREAD_THRESHOLD);
+    expect(again.threaded).toBe(true);
+    expect(await digestOf(again, data)).toBe(sha256(data));
+    expect(started).toHaveLength(1);
   });
 
-  test('a thread that dies fails the digest instead of hanging it', async () => {
+  test('one file at a time has the thread: a second digest meanwhile hashes inline, and both are right', async () => {
+    const [a, b] = [randomBytes(2 * DIGEST_BUFFER_SIZE + 1), randomBytes(DIGEST_BUFFER_SIZE + 2)];
+    const first = new PlaintextDigest(HASH_THREAD_THRESHOLD);
+    const second = new PlaintextDigest(HASH_THREAD_THRESHOLD);
+    expect([first.threaded, second.threaded]).toEqual([true, false]);
+    expect(await Promise.all([digestOf(first, a), digestOf(second, b)])).toEqual([sha256(a), sha256(b)]);
+    const third = new PlaintextDigest(HASH_THREAD_THRESHOLD);
+    expect(third.threaded).toBe(true);
+    await third.dispose();
+    expect(started).toHaveLength(1);
+  });
+
+  test('no plaintext waits in the pool: buffers come back from the thread zeroed', async () => {
+    const first = new PlaintextDigest(HASH_THREAD_THRESHOLD);
+    const lent = await first.acquire();
+    lent.fill(0xaa);
+    first.release(lent);
+    await first.result();
+    await first.dispose();
+    const second = new PlaintextDigest(HASH_THREAD_THRESHOLD);
+    try {
+      // The pool hands out the buffer most recently returned: the one the first file filled.
+      const reused = await second.acquire();
+      expect(reused.equals(Buffer.alloc(DIGEST_BUFFER_SIZE))).toBe(true);
+      second.release(reused.subarray(0, 0));
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  test('unused, the thread ends after the idle time, and the next file starts a new one', async () => {
+    testingOnly.idleMs = 0;
+    await digestOf(new PlaintextDigest(HASH_THREAD_THRESHOLD), randomBytes(100));
+    await (await firstWorker()).exit;
+    const data = randomBytes(DIGEST_BUFFER_SIZE + 3);
+    expect(await digestOf(new PlaintextDigest(HASH_THREAD_THRESHOLD), data)).toBe(sha256(data));
+    expect(started).toHaveLength(2);
+  });
+
+  test('a thread that dies fails the digest instead of hanging it; the next file gets a new thread', async () => {
     const digest = new PlaintextDigest(HASH_THREAD_THRESHOLD);
     try {
       const buffer = await digest.acquire();
@@ -117,5 +176,10 @@ describe('PlaintextDigest', () => {
     } finally {
       await digest.dispose();
     }
+    const data = randomBytes(DIGEST_BUFFER_SIZE + 3);
+    const next = new PlaintextDigest(HASH_THREAD_THRESHOLD);
+    expect(next.threaded).toBe(true);
+    expect(await digestOf(next, data)).toBe(sha256(data));
+    expect(started).toHaveLength(2);
   });
 });
