@@ -2,10 +2,12 @@
 import Database from 'better-sqlite3';
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { constants, cpSync, existsSync, rmSync, writeFileSync, openSync, writeSync, closeSync, readSync, fsyncSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, writeFileSync, openSync, writeSync, closeSync, readSync, fsyncSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { Custody } from '../electron/core/custody.ts';
+import { DirectWriter } from '../electron/core/attachments/directWriter.ts';
 import { deriveKek, KDF_FLOOR } from '../electron/core/crypto/kdf.ts';
 import { migrate } from '../electron/core/db/migrate.ts';
 import { insertRecords } from '../electron/core/records/importer.ts';
@@ -263,8 +265,14 @@ async function attachmentEncrypt(root: string, log: (s: string) => void): Promis
   const { plain, ours } = medianRound(rounds, (r) => r.ours / r.plain);
   log(`  AES-GCM alone in memory: ${aesOnly.toFixed(0)} MiB/s`);
   // How each side writes is part of what is compared: the vault's blob goes past the page cache
-  // where the platform has O_DIRECT (attachments/directWriter.ts), the plain pipeline through it.
-  log(`  the vault writes its blob ${constants.O_DIRECT === undefined ? 'through the page cache (no O_DIRECT here)' : 'with O_DIRECT, past the page cache'}; the plain pipeline writes through it; both fsync`);
+  // where the platform and this folder's file system take O_DIRECT (attachments/directWriter.ts),
+  // the plain pipeline through it. Asked the way the vault asks, on a file beside the vault's.
+  const probe = await open(join(root, 'direct-probe'), 'wx', 0o600);
+  const direct = await DirectWriter.over(probe);
+  await direct?.close();
+  await probe.close();
+  rmSync(join(root, 'direct-probe'));
+  log(`  the vault writes its blob ${direct ? 'with O_DIRECT, past the page cache' : 'through the page cache (no O_DIRECT here)'}; the plain pipeline writes through it; both fsync`);
   return rateFigure(`attachment encryption into the vault (256 MiB file, median of ${ROUNDS} rounds, first side alternating)`, ours, 'MiB/s', 'plain pipeline: read, AES-256-GCM 64 KiB chunks, SHA-256, write', plain, 1.0);
 }
 
